@@ -1,0 +1,48 @@
+# The project's commands. `make help` lists them. Every target sets up what it needs itself.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+KAFKA_STAMP := .cache/kafka/.fetched
+DATA ?= data
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-unit bench lint schemas clean
+
+help: ## list the commands
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@echo "==> setting up $(VENV) from pinned requirements"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@rm -f $(VENV)/.installed-* && touch $@
+
+$(KAFKA_STAMP): infra/kafka/pom.xml infra/kafka/fetch.sh
+	@bash infra/kafka/fetch.sh
+
+setup: $(STAMP) ## create .venv from requirements.txt (and fetch the Kafka broker for tests)
+
+demo: $(STAMP) ## run the main job on the embedded stack (see README)
+	@$(VENV)/bin/safeguarding demo --data-dir $(DATA)
+
+test: $(STAMP) $(KAFKA_STAMP) ## set everything up and run the whole test suite
+	@$(PY) -m pytest
+
+test-unit: $(STAMP) ## run the tests that need no broker
+	@$(PY) -m pytest -m "not integration"
+
+bench: $(STAMP) ## run the benchmarks; each prints its figures
+	@$(PY) -m tests.benchmarks
+
+lint: $(STAMP) ## ruff and mypy
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/mypy schemas producers
+
+schemas: $(STAMP) ## regenerate the committed JSON Schema files
+	@$(PY) -m schemas.export
+
+clean: ## remove the virtualenv, caches and embedded data
+	rm -rf $(VENV) .cache $(DATA) .pytest_cache

@@ -1,0 +1,116 @@
+"""The platform's one settings object, read from ``CSPR_*`` environment variables.
+
+Environment first, then a ``.env`` file in the working directory, then the local defaults
+below (the embedded mode). A missing or malformed setting fails at start-up with a message
+that names the variable, never later with a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from schemas.errors import CsprError
+
+
+class SettingsError(CsprError):
+    """A setting is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="CSPR_", env_file=".env", env_file_encoding="utf-8", extra="ignore",
+        validate_default=True,
+    )
+
+    # --- where the platform keeps its local state (embedded broker logs, chDB, outputs) ---
+    data_dir: Path = Field(Path("data"), description="Embedded mode's data folder (chDB files, outputs).")
+
+    # --- Kafka ---
+    kafka_bootstrap_servers: str = Field(
+        "embedded", description="host:port[,host:port]; 'embedded' starts tansu on a free loopback port."
+    )
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    kafka_username: str | None = None
+    kafka_password: SecretStr | None = None
+    kafka_ssl_cafile: Path | None = None
+    topic_inbound: str = "cspr.events.inbound"
+    topic_events: str = "cspr.events"
+    topic_dlq: str = "cspr.events.dlq"
+    topic_partitions: int = Field(4, ge=1, le=256)
+    topic_replication_factor: int = Field(1, ge=1, le=5)
+    kafka_connect_timeout_s: float = Field(15.0, gt=0, description="Bounded wait for a broker.")
+
+    # --- ClickHouse ---
+    clickhouse_url: str = Field(
+        "chdb", description="'chdb' (in-process, files under data_dir), chdb:///path, or "
+        "http(s)://user:password@host:port for a ClickHouse server.",
+    )
+    clickhouse_database: str = "cspr"
+
+    # --- partners ---
+    partner_secret: SecretStr | None = Field(
+        None, description="The partner's key for deriving child references (HMAC-SHA256)."
+    )
+
+    # --- stream ---
+    worker_web_port: int = Field(6066, ge=0, le=65535)
+    sink_batch_size: int = Field(5000, ge=1)
+    sink_batch_seconds: float = Field(0.5, gt=0)
+
+    # --- viewers ---
+    suppression_threshold: int = Field(2, ge=0, description="LA counts 1..threshold show as 'c'.")
+    grafana_url: str = "http://localhost:3000"
+    grafana_token: SecretStr | None = None
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _known_warehouse(cls, v: str) -> str:
+        if v == "chdb" or v.startswith(("chdb://", "http://", "https://")):
+            return v
+        raise ValueError("must be 'chdb', chdb:///path, or an http(s):// URL of a ClickHouse server")
+
+    @field_validator("kafka_bootstrap_servers")
+    @classmethod
+    def _servers(cls, v: str) -> str:
+        if v == "embedded":
+            return v
+        for part in v.split(","):
+            host, _, port = part.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"must be 'embedded' or host:port[,host:port], got {v!r}")
+        return v
+
+    @property
+    def embedded_broker(self) -> bool:
+        return self.kafka_bootstrap_servers == "embedded"
+
+    def chdb_path(self) -> Path:
+        """Where the in-process warehouse keeps its files."""
+        if self.clickhouse_url.startswith("chdb://"):
+            return Path(self.clickhouse_url[len("chdb://"):] or self.data_dir / "warehouse")
+        return self.data_dir / "warehouse"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, or raise ``SettingsError`` naming each bad variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors(include_url=False):
+            name = "CSPR_" + "_".join(str(p) for p in err["loc"]).upper()
+            shown = os.environ.get(name)
+            lines.append(f"{name}: {err['msg']}" + (f" (got {shown!r})" if shown is not None else ""))
+        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    return load_settings()

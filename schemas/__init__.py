@@ -1,0 +1,20 @@
+"""The event contract v1 as code: pydantic models, one parse entry point, JSON Schema export.
+
+Every other part of the platform imports its event types from here, and from nowhere else.
+"""
+
+from schemas.envelope import Envelope, EventData
+from schemas.errors import CsprError, EventValidationError, Problem
+from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn
+from schemas.lcsprs import LcsprInitiated, LcsprPublicationNotified, LcsprPublished, LcsprReportReceived
+from schemas.panel import PanelFeedbackIssued
+from schemas.parsing import EVENT_CLASSES, EVENT_TYPES, MAX_MESSAGE_BYTES, Event, parse_event
+from schemas.rapid_reviews import RapidReviewDecisionMade, RapidReviewSubmitted
+
+__all__ = [
+    "EVENT_CLASSES", "EVENT_TYPES", "MAX_MESSAGE_BYTES", "CsprError", "Envelope", "Event",
+    "EventData", "EventValidationError", "IncidentCorrected", "IncidentNotified",
+    "IncidentWithdrawn", "LcsprInitiated", "LcsprPublicationNotified", "LcsprPublished",
+    "LcsprReportReceived", "PanelFeedbackIssued", "Problem", "RapidReviewDecisionMade",
+    "RapidReviewSubmitted", "parse_event",
+]

@@ -1,0 +1,82 @@
+"""The CloudEvents 1.0 envelope (structured JSON mode) that carries every v1 event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from schemas.errors import Problem
+from schemas.types import EventId, EventTime, Strict, Subject, Uri
+
+TYPE_PREFIX = "uk.gov.cspr."
+
+
+def _drop_default(schema: dict[str, Any]) -> None:
+    # Optional attributes may be absent but never null: no default appears in JSON Schema.
+    schema.pop("default", None)
+
+
+class EventData(Strict):
+    """Base of every ``data`` object. Subclasses list their cross-field rules."""
+
+    # Date fields that record a fact, so cannot be later than the date written in ``time``.
+    knowledge_dates: ClassVar[tuple[str, ...]] = ()
+
+    def contract_problems(self, recorded_on: dt.date, prefix: str = "data.") -> list[Problem]:
+        """Rules between fields that need no history; ``prefix`` is this object's path."""
+        problems = []
+        for name in self.knowledge_dates:
+            value = getattr(self, name, None)
+            if value is not None and value > recorded_on:
+                problems.append(
+                    Problem(
+                        f"{prefix}{name}",
+                        f"is after the date the event was recorded ({recorded_on}), got {value}",
+                    )
+                )
+        return problems
+
+
+class Envelope(Strict):
+    """Attributes common to every event. ``source``, ``type`` and ``data`` are per type."""
+
+    specversion: Literal["1.0"]
+    id: EventId
+    subject: Subject
+    time: EventTime
+    datacontenttype: Literal["application/json"] = Field(  # type: ignore[assignment]
+        default=None, json_schema_extra=_drop_default
+    )
+    dataschema: Uri = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
+
+    # Set by each event class.
+    source: str
+    type: str
+    data: EventData
+
+    @property
+    def short_type(self) -> str:
+        """``incident.notified`` for ``uk.gov.cspr.incident.notified.v1``."""
+        return self.type[len(TYPE_PREFIX): self.type.rindex(".v")]
+
+    @property
+    def dedup_key(self) -> tuple[str, str]:
+        """(source, id) with the id lower-cased: equal keys are one event delivered twice."""
+        return (self.source, self.id.lower())
+
+    def envelope_problems(self) -> list[Problem]:
+        return []
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> Envelope:
+        problems = self.envelope_problems() + self.data.contract_problems(self.time.date())
+        if problems:
+            raise PydanticCustomError(
+                "contract_rules",
+                "{summary}",
+                {"summary": "; ".join(map(str, problems)), "problems": problems},
+            )
+        return self

@@ -1,0 +1,208 @@
+"""The one entry point from bytes, text or a dict to a typed event, or a clear error.
+
+The fast path hands the bytes straight to pydantic (Rust JSON parsing and validation). Only
+when that fails does the slow path work out *why*, in the order a partner would want to know:
+too large, not UTF-8, not JSON, too deeply nested, not an object, unknown type, then every
+field problem with its path.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Union
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from schemas import errors as reasons
+from schemas.errors import EventValidationError, Problem
+from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn
+from schemas.lcsprs import LcsprInitiated, LcsprPublicationNotified, LcsprPublished, LcsprReportReceived
+from schemas.local_authorities import LA_CODES, PANEL_SOURCE, la_code_of
+from schemas.panel import PanelFeedbackIssued
+from schemas.rapid_reviews import RapidReviewDecisionMade, RapidReviewSubmitted
+from schemas.types import PATTERN_DESCRIPTIONS, _show
+
+MAX_MESSAGE_BYTES = 256 * 1024
+# A valid event nests at most five levels (data.changes.children[i].field); anything far
+# deeper is rejected before it can reach a recursive parser.
+MAX_NESTING = 32
+
+EVENT_CLASSES = (
+    IncidentNotified, IncidentCorrected, IncidentWithdrawn,
+    RapidReviewSubmitted, RapidReviewDecisionMade, PanelFeedbackIssued,
+    LcsprInitiated, LcsprPublicationNotified, LcsprReportReceived, LcsprPublished,
+)
+Event = Annotated[
+    Union[  # noqa: UP007 - a tuple of classes cannot be spelled with |
+        IncidentNotified, IncidentCorrected, IncidentWithdrawn,
+        RapidReviewSubmitted, RapidReviewDecisionMade, PanelFeedbackIssued,
+        LcsprInitiated, LcsprPublicationNotified, LcsprReportReceived, LcsprPublished,
+    ],
+    Field(discriminator="type"),
+]
+EVENT_TYPES: dict[str, type] = {cls.model_fields["type"].annotation.__args__[0]: cls for cls in EVENT_CLASSES}
+PANEL_TYPES = frozenset(t for t, cls in EVENT_TYPES.items() if cls is PanelFeedbackIssued)
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
+
+
+def parse_event(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Any:
+    """Validate one event against contract v1 and return it typed.
+
+    Raises ``EventValidationError`` (and never anything else) when the event breaks the contract.
+    """
+    if isinstance(raw, dict):
+        try:
+            raw = json.dumps(raw, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise EventValidationError(reasons.INVALID_JSON, [Problem("$", f"cannot be written as JSON: {exc}")]) from None
+    elif isinstance(raw, str):
+        try:
+            raw = raw.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EventValidationError(reasons.NOT_UTF8, [Problem("$", f"is not valid Unicode text: {exc.reason}")]) from None
+    elif isinstance(raw, (bytearray, memoryview)):
+        raw = bytes(raw)
+    elif not isinstance(raw, bytes):
+        raise EventValidationError(reasons.NOT_AN_OBJECT, [Problem("$", f"must be bytes, text or a dict, got {type(raw).__name__}")])
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise EventValidationError(reasons.MESSAGE_TOO_LARGE, [Problem(
+            "$", f"is {len(raw):,} bytes; an event may be at most {MAX_MESSAGE_BYTES:,} bytes (256 KiB)")])
+    try:
+        return _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise _explain(raw, exc) from None
+    except RecursionError:  # pragma: no cover - pydantic's parser has its own depth limit
+        raise EventValidationError(reasons.NESTING_TOO_DEEP, [Problem("$", "is nested too deeply")]) from None
+
+
+def _explain(raw: bytes, exc: ValidationError) -> EventValidationError:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return EventValidationError(reasons.NOT_UTF8, [Problem("$", f"is not UTF-8: byte {err.start} ({raw[err.start:err.start + 1]!r}) {err.reason}")])
+    depth = _nesting(text)
+    if depth > MAX_NESTING:
+        return EventValidationError(reasons.NESTING_TOO_DEEP, [Problem("$", f"nests more than {MAX_NESTING} levels deep")])
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {err.msg} at line {err.lineno} column {err.colno}")])
+    except (RecursionError, ValueError) as err:
+        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {err}")])
+    if not isinstance(doc, dict):
+        return EventValidationError(reasons.NOT_AN_OBJECT, [Problem("$", f"must be a JSON object, got {_json_kind(doc)}")])
+    event_type = doc.get("type")
+    if event_type not in EVENT_TYPES:
+        if "type" not in doc:
+            problem = Problem("type", "is required")
+        else:
+            problem = Problem("type", f"is not a v1 event type, got {_show(event_type)}; expected one of " + ", ".join(sorted(EVENT_TYPES)))
+        return EventValidationError(reasons.UNKNOWN_TYPE, [problem])
+    source = doc.get("source")
+    if isinstance(source, str) and _source_is_known(source):
+        if event_type in PANEL_TYPES and source != PANEL_SOURCE:
+            return EventValidationError(reasons.SOURCE_NOT_AUTHORISED, [Problem("source", f"only the Panel ({PANEL_SOURCE}) may send {event_type}, got {source!r}")])
+        if event_type not in PANEL_TYPES and source == PANEL_SOURCE:
+            return EventValidationError(reasons.SOURCE_NOT_AUTHORISED, [Problem("source", f"the Panel may send only panel events, not {event_type}")])
+    problems = []
+    for err in exc.errors(include_url=False):
+        if err["type"] == "contract_rules":
+            problems.extend(err["ctx"]["problems"])
+        else:
+            problems.append(Problem(_path(err["loc"][1:]), _message(err)))
+    reason = reasons.SCHEMA_VIOLATION
+    if any(p.path == "data.local_authority" and "local authority of source" in p.message for p in problems):
+        reason = reasons.SOURCE_NOT_AUTHORISED
+    return EventValidationError(reason, problems)
+
+
+def _source_is_known(source: str) -> bool:
+    code = la_code_of(source)
+    return source == PANEL_SOURCE or (code is not None and code in LA_CODES)
+
+
+def _nesting(text: str) -> int:
+    """Deepest bracket nesting outside strings, without a recursive parser."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if deepest > MAX_NESTING:
+                    return deepest
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "$"
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+_TYPE_WORDS = {
+    "string_type": "a string", "int_type": "an integer (written without a fraction)",
+    "bool_type": "true or false", "list_type": "an array", "dict_type": "an object",
+    "model_type": "an object", "model_attributes_type": "an object", "float_type": "a number",
+}
+
+
+def _message(err: Any) -> str:
+    kind, ctx, value = err["type"], err.get("ctx") or {}, err.get("input")
+    field = str(err["loc"][-1]) if err["loc"] else ""
+    if kind == "missing":
+        return "is required (a field that may be empty must be sent as null)"
+    if kind == "extra_forbidden":
+        return "is not a field of this event; unknown fields are rejected (no names, dates of birth, free text or other identifiers)"
+    if kind in _TYPE_WORDS:
+        return f"must be {_TYPE_WORDS[kind]}, got {_json_kind(value)} {_show(value)}"
+    if kind == "literal_error":
+        if field in ("local_authority", "source") or len(str(ctx.get("expected", ""))) > 400:
+            what = "an LA code" if field == "local_authority" else "urn:cspr:la:<LA code> or urn:cspr:panel as this type allows"
+            return f"must be {what} of one of England's 151 local authorities (2020), got {_show(value)}"
+        return f"must be one of {ctx.get('expected')}, got {_show(value)}"
+    if kind == "string_pattern_mismatch":
+        return f"{PATTERN_DESCRIPTIONS.get(ctx.get('pattern'), 'has the wrong form')}, got {_show(value)}"
+    if kind == "greater_than_equal":
+        return f"must be at least {ctx['ge']}, got {_show(value)}"
+    if kind == "less_than_equal":
+        return f"must be at most {ctx['le']}, got {_show(value)}"
+    if kind == "too_short":
+        return f"must have at least {ctx['min_length']} item(s), got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"must have at most {ctx['max_length']} item(s), got {ctx.get('actual_length')}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx['max_length']} characters"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        return "is not a v1 event type"
+    return str(err.get("msg", kind))
