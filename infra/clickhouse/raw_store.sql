@@ -1,0 +1,57 @@
+-- The raw event store: the durable, append-only copy of the validated event log.
+-- Created idempotently by infra.warehouse.ensure_raw_store() before the sink writes.
+-- {db} is replaced with CSPR_CLICKHOUSE_DATABASE. Statements are separated by ';' lines.
+--
+-- Duplicates: the sink is at-least-once (offsets are committed after the insert), so a crash
+-- can write the same event twice. ReplacingMergeTree keyed by (source, event_id) collapses them
+-- at merge time, and every reader (dbt staging) reads with FINAL so duplicates never reach a
+-- count before a merge happens. No time-based deduplication window is used: a replay from the
+-- raw store after days must still be idempotent, which a window cannot promise.
+
+CREATE DATABASE IF NOT EXISTS {db};
+
+CREATE TABLE IF NOT EXISTS {db}.raw_events
+(
+    -- identity: (source, event_id) is the contract's duplicate key; event_id is lower-cased
+    source          LowCardinality(String),
+    event_id        String,
+    -- envelope
+    type            LowCardinality(String),
+    subject         String,
+    time            DateTime64(6, 'UTC'),
+    time_text       String,           -- as the partner wrote it, offset included
+    -- arrival order within the case, assigned by the stream's case projection (1, 2, ...):
+    -- "equal times go by order of arrival"
+    case_seq        UInt32,
+    data            String,           -- the data object, JSON text
+    event           String,           -- the whole event as received, JSON text
+    -- where it came from in Kafka (topic cspr.events)
+    kafka_topic     LowCardinality(String),
+    kafka_partition UInt32,
+    kafka_offset    UInt64,
+    ingested_at     DateTime64(6, 'UTC') DEFAULT now64(6)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (source, event_id);
+
+CREATE TABLE IF NOT EXISTS {db}.dead_letters
+(
+    -- identity: the same bytes rejected for the same reason are one dead letter
+    raw_sha256       FixedString(64),
+    reason           LowCardinality(String),
+    detail           String,
+    problems         String,          -- JSON array of {"path", "message"}
+    raw              String,          -- the original message bytes
+    -- what could be read of the envelope, if anything
+    source           Nullable(String),
+    event_id         Nullable(String),
+    type             Nullable(String),
+    subject          Nullable(String),
+    origin_topic     LowCardinality(String),
+    origin_partition UInt32,
+    origin_offset    UInt64,
+    dead_lettered_at DateTime64(6, 'UTC'),
+    ingested_at      DateTime64(6, 'UTC') DEFAULT now64(6)
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (raw_sha256, reason);
