@@ -14,7 +14,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from schemas.errors import CsprError
+from schemas.errors import CsprError, ServiceUnavailable
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 
@@ -22,8 +22,10 @@ EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = 0, 1, 2,
 STAGES = ("producers", "streams", "infra.warehouse", "dashboards", "infra.stack")
 
 
-class ServiceUnavailable(CsprError):
-    """A service the command needs could not be reached in time (exit status 3)."""
+def register_optional(sub: object, module: str) -> None:
+    """Let a stage's sub-package (``producers.simulator.cli``) add its commands, if it exists."""
+    if _has_module(module):
+        importlib.import_module(module).register(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,10 +9,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from infra.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from infra.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE, register_optional
 
 
 def register(sub: Any) -> None:
+    _register_validate(sub)
+    register_optional(sub, "producers.publishing.cli")  # produce
+    register_optional(sub, "producers.simulator.cli")  # simulate
+
+
+def _register_validate(sub: Any) -> None:
     p = sub.add_parser(
         "validate",
         help="check a JSON Lines file of events against contract v1",

@@ -33,6 +33,10 @@ class CsprError(Exception):
     """Base of every error this project raises on purpose."""
 
 
+class ServiceUnavailable(CsprError):
+    """A service (broker, warehouse, Grafana) could not be reached in time; the CLI exits 3."""
+
+
 class EventValidationError(CsprError, ValueError):
     """An event broke the contract. ``reason`` is machine-readable; ``problems`` say where."""
 
