@@ -1,0 +1,1 @@
+"""The embedded stack as one command: ``safeguarding demo`` (and, later, ``safeguarding up``)."""
