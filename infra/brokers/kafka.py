@@ -1,0 +1,137 @@
+"""Apache Kafka in KRaft mode (one combined broker + controller) from Maven Central jars.
+
+``bash infra/kafka/fetch.sh`` (run by ``make test``) puts the jars in ``.cache/kafka/libs``.
+Each start formats fresh KRaft storage in the broker's work folder with
+``kafka.tools.StorageTool`` and runs ``kafka.Kafka`` with a generated ``server.properties``:
+a client listener and a controller listener on two free loopback ports, single-replica
+internal topics, a 512 MiB heap, no group join delay.
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from infra.brokers.base import BrokerStartError, ChildBroker, free_port
+
+KAFKA_VERSION = "3.9.1"  # keep in step with infra/kafka/pom.xml and docker-compose.yml
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_LOG4J = """\
+log4j.rootLogger=INFO, stdout
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=INFO
+log4j.logger.kafka.request.logger=WARN
+log4j.logger.state.change.logger=WARN
+log4j.logger.kafka.log.LogCleaner=WARN
+"""
+
+
+def default_libs_dir() -> Path:
+    return _REPO_ROOT / ".cache" / "kafka" / "libs"
+
+
+def kafka_cluster_id() -> str:
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool makes)."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+
+
+class KafkaBroker(ChildBroker):
+    """One Apache Kafka node (broker + KRaft controller) on ``127.0.0.1:<free port>``.
+
+    ``libs_dir`` defaults to ``.cache/kafka/libs`` in the repository; ``java`` must be Java 17+.
+    ``broker_config`` adds or overrides ``server.properties`` entries.
+    """
+
+    name = "kafka"
+    default_start_timeout_s = 90.0  # a cold JVM on two busy cores
+
+    def __init__(self, *, libs_dir: Path | str | None = None, java: str = "java", heap: str = "512m",
+                 broker_config: dict[str, str] | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.libs_dir = Path(libs_dir) if libs_dir else default_libs_dir()
+        self.java = java
+        self.heap = heap
+        self.broker_config = dict(broker_config or {})
+        self.controller_port: int | None = None
+
+    def _java(self) -> str:
+        found = shutil.which(self.java)
+        if not found:
+            raise BrokerStartError(f"Apache Kafka needs Java 17+ ('{self.java}' not found): apt-get install openjdk-17-jre-headless")
+        return found
+
+    def _classpath(self) -> str:
+        if not any(self.libs_dir.glob("kafka_2.13-*.jar")):
+            raise BrokerStartError(
+                f"no Kafka jars in {self.libs_dir}: run `bash infra/kafka/fetch.sh` (or `make setup`) first"
+            )
+        return str(self.libs_dir / "*")
+
+    def _jvm(self) -> list[str]:
+        assert self.work_dir is not None
+        return [
+            self._java(), f"-Xmx{self.heap}", "-Xms128m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j.configuration=file:{self.work_dir / 'log4j.properties'}",
+            f"-Dkafka.logs.dir={self.work_dir}",
+            "-cp", self._classpath(),
+        ]
+
+    def server_properties(self) -> dict[str, str]:
+        assert self.work_dir is not None and self.port is not None
+        props = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@127.0.0.1:{self.controller_port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "inter.broker.listener.name": "PLAINTEXT",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.work_dir / "data"),
+            "num.partitions": "1",
+            "offsets.topic.replication.factor": "1",
+            "offsets.topic.num.partitions": "4",
+            "transaction.state.log.replication.factor": "1",
+            "transaction.state.log.min.isr": "1",
+            "transaction.state.log.num.partitions": "4",
+            "min.insync.replicas": "1",
+            "group.initial.rebalance.delay.ms": "0",
+            "message.max.bytes": str(1024 * 1024),
+            "num.network.threads": "2",
+            "num.io.threads": "2",
+            "log.flush.interval.messages": str(2**62),
+        }
+        props.update(self.broker_config)
+        return props
+
+    def _prepare(self) -> None:
+        assert self.work_dir is not None
+        if self.controller_port is None:
+            self.controller_port = free_port()
+        config = self.work_dir / "server.properties"
+        config.write_text("".join(f"{k}={v}\n" for k, v in self.server_properties().items()))
+        (self.work_dir / "log4j.properties").write_text(_LOG4J)
+        shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+        command = [*self._jvm(), "kafka.tools.StorageTool", "format", "--ignore-formatted",
+                   "-t", kafka_cluster_id(), "-c", str(config)]
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.work_dir)
+        except subprocess.TimeoutExpired as exc:
+            raise BrokerStartError("Kafka's StorageTool did not finish formatting within 120 s") from exc
+        if done.returncode != 0:
+            output = "\n".join("  " + line for line in (done.stdout + done.stderr).splitlines()[-20:])
+            raise BrokerStartError(f"Kafka's StorageTool could not format {self.work_dir / 'data'}:\n{output}")
+
+    def _command(self) -> Sequence[str]:
+        assert self.work_dir is not None
+        return [*self._jvm(), "kafka.Kafka", str(self.work_dir / "server.properties")]
