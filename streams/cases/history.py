@@ -1,0 +1,407 @@
+"""The case projection: each event, in arrival order, folded into its case by the history rules.
+
+Pure Python, no Kafka. The agent (``streams.cases.agents``) feeds it one inbound message at a
+time and sends what it returns; the unit tests feed it plain dicts. The rules, in the order the
+contract and the project's shared definitions give them:
+
+1. a message that fails ``parse_event`` is rejected with the validation reason;
+2. a schema-valid event whose (source, lower-case id) was seen before is a duplicate: counted,
+   otherwise ignored;
+3. ``incident.notified`` for a case that already has one is rejected ``case_exists``; otherwise
+   it is accepted and the events held for the case are released in arrival order (one whose
+   ``time`` is more than 7 days before the notification's ``time`` is rejected ``unknown_case``);
+4. any other event of a case with no notification yet is held; for a known case an LA event from
+   another LA is rejected ``source_not_authorised``; on a withdrawn case it is accepted and
+   changes nothing; otherwise the case rules hold or it is rejected ``case_rule_violation``;
+5. accepted events get ``case_seq`` 1, 2, ... per case; a held event is rejected ``unknown_case``
+   once the event-time watermark (the largest ``time`` seen) passes its ``time`` + 7 days.
+
+Duplicates are detected per case (the inbound topic is keyed by ``subject``, so a case's events
+all reach one partition and one worker); the raw store's ReplacingMergeTree collapses the rare
+re-use of an id across two cases.
+
+Crash safety: each seen event remembers the Kafka position it arrived at. After a crash the
+worker re-reads messages whose offsets were not committed although their effect may already be
+in the case table; a message seen again *at the same position* is a replay, not a duplicate, and
+its outputs are sent again (the sink and the dead-letter store are idempotent), so nothing sent
+before the crash can be lost.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+import json
+from collections.abc import Iterable, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+from schemas import EventValidationError, parse_event
+from schemas.incidents import MALTREATMENT_RELATED_DEATH, categories_of
+from schemas.local_authorities import la_code_of
+
+# Stream-side reason codes (the contract's names); stateless ones come from schemas.errors.
+CASE_EXISTS = "case_exists"
+UNKNOWN_CASE = "unknown_case"
+SOURCE_NOT_AUTHORISED = "source_not_authorised"
+CASE_RULE_VIOLATION = "case_rule_violation"
+HOLD_WINDOW = dt.timedelta(days=7)
+
+ACCEPTED, REJECTED, HELD, DUPLICATE = "accepted", "rejected", "held", "duplicate"
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a message was read: topic, partition, offset."""
+
+    topic: str = ""
+    partition: int = -1
+    offset: int = -1
+
+    def tag(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """What to do with one message: send it on (accepted), dead-letter it (rejected), or count it."""
+
+    kind: str  # accepted | rejected | held | duplicate
+    raw: bytes
+    origin: Origin
+    subject: str | None = None
+    case_seq: int | None = None
+    reason: str | None = None
+    detail: str | None = None
+    problems: tuple[tuple[str, str], ...] = ()
+    source: str | None = None
+    event_id: str | None = None
+    type: str | None = None
+    replay: bool = False
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).isoformat()
+
+
+def _time(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def _new_state(subject: str) -> dict[str, Any]:
+    # A case is a plain JSON-able dict so the Faust table can store and changelog it as is.
+    return {
+        "subject": subject,
+        "la": None,            # LA code of the accepted notification
+        "seq": 0,              # last case_seq given
+        "withdrawn": False,    # a withdrawal accepted (arrival order)
+        "max_time": None,      # largest event time of the case (for the watermark after recovery)
+        "facts": [],           # accepted events that change the case: [time, seq, short_type, data]
+        "held": [],            # [time, raw text, origin tag, key]
+        "seen": {},            # "source id" -> [origin tag, outcome (seq | reason | "held"), detail]
+        "counts": {"accepted": 0, "duplicates": 0, "rejected": 0, "held": 0},
+    }
+
+
+def _key(event: Any) -> str:
+    source, eid = event.dedup_key
+    return f"{source} {eid}"
+
+
+class CaseProjection:
+    """Applies the history rules over a store of case states (``subject -> dict``).
+
+    ``cases`` is any mutable mapping: a dict in tests, a batch cache over the Faust table in the
+    agent. ``touched`` collects the subjects whose state changed since ``take_touched()``.
+    """
+
+    def __init__(self, cases: MutableMapping[str, dict[str, Any]], watermark: dt.datetime | None = None):
+        self.cases = cases
+        self.watermark = watermark
+        self._deadlines: list[tuple[dt.datetime, str]] = []  # (earliest held time + 7 days, subject)
+        self.touched: set[str] = set()
+
+    # --- recovery -------------------------------------------------------------------------
+    def rebuild(self, states: Iterable[dict[str, Any]]) -> None:
+        """Re-derive the watermark and held-event deadlines from recovered case states."""
+        self._deadlines = []
+        for state in states:
+            if state.get("max_time"):
+                t = _time(state["max_time"])
+                if self.watermark is None or t > self.watermark:
+                    self.watermark = t
+            if state.get("held"):
+                self._push_deadline(state)
+
+    def _push_deadline(self, state: dict[str, Any]) -> None:
+        earliest = min(_time(h[0]) for h in state["held"])
+        heapq.heappush(self._deadlines, (earliest + HOLD_WINDOW, state["subject"]))
+
+    # --- one message ----------------------------------------------------------------------
+    def process(self, raw: bytes, origin: Origin = Origin()) -> list[Output]:
+        """Apply one inbound message; return what to send, in order."""
+        try:
+            event = parse_event(raw)
+        except EventValidationError as err:
+            return [_invalid(raw, origin, err)]
+        outputs = self._apply(event, raw, origin)
+        if self.watermark is None or event.time > self.watermark:
+            self.watermark = event.time
+        outputs += self.expire()
+        return outputs
+
+    def expire(self) -> list[Output]:
+        """Reject held events whose time + 7 days the watermark has passed (``unknown_case``)."""
+        outputs: list[Output] = []
+        while self._deadlines and self.watermark is not None and self._deadlines[0][0] < self.watermark:
+            _, subject = heapq.heappop(self._deadlines)
+            state = self.cases.get(subject)
+            if not state or not state["held"]:
+                continue
+            keep = []
+            for held in state["held"]:
+                if _time(held[0]) + HOLD_WINDOW < self.watermark:
+                    detail = (f"no incident.notified for case {subject} arrived within 7 days of event "
+                              f"time (event time {held[0]}, stream time now {_iso(self.watermark)})")
+                    outputs.append(self._reject_held(state, held, UNKNOWN_CASE, detail))
+                else:
+                    keep.append(held)
+            state["held"] = keep
+            if keep:
+                self._push_deadline(state)
+            self._save(state)
+        return outputs
+
+    def _apply(self, event: Any, raw: bytes, origin: Origin) -> list[Output]:
+        subject = event.subject
+        state = self.cases.get(subject)
+        if state is None:
+            state = _new_state(subject)
+        key = _key(event)
+        seen = state["seen"].get(key)
+        if seen is not None:
+            if seen[0] == origin.tag() and origin.offset >= 0:
+                return self._replay(state, event, raw, origin, seen)
+            state["counts"]["duplicates"] += 1
+            self._save(state)
+            return [_out(DUPLICATE, event, raw, origin, detail=f"duplicate of the event first read at {seen[0]}")]
+        t = _iso(event.time)
+        if state["max_time"] is None or t > state["max_time"]:
+            state["max_time"] = t
+        short = event.short_type
+        if short == "incident.notified":
+            outputs = self._notify(state, event, raw, origin, key)
+        elif state["la"] is None:
+            state["held"].append([t, raw.decode("utf-8"), origin.tag(), key])
+            state["seen"][key] = [origin.tag(), HELD, None]
+            state["counts"]["held"] += 1
+            if len(state["held"]) == 1:
+                self._push_deadline(state)
+            outputs = [_out(HELD, event, raw, origin)]
+        else:
+            outputs = [self._case_event(state, event, raw, origin, key)]
+        self._save(state)
+        return outputs
+
+    def _replay(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin,
+                seen: list[Any]) -> list[Output]:
+        """The same message read again after a crash: send its outputs again, change nothing."""
+        outputs = [self._output_of(state, event, raw, origin, seen)]
+        if event.short_type == "incident.notified" and isinstance(seen[1], int):
+            # the events this notification released
+            for _key_, entry in state["seen"].items():
+                if len(entry) > 3 and entry[3] == origin.tag():
+                    held_raw = entry[4].encode("utf-8")
+                    held_event = parse_event(held_raw)
+                    outputs.append(self._output_of(state, held_event, held_raw, _origin(entry[0]), entry))
+        return outputs
+
+    def _output_of(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin,
+                   seen: list[Any]) -> Output:
+        outcome = seen[1]
+        if isinstance(outcome, int):
+            return _out(ACCEPTED, event, raw, origin, case_seq=outcome, replay=True)
+        if outcome == HELD:
+            return _out(HELD, event, raw, origin, replay=True)
+        return _out(REJECTED, event, raw, origin, reason=outcome, detail=seen[2], replay=True)
+
+    def _notify(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str) -> list[Output]:
+        if state["la"] is not None:
+            detail = (f"case {event.subject} already has a notification; send incident.corrected "
+                      f"to change it")
+            return [self._reject(state, event, raw, origin, key, CASE_EXISTS, detail)]
+        state["la"] = event.data.local_authority
+        outputs = [self._accept(state, event, raw, origin, key)]
+        held, state["held"] = state["held"], []
+        for h in held:
+            h_time, h_raw, h_origin, h_key = h
+            h_bytes = h_raw.encode("utf-8")
+            h_event = parse_event(h_bytes)
+            state["counts"]["held"] -= 1
+            if _time(h_time) + HOLD_WINDOW < event.time:
+                detail = (f"the notification of case {event.subject} (time {_iso(event.time)}) came more "
+                          f"than 7 days after this event (time {h_time})")
+                out = self._reject(state, h_event, h_bytes, _origin(h_origin), h_key, UNKNOWN_CASE, detail)
+            else:
+                out = self._case_event(state, h_event, h_bytes, _origin(h_origin), h_key)
+            state["seen"][h_key] += [origin.tag(), h_raw]  # released by this notification
+            outputs.append(out)
+        return outputs
+
+    def _case_event(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str) -> Output:
+        code = la_code_of(event.source)
+        if code is not None and code != state["la"]:
+            detail = (f"{event.source} may not write to case {event.subject}, which belongs to "
+                      f"urn:cspr:la:{state['la']}")
+            return self._reject(state, event, raw, origin, key, SOURCE_NOT_AUTHORISED, detail)
+        if state["withdrawn"]:
+            return self._accept(state, event, raw, origin, key, record=False)
+        problem = case_rule_problem(state, event)
+        if problem:
+            return self._reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem)
+        if event.short_type == "incident.withdrawn":
+            state["withdrawn"] = True
+        return self._accept(state, event, raw, origin, key)
+
+    def _accept(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str,
+                record: bool = True) -> Output:
+        state["seq"] += 1
+        seq = state["seq"]
+        state["seen"][key] = [origin.tag(), seq, None]
+        state["counts"]["accepted"] += 1
+        if record:
+            data = event.data.changes.given() if event.short_type == "incident.corrected" else event.data
+            state["facts"].append([_iso(event.time), seq, event.short_type, _jsonable(data)])
+        return _out(ACCEPTED, event, raw, origin, case_seq=seq)
+
+    def _reject(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str,
+                reason: str, detail: str) -> Output:
+        state["seen"][key] = [origin.tag(), reason, detail]
+        state["counts"]["rejected"] += 1
+        return _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
+
+    def _reject_held(self, state: dict[str, Any], held: list[Any], reason: str, detail: str) -> Output:
+        h_time, h_raw, h_origin, h_key = held
+        h_bytes = h_raw.encode("utf-8")
+        state["seen"][h_key] = [h_origin, reason, detail]
+        state["counts"]["held"] -= 1
+        state["counts"]["rejected"] += 1
+        return _out(REJECTED, parse_event(h_bytes), h_bytes, _origin(h_origin), reason=reason, detail=detail)
+
+    def _save(self, state: dict[str, Any]) -> None:
+        self.cases[state["subject"]] = state
+        self.touched.add(state["subject"])
+
+    def take_touched(self) -> set[str]:
+        touched, self.touched = self.touched, set()
+        return touched
+
+
+# --- case rules -----------------------------------------------------------------------------
+
+def current_incident(facts: list[list[Any]]) -> dict[str, Any]:
+    """The notification's data with its corrections applied in ``time`` order (ties by case_seq)."""
+    incident: dict[str, Any] = {}
+    for _t, _seq, kind, data in sorted(facts, key=lambda f: (f[0], f[1])):
+        if kind == "incident.notified":
+            incident = {**data, **incident} if incident else dict(data)
+        elif kind == "incident.corrected":
+            incident.update(data)
+    return incident
+
+
+def case_rule_problem(state: dict[str, Any], event: Any) -> str | None:
+    """Why ``event`` breaks a case rule that needs the case's history, or None."""
+    short = event.short_type
+    facts = state["facts"]
+    if short == "incident.corrected":
+        changed = _jsonable(event.data.changes.given())
+        trial = [*facts, [_iso(event.time), state["seq"] + 1, short, changed]]
+        incident = current_incident(trial)
+        problem = incident_problem(incident)
+        if problem:
+            return f"the corrected case would not be valid: {problem}"
+        notified = incident["notified_date"]
+        for f in facts:
+            if f[2] == "rapid_review.submitted" and notified > f[3]["received_date"]:
+                return (f"notified_date {notified} would be after the received_date {f[3]['received_date']} "
+                        f"of a rapid review already accepted")
+    elif short == "rapid_review.submitted":
+        notified = current_incident(facts)["notified_date"]
+        received = event.data.received_date.isoformat()
+        if received < notified:
+            return f"received_date {received} is before the case's notified_date {notified}"
+    elif short == "lcspr.published":
+        initiated = [f for f in facts if f[2] == "lcspr.initiated"]
+        if initiated:
+            latest = max(initiated, key=lambda f: (f[0], f[1]))[3]["initiated_date"]
+            published = event.data.published_date.isoformat()
+            if published < latest:
+                return f"published_date {published} is before the LCSPR's initiated_date {latest}"
+    return None
+
+
+def incident_problem(incident: dict[str, Any]) -> str | None:
+    """A whole incident's cross-field rules (the same as a notification's)."""
+    harm, category, sub = incident["harm_type"], incident["category"], incident["subcategory"]
+    if category not in categories_of(harm):
+        return f"category {category!r} does not belong to harm_type {harm!r}"
+    if category == MALTREATMENT_RELATED_DEATH and sub is None:
+        return "subcategory is required with category 'maltreatment_related_death'"
+    if category != MALTREATMENT_RELATED_DEATH and sub is not None:
+        return f"subcategory must be null unless category is 'maltreatment_related_death', got {sub!r}"
+    if incident["notified_date"] < incident["incident_date"]:
+        return f"notified_date {incident['notified_date']} is before incident_date {incident['incident_date']}"
+    refs = [c["child_ref"] for c in incident["children"]]
+    if len(set(refs)) != len(refs):
+        return "children repeat a child_ref"
+    return None
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+def _jsonable(data: Any) -> Any:
+    if hasattr(data, "model_dump"):
+        return data.model_dump(mode="json")
+    if isinstance(data, dict):
+        return {k: _jsonable(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_jsonable(v) for v in data]
+    if isinstance(data, dt.date):
+        return data.isoformat()
+    return data
+
+
+def _origin(tag: str) -> Origin:
+    topic, partition, offset = tag.rsplit("/", 2)
+    return Origin(topic, int(partition), int(offset))
+
+
+def _out(kind: str, event: Any, raw: bytes, origin: Origin, **kw: Any) -> Output:
+    return Output(kind, raw, origin, subject=event.subject, source=event.source, event_id=event.id.lower(),
+                  type=event.type, **kw)
+
+
+def _invalid(raw: bytes, origin: Origin, err: EventValidationError) -> Output:
+    envelope = _peek(raw)
+    return Output(REJECTED, raw, origin, subject=envelope.get("subject"), reason=err.reason, detail=str(err),
+                  problems=tuple((p.path, p.message) for p in err.problems), source=envelope.get("source"),
+                  event_id=envelope.get("id"), type=envelope.get("type"))
+
+
+def _peek(raw: bytes) -> dict[str, str]:
+    """What can be read of an invalid message's envelope (strings only), for the dead letter."""
+    try:
+        doc = json.loads(raw)
+    except (ValueError, RecursionError):
+        return {}
+    if not isinstance(doc, dict):
+        return {}
+    return {k: doc[k] for k in ("subject", "source", "id", "type") if isinstance(doc.get(k), str)}
+
+
+__all__ = [
+    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "REJECTED",
+    "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "Origin", "Output", "case_rule_problem",
+    "current_incident", "incident_problem",
+]

@@ -1,0 +1,146 @@
+"""The case projection applies the contract's history rules, in arrival order."""
+
+from __future__ import annotations
+
+import json
+
+from producers.reference.history import replay
+from streams.cases.history import (
+    ACCEPTED,
+    CASE_EXISTS,
+    CASE_RULE_VIOLATION,
+    DUPLICATE,
+    HELD,
+    REJECTED,
+    SOURCE_NOT_AUTHORISED,
+    UNKNOWN_CASE,
+    CaseProjection,
+    Origin,
+)
+from tests.streams import events as e
+
+S = "SIN-2020-000001"
+
+
+def run(*messages: bytes) -> tuple[CaseProjection, list]:
+    projection = CaseProjection({})
+    outputs = []
+    for offset, raw in enumerate(messages):
+        outputs += projection.process(raw, Origin("in", 0, offset))
+    return projection, outputs
+
+
+def kinds(outputs: list) -> list[tuple[str, object]]:
+    return [(o.kind, o.case_seq if o.kind == ACCEPTED else o.reason) for o in outputs]
+
+
+def test_an_invalid_message_is_rejected_with_its_validation_reason() -> None:
+    _, out = run(b"{not json", json.dumps({"type": "nope"}).encode())
+    assert kinds(out) == [(REJECTED, "invalid_json"), (REJECTED, "unknown_type")]
+    assert out[1].type == "nope"
+
+
+def test_accepted_events_get_case_seq_in_arrival_order() -> None:
+    _, out = run(e.notified(S), e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20"),
+                 e.feedback(S, "2020-05-21T00:00:00Z", "2020-05-21"))
+    assert kinds(out) == [(ACCEPTED, 1), (ACCEPTED, 2), (ACCEPTED, 3)]
+
+
+def test_a_second_delivery_of_the_same_source_and_id_is_a_duplicate_whatever_the_id_case() -> None:
+    first = e.notified(S, event_id="0F8FAD5B-D9CB-469F-A165-70867728950E")
+    again = e.notified(S, event_id="0f8fad5b-d9cb-469f-a165-70867728950e")
+    projection, out = run(first, again)
+    assert kinds(out) == [(ACCEPTED, 1), (DUPLICATE, None)]
+    assert projection.cases[S]["counts"]["duplicates"] == 1
+
+
+def test_the_same_message_read_again_at_the_same_offset_is_replayed_not_counted_as_duplicate() -> None:
+    projection = CaseProjection({})
+    raw = e.notified(S)
+    first = projection.process(raw, Origin("in", 0, 7))
+    again = projection.process(raw, Origin("in", 0, 7))
+    assert kinds(first) == kinds(again) == [(ACCEPTED, 1)]
+    assert again[0].replay and projection.cases[S]["seq"] == 1
+    assert projection.cases[S]["counts"]["duplicates"] == 0
+
+
+def test_a_second_notification_is_rejected_case_exists() -> None:
+    _, out = run(e.notified(S), e.notified(S, time="2020-05-05T10:00:00Z"))
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, CASE_EXISTS)]
+
+
+def test_an_event_before_its_notification_is_held_then_released_after_it() -> None:
+    _, out = run(e.submitted(S, "2020-05-04T09:00:00Z", "2020-05-04"), e.notified(S))
+    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 2)]
+    assert out[2].type.endswith("rapid_review.submitted.v1")
+
+
+def test_a_held_event_more_than_7_days_older_than_the_notification_is_unknown_case() -> None:
+    _, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),
+                 e.notified(S, time="2020-05-08T10:00:01Z"))
+    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
+
+
+def test_a_held_event_is_rejected_once_the_watermark_passes_its_time_plus_7_days() -> None:
+    other = "SIN-2020-000002"
+    _, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),
+                 e.notified(other, time="2020-05-08T10:00:00Z"),
+                 e.notified(other + "9", time="2020-05-08T10:00:01Z"))
+    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
+    assert out[3].subject == S
+
+
+def test_an_event_from_another_local_authority_is_source_not_authorised() -> None:
+    _, out = run(e.notified(S), e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20", la=e.OTHER_LA))
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, SOURCE_NOT_AUTHORISED)]
+
+
+def test_events_for_a_withdrawn_case_are_accepted_and_change_nothing() -> None:
+    projection, out = run(e.notified(S), e.withdrawn(S, "2020-05-10T00:00:00Z"),
+                          e.submitted(S, "2020-05-02T00:00:00Z", "2020-05-01"))
+    # the review would break the notified_date rule, but the case is withdrawn
+    assert kinds(out) == [(ACCEPTED, 1), (ACCEPTED, 2), (ACCEPTED, 3)]
+    assert [f[2] for f in projection.cases[S]["facts"]] == ["incident.notified", "incident.withdrawn"]
+
+
+def test_a_review_received_before_the_notified_date_is_a_case_rule_violation() -> None:
+    _, out = run(e.notified(S), e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-03"))
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, CASE_RULE_VIOLATION)]
+
+
+def test_a_correction_that_leaves_the_case_invalid_is_a_case_rule_violation() -> None:
+    _, out = run(e.notified(S), e.corrected(S, "2020-05-06T00:00:00Z", {"harm_type": "serious_harm"}))
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, CASE_RULE_VIOLATION)]
+    assert "category 'sudi'" in out[1].detail
+
+
+def test_a_correction_may_not_move_notified_date_after_an_accepted_review() -> None:
+    _, out = run(e.notified(S), e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-10"),
+                 e.corrected(S, "2020-05-21T00:00:00Z", {"notified_date": "2020-05-11"}))
+    assert kinds(out) == [(ACCEPTED, 1), (ACCEPTED, 2), (REJECTED, CASE_RULE_VIOLATION)]
+
+
+def test_publication_before_the_latest_initiation_is_a_case_rule_violation() -> None:
+    _, out = run(e.notified(S), e.initiated(S, "2020-06-01T00:00:00Z", "2020-06-01"),
+                 e.initiated(S, "2020-07-01T00:00:00Z", "2020-07-01"),
+                 e.published(S, "2020-08-01T00:00:00Z", "2020-06-15"))
+    assert kinds(out)[-1] == (REJECTED, CASE_RULE_VIOLATION)
+
+
+def test_the_projection_agrees_with_the_reference_replay_on_a_mixed_history() -> None:
+    other = "SIN-2020-000002"
+    dup = e.notified(other, time="2020-05-04T11:00:00Z")
+    lines = [
+        e.submitted(S, "2020-05-04T09:00:00Z", "2020-05-04"), e.notified(S), dup, dup,
+        e.notified(S, time="2020-05-05T00:00:00Z"), b"[]",
+        e.corrected(S, "2020-05-06T00:00:00Z", {"notified_date": "2020-05-05"}),
+        e.corrected(other, "2020-05-06T00:00:00Z", {"harm_type": "serious_harm", "category": "neglect"}),
+        e.withdrawn(other, "2020-05-07T00:00:00Z"), e.feedback(other, "2020-05-08T00:00:00Z", "2020-05-08"),
+        e.submitted(other, "2020-05-08T00:00:00Z", "2020-05-08", la=e.OTHER_LA),
+    ]
+    _, out = run(*lines)
+    oracle = replay(lines)
+    assert sorted(o.raw for o in out if o.kind == ACCEPTED) == sorted(a.raw for a in oracle.accepted)
+    assert sorted((o.raw, o.reason) for o in out if o.kind == REJECTED) == sorted(
+        (r.raw, r.reason) for r in oracle.rejected)
+    assert sum(o.kind == DUPLICATE for o in out) == oracle.duplicates
