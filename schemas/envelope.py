@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -26,15 +26,20 @@ class EventData(Strict):
     knowledge_dates: ClassVar[tuple[str, ...]] = ()
 
     def contract_problems(self, recorded_on: dt.date, prefix: str = "data.") -> list[Problem]:
-        """Rules between fields that need no history; ``prefix`` is this object's path."""
+        """Rules between fields that need no history; ``prefix`` is this object's path.
+
+        Runs for every valid event, so it is written for the case where nothing is wrong.
+        """
         problems = []
+        values = self.__dict__
         for name in self.knowledge_dates:
-            value = getattr(self, name, None)
+            value = values.get(name)
             if value is not None and value > recorded_on:
                 problems.append(
                     Problem(
                         f"{prefix}{name}",
-                        f"is after the date the event was recorded ({recorded_on}), got {value}",
+                        f"is after the date written in time ({recorded_on}): a fact cannot be "
+                        f"recorded before it happened, got {value}",
                     )
                 )
         return problems
@@ -47,10 +52,13 @@ class Envelope(Strict):
     id: EventId
     subject: Subject
     time: EventTime
-    datacontenttype: Literal["application/json"] = Field(  # type: ignore[assignment]
-        default=None, json_schema_extra=_drop_default
-    )
-    dataschema: Uri = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
+    if TYPE_CHECKING:
+        datacontenttype: Literal["application/json"] | None = None
+        dataschema: str | None = None
+    else:
+        # Optional, but never null: absent gives None, an explicit null is an error.
+        datacontenttype: Literal["application/json"] = Field(default=None, json_schema_extra=_drop_default)
+        dataschema: Uri = Field(default=None, json_schema_extra=_drop_default)
 
     # Set by each event class.
     source: str
@@ -72,7 +80,10 @@ class Envelope(Strict):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> Envelope:
-        problems = self.envelope_problems() + self.data.contract_problems(self.time.date())
+        problems = self.data.contract_problems(self.time.date())
+        envelope = self.envelope_problems()
+        if envelope:
+            problems = envelope + problems
         if problems:
             raise PydanticCustomError(
                 "contract_rules",

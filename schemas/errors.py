@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Reason codes a message can be rejected with before or during model validation. Stream-side
-# reasons that need a case's history (``source_not_authorised`` for a case event from another
-# LA, ``case_exists``, ``unknown_case``, ``case_rule_violation``) are listed in
-# ``schemas.reasons``; this module raises only the stateless ones.
-MESSAGE_TOO_LARGE = "message_too_large"
-NOT_UTF8 = "not_utf8"
-INVALID_JSON = "invalid_json"
-NOT_AN_OBJECT = "not_an_object"
-NESTING_TOO_DEEP = "nesting_too_deep"
-UNKNOWN_TYPE = "unknown_type"
-SOURCE_NOT_AUTHORISED = "source_not_authorised"
-SCHEMA_VIOLATION = "schema_violation"
+# The reason codes live in schemas.reasons (with the stream's); imported here because the
+# parser and older callers name them as schemas.errors.<CODE>.
+from schemas.reasons import (
+    INVALID_JSON,
+    MESSAGE_TOO_LARGE,
+    NESTING_TOO_DEEP,
+    NOT_AN_OBJECT,
+    NOT_UTF8,
+    SCHEMA_VIOLATION,
+    SOURCE_NOT_AUTHORISED,
+    UNKNOWN_TYPE,
+)
+
+__all__ = [
+    "INVALID_JSON", "MESSAGE_TOO_LARGE", "NESTING_TOO_DEEP", "NOT_AN_OBJECT", "NOT_UTF8",
+    "SCHEMA_VIOLATION", "SOURCE_NOT_AUTHORISED", "UNKNOWN_TYPE", "CsprError", "EventValidationError",
+    "Problem", "ServiceUnavailable",
+]
 
 
 @dataclass(frozen=True, slots=True)

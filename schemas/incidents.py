@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, ClassVar, Literal, get_args
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from schemas.envelope import Envelope, EventData, _drop_default
 from schemas.errors import Problem
@@ -62,15 +62,19 @@ def categories_of(harm_type: str) -> tuple[str, ...]:
     return DEATH_CATEGORIES if harm_type == "death" else NON_FATAL_CATEGORIES
 
 
-def _incident_rules(fields: dict[str, Any], prefix: str) -> list[Problem]:
+_CATEGORY_SETS = {harm: frozenset(categories_of(harm)) for harm in HARM_TYPES}
+
+
+def incident_problems(fields: dict[str, Any], prefix: str = "data.") -> list[Problem]:
     """Cross-field rules of an incident, over whichever of its fields are given.
 
-    Used for a notification (all fields) and for a correction (the fields it changes); the
-    stream re-checks a corrected case as a whole, once the changes are applied.
+    Used for a notification (all fields), for a correction (the fields it changes) and by the
+    stream for a corrected case as a whole (its state with the changes applied). ``children``
+    may hold ``Child`` models or dicts with a ``child_ref``.
     """
     problems = []
     harm, category = fields.get("harm_type"), fields.get("category")
-    if harm is not None and category is not None and category not in categories_of(harm):
+    if harm is not None and category is not None and category not in _CATEGORY_SETS[harm]:
         kind = "death" if harm == "death" else "non-fatal"
         problems.append(Problem(f"{prefix}category", f"{category!r} is not a {kind} category, so it "
                                 f"cannot go with harm_type {harm!r}"))
@@ -87,33 +91,56 @@ def _incident_rules(fields: dict[str, Any], prefix: str) -> list[Problem]:
         problems.append(Problem(f"{prefix}notified_date",
                                 f"must be on or after incident_date ({incident}), got {notified}"))
     children = fields.get("children")
-    if children:
-        seen: set[str] = set()
-        for i, child in enumerate(children):
-            if child.child_ref in seen:
-                problems.append(Problem(f"{prefix}children[{i}].child_ref",
-                                        f"repeats another child of this case: {child.child_ref!r}"))
-            seen.add(child.child_ref)
+    if children and len(children) > 1:
+        refs = [c["child_ref"] if isinstance(c, dict) else c.child_ref for c in children]
+        if len(set(refs)) != len(refs):
+            seen: set[str] = set()
+            for i, ref in enumerate(refs):
+                if ref in seen:
+                    problems.append(Problem(f"{prefix}children[{i}].child_ref",
+                                            f"repeats another child of this case: {ref!r}"))
+                seen.add(ref)
+    chars = fields.get("case_characteristics")
+    if chars and len(set(chars)) != len(chars):
+        problems.append(Problem(f"{prefix}case_characteristics",
+                                "must not repeat a characteristic, got " + ", ".join(chars)))
     return problems
 
 
+_incident_rules = incident_problems  # the name used first
+
+
+# JSON Schema can say which categories go with which harm type, and when a subcategory is
+# needed; pydantic cannot generate these conditionals from the model, so they are added here.
+# Each applies only when both fields are present, so the same conditions serve a notification
+# (all fields required) and a correction (any fields).
+_INCIDENT_CONDITIONS: list[dict[str, Any]] = [
+    {"if": {"properties": {"harm_type": {"const": "death"}}, "required": ["harm_type", "category"]},
+     "then": {"properties": {"category": {"enum": list(DEATH_CATEGORIES)}}}},
+    {"if": {"properties": {"harm_type": {"enum": ["serious_harm", "other"]}},
+            "required": ["harm_type", "category"]},
+     "then": {"properties": {"category": {"enum": list(NON_FATAL_CATEGORIES)}}}},
+    {"if": {"properties": {"category": {"const": MALTREATMENT_RELATED_DEATH}},
+            "required": ["category", "subcategory"]},
+     "then": {"properties": {"subcategory": {"enum": list(SUBCATEGORIES)}}}},
+    {"if": {"properties": {"category": {"not": {"const": MALTREATMENT_RELATED_DEATH}}},
+            "required": ["category", "subcategory"]},
+     "then": {"properties": {"subcategory": {"type": "null"}}}},
+]
+
+
 def _incident_json_schema(schema: dict[str, Any]) -> None:
-    # JSON Schema can say which categories go with which harm type, and when a subcategory is
-    # needed; pydantic cannot generate these conditionals from the model, so they are added here.
-    schema["allOf"] = [
-        {"if": {"properties": {"harm_type": {"const": "death"}}, "required": ["harm_type"]},
-         "then": {"properties": {"category": {"enum": list(DEATH_CATEGORIES)}}}},
-        {"if": {"properties": {"harm_type": {"enum": ["serious_harm", "other"]}},
-                "required": ["harm_type"]},
-         "then": {"properties": {"category": {"enum": list(NON_FATAL_CATEGORIES)}}}},
-        {"if": {"properties": {"category": {"const": MALTREATMENT_RELATED_DEATH}},
-                "required": ["category", "subcategory"]},
-         "then": {"properties": {"subcategory": {"enum": list(SUBCATEGORIES)}}},
-         "else": {"properties": {"subcategory": {"type": "null"}}}},
-    ]
+    schema["allOf"] = _INCIDENT_CONDITIONS
+
+
+def _changes_json_schema(schema: dict[str, Any]) -> None:
+    schema["allOf"] = _INCIDENT_CONDITIONS
+    schema["minProperties"] = 1
 
 
 class Child(Strict):
+    """One child of the incident, by pseudonymous reference only."""
+
     child_ref: ChildRef
     age_years: Annotated[int, Field(ge=0, le=17)]
     gender: Gender
@@ -129,6 +156,8 @@ class ServiceInvolvement(Strict):
 
 
 Children = Annotated[list[Child], Field(min_length=1, max_length=20)]
+
+
 def _unique_items(schema: dict[str, Any]) -> None:
     schema["uniqueItems"] = True
 
@@ -143,7 +172,9 @@ ImdQuintile = Annotated[int, Field(ge=1, le=5)]
 
 
 class IncidentNotifiedData(EventData):
-    model_config = {"json_schema_extra": _incident_json_schema}
+    """What a local authority tells the Panel about a serious incident; no direct identifiers."""
+
+    model_config = ConfigDict(json_schema_extra=_incident_json_schema)
     knowledge_dates: ClassVar[tuple[str, ...]] = ("incident_date", "notified_date")
 
     local_authority: LaCode
@@ -160,28 +191,40 @@ class IncidentNotifiedData(EventData):
 
     def contract_problems(self, recorded_on: dt.date, prefix: str = "data.") -> list[Problem]:
         problems = super().contract_problems(recorded_on, prefix)
-        problems += _incident_rules(dict(self), prefix)
-        if len(set(self.case_characteristics)) != len(self.case_characteristics):
-            problems.append(Problem(f"{prefix}case_characteristics", "must not repeat a characteristic"))
+        problems += incident_problems(self.__dict__, prefix)
         return problems
 
 
 class IncidentChanges(EventData):
     """Fields of ``incident.notified`` data a correction replaces; absent means unchanged."""
 
-    model_config = {"json_schema_extra": {"minProperties": 1}}
+    model_config = ConfigDict(json_schema_extra=_changes_json_schema)
     knowledge_dates: ClassVar[tuple[str, ...]] = ("incident_date", "notified_date")
 
-    incident_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    notified_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    harm_type: HarmType = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    category: Category = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    subcategory: Subcategory | None = Field(default=None, json_schema_extra=_drop_default)
-    children: Children = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    imd_quintile: ImdQuintile | None = Field(default=None, json_schema_extra=_drop_default)
-    case_characteristics: Characteristics = Field(default=None, json_schema_extra=_unique_items_no_default)  # type: ignore[assignment]
-    service_involvement: ServiceInvolvement = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
-    covid_factor: bool = Field(default=None, json_schema_extra=_drop_default)  # type: ignore[assignment]
+    if TYPE_CHECKING:
+        # Absent fields read as None; a field set to null (subcategory, imd_quintile) is in given().
+        incident_date: dt.date | None = None
+        notified_date: dt.date | None = None
+        harm_type: HarmType | None = None
+        category: Category | None = None
+        subcategory: Subcategory | None = None
+        children: list[Child] | None = None
+        imd_quintile: int | None = None
+        case_characteristics: list[CaseCharacteristic] | None = None
+        service_involvement: ServiceInvolvement | None = None
+        covid_factor: bool | None = None
+    else:
+        # Every field optional, but only the nullable ones of a notification may be null.
+        incident_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)
+        notified_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)
+        harm_type: HarmType = Field(default=None, json_schema_extra=_drop_default)
+        category: Category = Field(default=None, json_schema_extra=_drop_default)
+        subcategory: Subcategory | None = Field(default=None, json_schema_extra=_drop_default)
+        children: Children = Field(default=None, json_schema_extra=_drop_default)
+        imd_quintile: ImdQuintile | None = Field(default=None, json_schema_extra=_drop_default)
+        case_characteristics: Characteristics = Field(default=None, json_schema_extra=_unique_items_no_default)
+        service_involvement: ServiceInvolvement = Field(default=None, json_schema_extra=_drop_default)
+        covid_factor: bool = Field(default=None, json_schema_extra=_drop_default)
 
     def given(self) -> dict[str, Any]:
         """Only the fields the correction sets (a null it sets is kept)."""
@@ -190,15 +233,15 @@ class IncidentChanges(EventData):
     def contract_problems(self, recorded_on: dt.date, prefix: str = "data.changes.") -> list[Problem]:
         problems = super().contract_problems(recorded_on, prefix)
         if not self.model_fields_set:
-            problems.append(Problem(prefix.rstrip("."), "must change at least one field"))
-        problems += _incident_rules(self.given(), prefix)
-        chars = self.case_characteristics
-        if chars is not None and len(set(chars)) != len(chars):
-            problems.append(Problem(f"{prefix}case_characteristics", "must not repeat a characteristic"))
+            problems.append(Problem(prefix.rstrip("."), "must change at least one field (local_authority "
+                                    "cannot be changed: notify again and withdraw this case instead)"))
+        problems += incident_problems(self.given(), prefix)
         return problems
 
 
 class IncidentCorrectedData(EventData):
+    """Replacement values for fields of the notification, and why."""
+
     changes: IncidentChanges
     reason: CorrectionReason
 
@@ -207,6 +250,8 @@ class IncidentCorrectedData(EventData):
 
 
 class IncidentWithdrawnData(EventData):
+    """Why the notification is withdrawn."""
+
     reason: WithdrawalReason
 
 
@@ -218,9 +263,10 @@ class IncidentNotified(Envelope):
     data: IncidentNotifiedData
 
     def envelope_problems(self) -> list[Problem]:
-        if la_code_of(self.source) != self.data.local_authority:
+        code = la_code_of(self.source)
+        if code != self.data.local_authority:
             return [Problem("data.local_authority", f"must be the local authority of source "
-                            f"({la_code_of(self.source)}), got {self.data.local_authority}")]
+                            f"({code}), got {self.data.local_authority}")]
         return []
 
 

@@ -9,18 +9,20 @@ field problem with its path.
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Union, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
 
 from schemas import errors as reasons
+from schemas.envelope import Envelope
 from schemas.errors import EventValidationError, Problem
 from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn
 from schemas.lcsprs import LcsprInitiated, LcsprPublicationNotified, LcsprPublished, LcsprReportReceived
 from schemas.local_authorities import LA_CODES, PANEL_SOURCE, la_code_of
 from schemas.panel import PanelFeedbackIssued
 from schemas.rapid_reviews import RapidReviewDecisionMade, RapidReviewSubmitted
-from schemas.types import PATTERN_DESCRIPTIONS, _show
+from schemas.types import EARLIEST_DATE, PATTERN_DESCRIPTIONS
+from schemas.types import show as _show
 
 MAX_MESSAGE_BYTES = 256 * 1024
 # A valid event nests at most five levels (data.changes.children[i].field); anything far
@@ -40,7 +42,9 @@ Event = Annotated[
     ],
     Field(discriminator="type"),
 ]
-EVENT_TYPES: dict[str, type] = {cls.model_fields["type"].annotation.__args__[0]: cls for cls in EVENT_CLASSES}
+EVENT_TYPES: dict[str, type[Envelope]] = {
+    get_args(cls.model_fields["type"].annotation)[0]: cls for cls in EVENT_CLASSES
+}
 PANEL_TYPES = frozenset(t for t, cls in EVENT_TYPES.items() if cls is PanelFeedbackIssued)
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 
@@ -53,6 +57,8 @@ def parse_event(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> A
     if isinstance(raw, dict):
         try:
             raw = json.dumps(raw, allow_nan=False, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise EventValidationError(reasons.NOT_UTF8, [Problem("$", f"holds text that is not valid Unicode: {exc.reason}")]) from None
         except (TypeError, ValueError, RecursionError) as exc:
             raise EventValidationError(reasons.INVALID_JSON, [Problem("$", f"cannot be written as JSON: {exc}")]) from None
     elif isinstance(raw, str):
@@ -78,17 +84,17 @@ def parse_event(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> A
 def _explain(raw: bytes, exc: ValidationError) -> EventValidationError:
     try:
         text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        return EventValidationError(reasons.NOT_UTF8, [Problem("$", f"is not UTF-8: byte {err.start} ({raw[err.start:err.start + 1]!r}) {err.reason}")])
+    except UnicodeDecodeError as bad:
+        return EventValidationError(reasons.NOT_UTF8, [Problem("$", f"is not UTF-8: byte {bad.start} ({raw[bad.start:bad.start + 1]!r}) {bad.reason}")])
     depth = _nesting(text)
     if depth > MAX_NESTING:
         return EventValidationError(reasons.NESTING_TOO_DEEP, [Problem("$", f"nests more than {MAX_NESTING} levels deep")])
     try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as err:
-        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {err.msg} at line {err.lineno} column {err.colno}")])
-    except (RecursionError, ValueError) as err:
-        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {err}")])
+        doc = json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as bad_json:
+        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {bad_json.msg} at line {bad_json.lineno} column {bad_json.colno}")])
+    except (RecursionError, ValueError) as bad_value:
+        return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {bad_value}")])
     if not isinstance(doc, dict):
         return EventValidationError(reasons.NOT_AN_OBJECT, [Problem("$", f"must be a JSON object, got {_json_kind(doc)}")])
     event_type = doc.get("type")
@@ -104,16 +110,24 @@ def _explain(raw: bytes, exc: ValidationError) -> EventValidationError:
             return EventValidationError(reasons.SOURCE_NOT_AUTHORISED, [Problem("source", f"only the Panel ({PANEL_SOURCE}) may send {event_type}, got {source!r}")])
         if event_type not in PANEL_TYPES and source == PANEL_SOURCE:
             return EventValidationError(reasons.SOURCE_NOT_AUTHORISED, [Problem("source", f"the Panel may send only panel events, not {event_type}")])
-    problems = []
+    problems: list[Problem] = []
+    reason = reasons.SCHEMA_VIOLATION
     for err in exc.errors(include_url=False):
+        if err["type"] == "json_invalid":
+            # Text Python's parser accepts but pydantic's does not (a lone UTF-16 surrogate).
+            return EventValidationError(reasons.INVALID_JSON, [Problem("$", f"is not JSON: {err['ctx']['error']}")])
         if err["type"] == "contract_rules":
             problems.extend(err["ctx"]["problems"])
         else:
             problems.append(Problem(_path(err["loc"][1:]), _message(err)))
-    reason = reasons.SCHEMA_VIOLATION
     if any(p.path == "data.local_authority" and "local authority of source" in p.message for p in problems):
+        # Writing another LA's case is an authorisation failure, whatever else is wrong.
         reason = reasons.SOURCE_NOT_AUTHORISED
     return EventValidationError(reason, problems)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def _source_is_known(source: str) -> bool:
@@ -183,6 +197,9 @@ def _message(err: Any) -> str:
     if kind == "missing":
         return "is required (a field that may be empty must be sent as null)"
     if kind == "extra_forbidden":
+        if len(err["loc"]) == 2:  # (event type, attribute): the envelope
+            return ("is not a CloudEvents attribute of contract v1 (allowed: specversion, id, source, type, "
+                    "subject, time, datacontenttype, dataschema, data)")
         return "is not a field of this event; unknown fields are rejected (no names, dates of birth, free text or other identifiers)"
     if kind in _TYPE_WORDS:
         return f"must be {_TYPE_WORDS[kind]}, got {_json_kind(value)} {_show(value)}"
@@ -192,8 +209,13 @@ def _message(err: Any) -> str:
             return f"must be {what} of one of England's 151 local authorities (2020), got {_show(value)}"
         return f"must be one of {ctx.get('expected')}, got {_show(value)}"
     if kind == "string_pattern_mismatch":
-        return f"{PATTERN_DESCRIPTIONS.get(ctx.get('pattern'), 'has the wrong form')}, got {_show(value)}"
+        return f"{PATTERN_DESCRIPTIONS.get(str(ctx.get('pattern')), 'has the wrong form')}, got {_show(value)}"
+    if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
+        detail = f" ({ctx['error']})" if ctx.get("error") and type(value) is str else ""
+        return f"must be a calendar date written YYYY-MM-DD{detail}, got {_show(value)}"
     if kind == "greater_than_equal":
+        if str(ctx.get("ge")) == EARLIEST_DATE.isoformat():
+            return f"must be on or after {ctx['ge']}, got {_show(value)}"
         return f"must be at least {ctx['ge']}, got {_show(value)}"
     if kind == "less_than_equal":
         return f"must be at most {ctx['le']}, got {_show(value)}"
