@@ -26,7 +26,7 @@ def _base(kind: str, subject: str, time: str, data: dict[str, Any], source: str 
 def incident(notified_date: str = "2020-05-04", harm_type: str = "death", category: str = "sudi",
              la: str = LA) -> dict[str, Any]:
     return {
-        "local_authority": la, "incident_date": "2020-05-01", "notified_date": notified_date,
+        "local_authority": la, "incident_date": min("2020-05-01", notified_date), "notified_date": notified_date,
         "harm_type": harm_type, "category": category, "subcategory": None,
         "children": [{"child_ref": "child-000001", "age_years": 0, "gender": "male", "ethnicity": "white_british"}],
         "imd_quintile": 1, "case_characteristics": [],
