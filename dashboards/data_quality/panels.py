@@ -1,0 +1,79 @@
+"""Data quality: what was rejected and why, how fresh the marts are, events that arrived late
+or out of order, and whether the stream's live counts agree with dbt's."""
+
+from __future__ import annotations
+
+from dashboards.marts import DEAD_LETTERS, FRESHNESS, RECONCILIATION
+from dashboards.panel import Panel, panel
+
+
+@panel
+def dead_letters_by_reason_barchart() -> Panel:
+    return Panel(
+        title="Dead letters by reason",
+        kind="barchart",
+        x="reason",
+        series=("dead_letters",),
+        description="Messages rejected in the range, by the contract reason (invalid JSON, schema, "
+        "case_exists, unknown_case, source_not_authorised, case_rule_violation).",
+        sql=f"""
+SELECT reason, sum(dead_letters) AS dead_letters
+FROM ${{database}}.{DEAD_LETTERS}
+WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime)
+GROUP BY reason
+ORDER BY dead_letters DESC, reason
+""",
+    )
+
+
+@panel
+def freshness_stat() -> Panel:
+    return Panel(
+        title="Minutes since the latest event reached the warehouse",
+        kind="stat",
+        series=("minutes_since_latest_event",),
+        unit="m",
+        width=6,
+        description="How stale the marts are: minutes from the latest ingested event to the build.",
+        sql=f"""
+SELECT dateDiff('minute', latest_ingested_at, built_at) AS minutes_since_latest_event
+FROM ${{database}}.{FRESHNESS}
+""",
+    )
+
+
+@panel
+def late_and_out_of_order_timeseries() -> Panel:
+    return Panel(
+        title="Late and out-of-order events",
+        kind="timeseries",
+        x="time",
+        series=("late", "out_of_order"),
+        width=18,
+        description="Per day of arrival: events recorded more than a day before they arrived "
+        "(late), and events that arrived after a later-timed event of the same case (out of order).",
+        sql=f"""
+SELECT toDateTime(day, 'UTC') AS time, late, out_of_order
+FROM ${{database}}.{FRESHNESS}_daily
+WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime)
+ORDER BY time
+""",
+    )
+
+
+@panel
+def stream_reconciliation_table() -> Panel:
+    return Panel(
+        title="Stream against dbt",
+        kind="table",
+        x="figure",
+        series=("stream_value", "dbt_value", "agrees"),
+        width=24,
+        description="The stream's live counts against the same figures computed by dbt from the "
+        "raw event store: every row should agree.",
+        sql=f"""
+SELECT figure, stream_value, dbt_value, if(stream_value = dbt_value, 'yes', 'NO') AS agrees
+FROM ${{database}}.{RECONCILIATION}
+ORDER BY agrees, figure
+""",
+    )

@@ -1,0 +1,1 @@
+"""The lcspr pipeline dashboard."""

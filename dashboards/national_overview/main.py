@@ -1,0 +1,26 @@
+"""National overview: the headline counts of serious incident notifications."""
+
+from __future__ import annotations
+
+from dashboards.common import Dashboard
+from dashboards.national_overview.panels import (
+    change_on_a_year_earlier_stat,
+    notifications_by_harm_type_barchart,
+    notifications_by_month_barchart,
+    rolling_twelve_months_timeseries,
+)
+
+UID = "cspr-national-overview"
+
+
+def dashboard() -> Dashboard:
+    return (
+        Dashboard(UID, "National overview", "Serious incident notifications in England: how many, "
+                  "of which harm, and the change on a year earlier.")
+        .row("Notifications")
+        .panel(notifications_by_harm_type_barchart())
+        .panel(notifications_by_month_barchart())
+        .row("Trend")
+        .panel(rolling_twelve_months_timeseries())
+        .panel(change_on_a_year_earlier_stat())
+    )

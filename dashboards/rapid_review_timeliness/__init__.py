@@ -1,0 +1,1 @@
+"""The rapid review timeliness dashboard."""

@@ -1,0 +1,1 @@
+"""The who is harmed dashboard."""
