@@ -1,0 +1,21 @@
+-- One row per accepted `rapid_review.decision_made` event (FINAL: repeats of a sink write collapse here).
+with source as (
+
+    select * from {{ source('cspr', 'raw_events') }} final
+    where type = 'uk.gov.cspr.rapid_review.decision_made.v1'
+
+),
+
+renamed as (
+
+    select
+        {{ envelope_columns() }},
+        ---------- dates
+        {{ json_date('decision_date') }} as decision_date,
+        ---------- categories
+        JSONExtractString(data, 'decision') as decision
+    from source
+
+)
+
+select * from renamed

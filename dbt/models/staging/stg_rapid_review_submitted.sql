@@ -1,0 +1,21 @@
+-- One row per accepted `rapid_review.submitted` event (FINAL: repeats of a sink write collapse here).
+with source as (
+
+    select * from {{ source('cspr', 'raw_events') }} final
+    where type = 'uk.gov.cspr.rapid_review.submitted.v1'
+
+),
+
+renamed as (
+
+    select
+        {{ envelope_columns() }},
+        ---------- dates
+        {{ json_date('received_date') }} as received_date,
+        ---------- categories
+        JSONExtractString(data, 'decision') as decision
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,146 @@
+"""The raw event store: create it, and turn accepted / rejected events into rows for it.
+
+Dedup choice: the sink is at-least-once (Kafka offsets are committed only after ClickHouse has
+the rows), so a crash between insert and commit writes the same rows again. Both tables are
+ReplacingMergeTree keyed by the identity of a row — (source, event_id) for events, (raw_sha256,
+reason) for dead letters — so repeats collapse at merge time, and every reader selects with
+FINAL so a repeat never reaches a count before the merge happens. A time-window dedup (insert
+deduplication tokens) was not used: a replay days later must still be idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from typing import Any
+
+from schemas.errors import CsprError
+
+RAW_EVENT_COLUMNS: tuple[str, ...] = (
+    "source", "event_id", "type", "subject", "time", "time_text", "case_seq", "data", "event",
+    "kafka_topic", "kafka_partition", "kafka_offset",
+)
+DEAD_LETTER_COLUMNS: tuple[str, ...] = (
+    "raw_sha256", "reason", "detail", "problems", "raw", "source", "event_id", "type", "subject",
+    "origin_topic", "origin_partition", "origin_offset", "dead_lettered_at",
+)
+_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+
+
+class RawStoreError(CsprError):
+    """A row could not be built or written."""
+
+
+def check_database_name(database: str) -> str:
+    if not _DATABASE_NAME.match(database):
+        raise RawStoreError(f"invalid ClickHouse database name {database!r}: letters, digits and _ only")
+    return database
+
+
+def raw_store_ddl(database: str) -> list[str]:
+    """The statements of infra/clickhouse/raw_store.sql for this database, in order."""
+    text = resources.files("infra.clickhouse").joinpath("raw_store.sql").read_text("utf-8")
+    text = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    return [s.strip().replace("{db}", check_database_name(database)) for s in text.split(";") if s.strip()]
+
+
+def ensure_raw_store(client: Any, database: str) -> None:
+    """Create the database, raw_events and dead_letters if missing (safe to call every start)."""
+    for statement in raw_store_ddl(database):
+        client.command(statement)
+
+
+def _raw_text(raw: bytes | str) -> str:
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes | bytearray) else raw
+
+
+def raw_event_row(
+    raw: bytes | str, event: Any, case_seq: int, topic: str, partition: int, offset: int
+) -> list[Any]:
+    """The raw_events row (in ``RAW_EVENT_COLUMNS`` order) of an accepted event.
+
+    ``event`` is the typed event from ``schemas.parse_event(raw)``; ``case_seq`` its arrival order
+    within the case (1, 2, ...) as the stream's projection assigned it.
+    """
+    if case_seq < 1:
+        raise RawStoreError(f"case_seq must be 1 or more, got {case_seq} for event {event.id}")
+    text = _raw_text(raw)
+    try:
+        envelope = json.loads(text)
+        time_text = envelope["time"]
+        data = envelope["data"]
+    except (ValueError, KeyError, TypeError):
+        # Not the bytes of this event (a re-serialised copy, say): fall back to the typed event.
+        time_text = event.time.isoformat()
+        data = event.data.model_dump(mode="json")
+        text = event.model_dump_json()
+    time_utc = event.time.astimezone(dt.UTC)
+    return [
+        event.source, str(event.id).lower(), event.type, event.subject, time_utc, str(time_text),
+        int(case_seq), json.dumps(data, separators=(",", ":"), sort_keys=True), text,
+        topic, int(partition), int(offset),
+    ]
+
+
+def dead_letter_row(
+    raw: bytes | str,
+    reason: str,
+    detail: str,
+    problems: Sequence[Any] = (),
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    dead_lettered_at: dt.datetime | None = None,
+) -> list[Any]:
+    """The dead_letters row (in ``DEAD_LETTER_COLUMNS`` order) of a rejected message.
+
+    ``problems`` are ``schemas.errors.Problem``s or (path, message) pairs. Whatever of the
+    envelope can be read from the bytes (source, id, type, subject) is kept for searching.
+    """
+    raw_bytes = raw if isinstance(raw, bytes | bytearray) else raw.encode("utf-8")
+    text = _raw_text(raw)
+    env: dict[str, Any] = {}
+    try:
+        parsed = json.loads(text)
+        if isinstance(parsed, dict):
+            env = parsed
+    except ValueError:
+        pass
+
+    def _field(name: str) -> str | None:
+        value = env.get(name)
+        return value if isinstance(value, str) else None
+
+    listed = []
+    for p in problems:
+        path, message = (p.path, p.message) if hasattr(p, "path") else (p[0], p[1])
+        listed.append({"path": str(path), "message": str(message)})
+    event_id = _field("id")
+    when = (dead_lettered_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+    return [
+        hashlib.sha256(raw_bytes).hexdigest(), reason, detail, json.dumps(listed), text,
+        _field("source"), event_id.lower() if event_id else None, _field("type"), _field("subject"),
+        topic, int(partition), int(offset), when,
+    ]
+
+
+def insert_events(client: Any, database: str, rows: Iterable[Sequence[Any]]) -> int:
+    """Insert raw_events rows; returns how many. Repeats are harmless (ReplacingMergeTree + FINAL)."""
+    rows = list(rows)
+    if rows:
+        client.insert(f"{check_database_name(database)}.raw_events", rows, column_names=list(RAW_EVENT_COLUMNS))
+    return len(rows)
+
+
+def insert_dead_letters(client: Any, database: str, rows: Iterable[Sequence[Any]]) -> int:
+    rows = list(rows)
+    if rows:
+        client.insert(
+            f"{check_database_name(database)}.dead_letters", rows, column_names=list(DEAD_LETTER_COLUMNS)
+        )
+    return len(rows)
