@@ -170,6 +170,15 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out or "$"
 
 
+def _got(value: Any) -> str:
+    """``null``, ``true``, ``a string '3'``, ``the number 3.0``, ``an array``, ``an object``."""
+    if value is None or isinstance(value, (bool, dict, list)):
+        return _show(value)
+    if isinstance(value, (int, float)):
+        return f"the number {value!r}"
+    return f"{_json_kind(value)} {_show(value)}"
+
+
 def _json_kind(value: Any) -> str:
     if value is None:
         return "null"
@@ -197,17 +206,24 @@ def _message(err: Any) -> str:
     if kind == "missing":
         return "is required (a field that may be empty must be sent as null)"
     if kind == "extra_forbidden":
+        if err["loc"][-2:] == ("changes", "local_authority"):
+            return "cannot be corrected: a case's local authority is fixed (withdraw the case and notify again)"
         if len(err["loc"]) == 2:  # (event type, attribute): the envelope
             return ("is not a CloudEvents attribute of contract v1 (allowed: specversion, id, source, type, "
                     "subject, time, datacontenttype, dataschema, data)")
         return "is not a field of this event; unknown fields are rejected (no names, dates of birth, free text or other identifiers)"
     if kind in _TYPE_WORDS:
-        return f"must be {_TYPE_WORDS[kind]}, got {_json_kind(value)} {_show(value)}"
+        return f"must be {_TYPE_WORDS[kind]}, got {_got(value)}"
     if kind == "literal_error":
-        if field in ("local_authority", "source") or len(str(ctx.get("expected", ""))) > 400:
-            what = "an LA code" if field == "local_authority" else "urn:cspr:la:<LA code> or urn:cspr:panel as this type allows"
-            return f"must be {what} of one of England's 151 local authorities (2020), got {_show(value)}"
-        return f"must be one of {ctx.get('expected')}, got {_show(value)}"
+        expected = str(ctx.get("expected", ""))
+        if field == "local_authority":
+            return f"must be the ONS code of one of England's 151 local authorities (2020), e.g. E06000001, got {_show(value)}"
+        if field == "source" and len(err["loc"]) == 2:
+            if PANEL_SOURCE in expected:
+                return f"must be {PANEL_SOURCE!r}: only the Panel sends this type, got {_show(value)}"
+            return ("must be urn:cspr:la:<LA code> with the ONS code of one of England's 151 local authorities "
+                    f"(2020), e.g. urn:cspr:la:E06000001, got {_show(value)}")
+        return f"must be one of {expected}, got {_show(value)}"
     if kind == "string_pattern_mismatch":
         return f"{PATTERN_DESCRIPTIONS.get(str(ctx.get('pattern')), 'has the wrong form')}, got {_show(value)}"
     if kind in ("date_type", "date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact"):
