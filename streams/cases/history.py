@@ -39,12 +39,8 @@ from typing import Any
 from schemas import EventValidationError, parse_event
 from schemas.incidents import MALTREATMENT_RELATED_DEATH, categories_of
 from schemas.local_authorities import la_code_of
+from schemas.reasons import CASE_EXISTS, CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED, UNKNOWN_CASE
 
-# Stream-side reason codes (the contract's names); stateless ones come from schemas.errors.
-CASE_EXISTS = "case_exists"
-UNKNOWN_CASE = "unknown_case"
-SOURCE_NOT_AUTHORISED = "source_not_authorised"
-CASE_RULE_VIOLATION = "case_rule_violation"
 HOLD_WINDOW = dt.timedelta(days=7)
 
 ACCEPTED, REJECTED, HELD, DUPLICATE = "accepted", "rejected", "held", "duplicate"
@@ -209,7 +205,7 @@ class CaseProjection:
         outputs = [self._output_of(state, event, raw, origin, seen)]
         if event.short_type == "incident.notified" and isinstance(seen[1], int):
             # the events this notification released
-            for _key_, entry in state["seen"].items():
+            for entry in state["seen"].values():
                 if len(entry) > 3 and entry[3] == origin.tag():
                     held_raw = entry[4].encode("utf-8")
                     held_event = parse_event(held_raw)
@@ -281,7 +277,7 @@ class CaseProjection:
         return _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
 
     def _reject_held(self, state: dict[str, Any], held: list[Any], reason: str, detail: str) -> Output:
-        h_time, h_raw, h_origin, h_key = held
+        _, h_raw, h_origin, h_key = held
         h_bytes = h_raw.encode("utf-8")
         state["seen"][h_key] = [h_origin, reason, detail]
         state["counts"]["held"] -= 1

@@ -1,0 +1,112 @@
+"""The Faust app: one per worker process, configured from the platform's settings.
+
+The app object exists at import (agents, tables and views attach to it at import, as in Faust's
+medium-project layout); ``configure()`` gives it the broker, web port and the tuning measured in
+docs/architecture.md before the worker starts.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import faust
+from faust.transport.drivers import aiokafka as faust_aiokafka
+
+from infra.settings import Settings, settings
+
+APP_ID = "cspr-stream"  # the consumer group; changelog topics are cspr-stream-<table>-changelog
+FETCH_MAX_WAIT_MS = 10
+
+log = logging.getLogger(__name__)
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer with a short fetch wait.
+
+    Faust hard-codes ``fetch_max_wait_ms=1500``: a fetch on a quiet partition then holds the
+    worker's only consumer for 1.5 s, which halves the rate and adds latency (measured). The
+    attribute is read when the consumer starts, so setting it on the new consumer is enough.
+    """
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _ConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
+
+
+class StreamApp(faust.App):
+    def _new_transport(self) -> Any:
+        return _Transport(self.conf.broker_consumer, self)
+
+
+def faust_settings(conf: Settings, broker: str | None = None, web_port: int | None = None) -> dict[str, Any]:
+    """The app's configuration: broker and web port from the settings, the measured tuning."""
+    servers = broker or conf.kafka_bootstrap_servers
+    if servers == "embedded":
+        servers = "localhost:9092"
+    url = ";".join(f"kafka://{s.strip()}" for s in servers.split(","))
+    credentials = None
+    if conf.kafka_security_protocol.startswith("SASL"):
+        ssl_context = None
+        if conf.kafka_security_protocol == "SASL_SSL":
+            import ssl
+
+            ssl_context = ssl.create_default_context(cafile=str(conf.kafka_ssl_cafile) if conf.kafka_ssl_cafile else None)
+        credentials = faust.SASLCredentials(
+            username=conf.kafka_username or "",
+            password=conf.kafka_password.get_secret_value() if conf.kafka_password else "",
+            mechanism=conf.kafka_sasl_mechanism,
+            ssl_context=ssl_context,
+        )
+    return {
+        "broker": url,
+        "broker_credentials": credentials,
+        "store": "memory://",
+        "topic_partitions": conf.topic_partitions,
+        "topic_replication_factor": conf.topic_replication_factor,
+        "topic_allow_declare": True,
+        # tansu completes a group join after half the session timeout (60 s by default)
+        "broker_session_timeout": 8.0,
+        "broker_heartbeat_interval": 1.0,
+        "broker_request_timeout": 30.0,
+        "broker_rebalance_timeout": 30.0,
+        # batching the changelog writes (+37% measured)
+        "producer_linger": 0.05,
+        # Faust's own recovery loop waits this long between table recovery checks
+        "stream_recovery_delay": 0.0,
+        "broker_commit_interval": 1.0,
+        "consumer_auto_offset_reset": "earliest",
+        "web_port": conf.worker_web_port if web_port is None else web_port,
+        "web_bind": "127.0.0.1",
+        "web_in_thread": False,
+        "autodiscover": False,
+        "table_cleanup_interval": 3600.0,
+        "logging_config": None,
+    }
+
+
+app = StreamApp(APP_ID, autodiscover=False, origin="streams")
+app.config_from_object(faust_settings(settings()))
+
+
+def configure(conf: Settings | None = None, broker: str | None = None, web_port: int | None = None) -> faust.App:
+    """Give the app its settings; call once, before the worker starts."""
+    app.config_from_object(faust_settings(conf or settings(), broker, web_port), force=True)
+    quiet_loggers()
+    return app
+
+
+def quiet_loggers() -> None:
+    # Faust leaves the root logger at DEBUG; its and aiokafka's chatter cost ~13% (measured).
+    for name in ("faust", "aiokafka", "mode", "kafka", "aiohttp.access"):
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,77 @@
+"""Stream commands: ``safeguarding worker`` and ``safeguarding run``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from infra.cli import EXIT_OK, EXIT_USAGE
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "worker",
+        help="run the stream worker (validation, case projection, live figures, ClickHouse sink)",
+        description="Run the Faust worker against the configured broker (CSPR_KAFKA_BOOTSTRAP_SERVERS) and "
+        "warehouse (CSPR_CLICKHOUSE_URL) until Ctrl-C or SIGTERM. Live figures and /status are served on "
+        "http://127.0.0.1:<CSPR_WORKER_WEB_PORT>/.",
+    )
+    p.add_argument("--bootstrap-servers", help="host:port of the broker (default: CSPR_KAFKA_BOOTSTRAP_SERVERS)")
+    p.add_argument("--data-dir", type=Path, help="folder whose warehouse/ holds chDB (default: CSPR_DATA_DIR)")
+    p.add_argument("--web-port", type=int, help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
+    p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
+    p.set_defaults(func=cmd_worker)
+
+    r = sub.add_parser(
+        "run",
+        help="stream a JSON Lines file of events through the embedded stack into the warehouse",
+        description="Start the embedded broker and a worker, publish FILE through the producer SDK, wait "
+        "until every event is in ClickHouse or the dead-letter queue (or counted as a duplicate, or "
+        "still held), stop the worker, build the dbt marts, and print a summary. Running it again on "
+        "the same folder with the same file changes nothing.",
+    )
+    r.add_argument("--events", required=True, type=Path, help="JSON Lines file of events")
+    r.add_argument("--data-dir", type=Path, help="data folder (default: CSPR_DATA_DIR); chDB in <DIR>/warehouse")
+    r.add_argument("--no-dbt", action="store_true", help="do not build the dbt marts afterwards")
+    r.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the stream (default 900)")
+    r.set_defaults(func=cmd_run)
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from infra.settings import load_settings
+    from schemas.errors import CsprError
+    from streams.worker import run_worker
+
+    conf = load_settings()
+    broker = args.bootstrap_servers or conf.kafka_bootstrap_servers
+    if broker == "embedded":
+        raise CsprError("the worker needs a broker address: set CSPR_KAFKA_BOOTSTRAP_SERVERS or pass "
+                        "--bootstrap-servers (or use `safeguarding run`, which starts the embedded broker)")
+    if args.web_port is not None and not 0 <= args.web_port <= 65535:
+        raise CsprError(f"--web-port must be 0..65535, got {args.web_port}")
+    _check_broker(broker, conf.kafka_connect_timeout_s)
+    data_dir = args.data_dir if args.data_dir is not None else (
+        None if conf.clickhouse_url.startswith("http") else conf.data_dir)
+    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database)
+
+
+def _check_broker(servers: str, timeout_s: float) -> None:
+    from infra.brokers import wait_until_ready
+    from schemas.errors import ServiceUnavailable
+
+    try:
+        wait_until_ready(servers, timeout_s)
+    except TimeoutError as exc:
+        raise ServiceUnavailable(f"no Kafka broker answered at {servers} within {timeout_s:g} s ({exc}); "
+                                 "check CSPR_KAFKA_BOOTSTRAP_SERVERS") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from infra.settings import load_settings
+    from streams.run import run_file
+
+    conf = load_settings()
+    data_dir = args.data_dir or conf.data_dir
+    summary = run_file(args.events, data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
+    return EXIT_OK if summary.ok else EXIT_USAGE

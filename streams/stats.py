@@ -1,0 +1,21 @@
+"""What the worker has done since it started, for ``/status`` and ``safeguarding run``."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+counts: Counter[str] = Counter()
+rejected_by_reason: Counter[str] = Counter()
+last_activity = time.monotonic()
+
+
+def count(name: str, n: int = 1) -> None:
+    global last_activity
+    counts[name] += n
+    last_activity = time.monotonic()
+
+
+def reset() -> None:
+    counts.clear()
+    rejected_by_reason.clear()

@@ -1,0 +1,75 @@
+"""``/status``: what the worker has consumed, accepted, dead-lettered, held, counted as duplicate
+and written to ClickHouse, and whether it is idle (every topic read and committed to its end)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from faust.web import Request, Response, View
+
+from infra.settings import settings
+from streams import stats
+from streams.app import app
+from streams.cases.agents import _TableByText, cases, live
+
+IDLE_AFTER_S = 1.0
+
+
+def lags() -> dict[str, int | None]:
+    """Messages not yet committed by this worker, per topic (None before the first assignment)."""
+    consumer = app.consumer
+    out: dict[str, int | None] = {}
+    names = (settings().topic_inbound, settings().topic_events, settings().topic_dlq)
+    assigned = consumer.assignment() if consumer else set()
+    for name in names:
+        tps = [tp for tp in assigned if tp.topic == name]
+        if not tps:
+            out[name] = None
+            continue
+        total = 0
+        for tp in tps:
+            high = consumer.highwater(tp) or 0
+            committed = consumer._committed_offset.get(tp) or 0
+            total += max(high - committed, 0)
+        out[name] = total
+    return out
+
+
+def case_totals() -> dict[str, int]:
+    """Totals over the case table (these survive a restart, unlike the counters since start)."""
+    totals = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
+    for state in _TableByText(cases).values():
+        totals["cases"] += 1
+        for key in ("accepted", "duplicates", "rejected", "held"):
+            totals[key] += state["counts"][key]
+    return totals
+
+
+def status() -> dict[str, Any]:
+    c = stats.counts
+    topic_lags = lags()
+    in_flight = (c["sent_events"] - c["sunk_events"]) + (c["sent_dead_letters"] - c["sunk_dead_letters"])
+    quiet = time.monotonic() - stats.last_activity >= IDLE_AFTER_S
+    idle = quiet and in_flight == 0 and all(v == 0 for v in topic_lags.values())
+    return {
+        "consumed": c["consumed"],
+        "accepted": c["accepted"],
+        "dead_lettered": c["dead_lettered"],
+        "dead_lettered_by_reason": dict(stats.rejected_by_reason),
+        "held_since_start": c["held"],
+        "duplicates": c["duplicates"],
+        "sunk": {"events": c["sunk_events"], "dead_letters": c["sunk_dead_letters"]},
+        "sent": {"events": c["sent_events"], "dead_letters": c["sent_dead_letters"]},
+        "case_table": case_totals(),
+        "watermark": live.projection.watermark.isoformat() if live.projection.watermark else None,
+        "lag": topic_lags,
+        "in_flight": in_flight,
+        "idle": idle,
+    }
+
+
+@app.page("/status")
+class StatusView(View):
+    async def get(self, request: Request) -> Response:
+        return self.json(status())
