@@ -1,0 +1,55 @@
+"""The event simulator: the calibrated 2020 history and random histories of any size.
+
+    from producers.simulator import report_2020, random_history
+    lines = report_2020(seed=1)                       # list of bytes, arrival order
+    for line in random_history(10_000, seed=7, duplicate_rate=0.01): ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from producers.simulator.report_2020 import build as _build_report_2020
+
+
+def report_2020(seed: int = 0) -> list[bytes]:
+    """The calibrated history 2018 - 2021-03-31 (JSON Lines, arrival order) for a seed."""
+    return _build_report_2020(seed)
+
+
+def random_history(cases: int, seed: int = 0, **options: Any) -> Iterator[bytes]:
+    """A random history of ``cases`` cases; options as ``RandomOptions`` (rates, years)."""
+    from producers.simulator.random_history import RandomOptions, generate
+
+    return generate(RandomOptions(cases=cases, seed=seed, **options))
+
+
+def write_lines(lines: Iterable[bytes], out: str | Path) -> int:
+    """Write lines to a file atomically (a temporary file renamed at the end); returns the count."""
+    path = Path(out)
+    tmp = path.with_name(f".{path.name}.partial")
+    count = 0
+    try:
+        with tmp.open("wb") as fh:
+            for line in lines:
+                fh.write(line)
+                fh.write(b"\n")
+                count += 1
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return count
+
+
+def write_report_2020(out: str | Path, seed: int = 0) -> int:
+    return write_lines(report_2020(seed), out)
+
+
+def write_random_history(out: str | Path, cases: int, seed: int = 0, **options: Any) -> int:
+    return write_lines(random_history(cases, seed, **options), out)
+
+
+__all__ = ["random_history", "report_2020", "write_lines", "write_random_history", "write_report_2020"]
