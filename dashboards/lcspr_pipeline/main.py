@@ -8,7 +8,7 @@ from dashboards.lcspr_pipeline.panels import (
     lcspr_initiated_barchart,
     lcspr_reports_barchart,
     panel_agreement_stat,
-    time_to_publish_barchart,
+    time_to_publish_stat,
 )
 
 UID = "cspr-lcspr-pipeline"
@@ -24,5 +24,5 @@ def dashboard() -> Dashboard:
         .panel(lcspr_initiated_barchart())
         .row("Reports")
         .panel(lcspr_reports_barchart())
-        .panel(time_to_publish_barchart())
+        .panel(time_to_publish_stat())
     )

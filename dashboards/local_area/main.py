@@ -5,7 +5,11 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders.dashboard import CustomVariable
 
 from dashboards.common import Dashboard
-from dashboards.local_area.panels import notifications_by_year_table, region_comparison_table
+from dashboards.local_area.panels import (
+    notifications_by_local_authority_table,
+    notifications_by_year_table,
+    region_comparison_table,
+)
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
 UID = "cspr-local-area"
@@ -30,4 +34,6 @@ def dashboard() -> Dashboard:
         .row("This authority")
         .panel(notifications_by_year_table())
         .panel(region_comparison_table())
+        .row("Every authority")
+        .panel(notifications_by_local_authority_table())
     )

@@ -47,3 +47,24 @@ WHERE region_code = (SELECT any(region_code) FROM ${{database}}.{LOCAL_AREA} WHE
 ORDER BY local_authority_name
 """,
     )
+
+
+@panel
+def notifications_by_local_authority_table() -> Panel:
+    return Panel(
+        title="Notifications by local authority",
+        kind="table",
+        x="local_authority_name",
+        series=("death", "serious_harm", "other", "total"),
+        suppressed=True,
+        width=24,
+        height=14,
+        description="Every local authority's notifications in the last year of the range, by harm "
+        "type; 'c' marks a count too small to publish.",
+        sql=f"""
+SELECT local_authority_name, region_name, death, serious_harm, other, total
+FROM ${{database}}.{LOCAL_AREA}
+WHERE year = toYear($__toTime)
+ORDER BY region_name, local_authority_name
+""",
+    )

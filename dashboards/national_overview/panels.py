@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from dashboards.marts import NOTIFICATIONS
+from dashboards.marts import IN_YEARS, NOTIFICATIONS, NOTIFICATIONS_MONTHLY, PERIOD_CHANGE
 from dashboards.panel import Panel, panel
-
-# Notifications counted in a range: notified_date in the range, not withdrawn (the marts are
-# built "as at" the report date, so corrections known then are already applied).
-IN_RANGE = "notified_date BETWEEN toDate($__fromTime) AND toDate($__toTime) AND NOT is_withdrawn"
 
 
 @panel
@@ -18,14 +14,14 @@ def notifications_by_harm_type_barchart() -> Panel:
         x="harm_type",
         series=("notifications",),
         figure="notifications",
-        description="Serious incident notifications with a notified date in the time range, by harm "
-        "type (death, serious harm, other), corrections applied, withdrawn cases left out.",
+        description="Serious incident notifications with a notified date in the years of the time "
+        "range, by harm type, corrections applied, withdrawn cases left out.",
         sql=f"""
-SELECT harm_type, count() AS notifications
+SELECT harm_type, sum(notifications) AS notifications
 FROM ${{database}}.{NOTIFICATIONS}
-WHERE {IN_RANGE}
-GROUP BY harm_type
-ORDER BY indexOf(['death', 'serious_harm', 'other'], harm_type)
+WHERE {IN_YEARS} AND harm_type != 'total'
+GROUP BY harm_type, position
+ORDER BY position
 """,
     )
 
@@ -41,12 +37,12 @@ def notifications_by_month_barchart() -> Panel:
         width=24,
         description="Notifications per calendar month of the notified date, stacked by harm type.",
         sql=f"""
-SELECT formatDateTime(toStartOfMonth(notified_date), '%Y-%m') AS month,
-       countIf(harm_type = 'death') AS death,
-       countIf(harm_type = 'serious_harm') AS serious_harm,
-       countIf(harm_type = 'other') AS other
-FROM ${{database}}.{NOTIFICATIONS}
-WHERE {IN_RANGE}
+SELECT formatDateTime(month, '%Y-%m') AS month,
+       sumIf(notifications, harm_type = 'death') AS death,
+       sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
+       sumIf(notifications, harm_type = 'other') AS other
+FROM ${{database}}.{NOTIFICATIONS_MONTHLY}
+WHERE month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
 GROUP BY month
 ORDER BY month
 """,
@@ -61,29 +57,20 @@ def rolling_twelve_months_timeseries() -> Panel:
         x="time",
         series=("rolling_twelve_months",),
         width=16,
-        description="For each month in the range, the notifications of that month and the eleven "
-        "before it (a rolling year), so seasonal swings do not hide the trend.",
+        description="For each month, the notifications of that month and the eleven before it (a "
+        "rolling year), so seasonal swings do not hide the trend.",
         sql=f"""
-WITH monthly AS (
-    SELECT toStartOfMonth(notified_date) AS month, count() AS n
-    FROM ${{database}}.{NOTIFICATIONS}
-    WHERE NOT is_withdrawn
-      AND notified_date BETWEEN toStartOfMonth(toDate($__fromTime)) - INTERVAL 11 MONTH AND toDate($__toTime)
-    GROUP BY month
-),
-months AS (
-    SELECT addMonths(toStartOfMonth(toDate($__fromTime)) - INTERVAL 11 MONTH, number) AS month
-    FROM numbers(toUInt32(dateDiff('month', toStartOfMonth(toDate($__fromTime)) - INTERVAL 11 MONTH,
-                                   toStartOfMonth(toDate($__toTime))) + 1))
-)
 SELECT toDateTime(month, 'UTC') AS time, rolling_twelve_months
 FROM (
-    SELECT m.month AS month,
-           sum(coalesce(monthly.n, 0)) OVER (ORDER BY m.month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW)
-               AS rolling_twelve_months
-    FROM months AS m LEFT JOIN monthly ON monthly.month = m.month
+    SELECT month,
+           sum(n) OVER (ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS rolling_twelve_months
+    FROM (
+        SELECT month, sum(notifications) AS n
+        FROM ${{database}}.{NOTIFICATIONS_MONTHLY}
+        GROUP BY month
+    )
 )
-WHERE month >= toStartOfMonth(toDate($__fromTime))
+WHERE month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
 ORDER BY time
 """,
     )
@@ -92,24 +79,17 @@ ORDER BY time
 @panel
 def change_on_a_year_earlier_stat() -> Panel:
     return Panel(
-        title="Change on the same dates a year earlier",
+        title="Change on the same months a year earlier",
         kind="stat",
         series=("pct_change",),
         unit="percent",
         width=8,
         figure="period_change",
-        description="Notifications with a notified date in the range against the same dates one "
-        "year earlier: 100 × (current − previous) / previous, one decimal, halves away from zero.",
+        description="Notifications in the comparison period (1 April – 30 September) against the "
+        "same dates one year earlier: 100 × (current − previous) / previous, one decimal.",
         sql=f"""
-SELECT current, previous,
-       if(previous = 0, NULL,
-          toFloat64(round(toDecimal64(100 * (current - previous) / previous, 6), 1))) AS pct_change
-FROM (
-    SELECT countIf(notified_date BETWEEN toDate($__fromTime) AND toDate($__toTime)) AS current,
-           countIf(notified_date BETWEEN toDate($__fromTime) - INTERVAL 1 YEAR
-                                     AND toDate($__toTime) - INTERVAL 1 YEAR) AS previous
-    FROM ${{database}}.{NOTIFICATIONS}
-    WHERE NOT is_withdrawn
-)
+SELECT pct_change, current, previous
+FROM ${{database}}.{PERIOD_CHANGE}
+WHERE year = toYear($__toTime)
 """,
     )

@@ -1,36 +1,54 @@
 """Who is harmed: the children of the notifications, their circumstances and the services
-that knew them. Counts are of notifications in the range (children for age, gender, ethnicity)."""
+that knew them. Counts are of notifications in the years of the range (children for age,
+gender and ethnicity)."""
 
 from __future__ import annotations
 
-from dashboards.marts import CHILDREN, NOTIFICATIONS
+from dashboards.marts import CASE_CHARACTERISTICS, CHILDREN, IMD_QUINTILES, IN_YEARS, SERVICE_INVOLVEMENT
 from dashboards.panel import Panel, panel
 from dashboards.reference import CENSUS_SOURCE, census_values_sql
 
-IN_RANGE = "notified_date BETWEEN toDate($__fromTime) AND toDate($__toTime) AND NOT is_withdrawn"
-BY_HARM = """countIf(harm_type = 'death') AS death,
-       countIf(harm_type = 'serious_harm') AS serious_harm,
-       countIf(harm_type = 'other') AS other"""
+BY_HARM = """sumIf(notifications, harm_type = 'death') AS death,
+       sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
+       sumIf(notifications, harm_type = 'other') AS other"""
 
 
 @panel
-def children_by_age_and_gender_barchart() -> Panel:
+def children_by_age_barchart() -> Panel:
     return Panel(
-        title="Children by age and gender",
+        title="Children by age at the incident",
         kind="barchart",
         x="age_band",
-        series=("male", "female", "transgender", "not_recorded"),
-        stacked=True,
+        series=("children",),
+        width=8,
         figure="children",
-        description="Children of the notifications in the range, by age at the incident and gender.",
+        description="Children of the notifications by age band: under one, 1–4, 5–9, 10–14, 15–17.",
         sql=f"""
-SELECT age_band,
-       countIf(gender = 'male') AS male, countIf(gender = 'female') AS female,
-       countIf(gender = 'transgender') AS transgender, countIf(gender = 'not_recorded') AS not_recorded
+SELECT value AS age_band, sum(children) AS children
 FROM ${{database}}.{CHILDREN}
-WHERE {IN_RANGE}
-GROUP BY age_band
-ORDER BY indexOf(['under_1', '1_to_4', '5_to_9', '10_to_14', '15_to_17'], age_band)
+WHERE {IN_YEARS} AND dimension = 'age_band'
+GROUP BY value, position
+ORDER BY position
+""",
+    )
+
+
+@panel
+def children_by_gender_barchart() -> Panel:
+    return Panel(
+        title="Children by gender",
+        kind="barchart",
+        x="gender",
+        series=("children",),
+        width=8,
+        figure="children",
+        description="Children of the notifications by gender as recorded in the notification.",
+        sql=f"""
+SELECT value AS gender, sum(children) AS children
+FROM ${{database}}.{CHILDREN}
+WHERE {IN_YEARS} AND dimension = 'gender'
+GROUP BY value, position
+ORDER BY position
 """,
     )
 
@@ -43,18 +61,22 @@ def ethnicity_against_census_barchart() -> Panel:
         x="ethnicity",
         series=("notified_pct", "census_pct"),
         unit="percent",
+        width=8,
+        figure="children",
         description="Share of children (where ethnicity is recorded) by ethnic group, beside the "
         f"share of 0-17 year olds in England. Census source: {CENSUS_SOURCE}.",
         sql=f"""
-SELECT c.ethnicity AS ethnicity, n.children AS children,
-       toFloat64(round(toDecimal64(100 * n.children / sum(n.children) OVER (), 6), 1)) AS notified_pct,
+SELECT c.ethnicity AS ethnicity,
+       n.children AS children,
+       if(sum(n.children) OVER () = 0, NULL,
+          toFloat64(round(toDecimal64(100 * n.children / sum(n.children) OVER (), 6), 1))) AS notified_pct,
        c.census_pct AS census_pct
 FROM {census_values_sql()} AS c
 LEFT JOIN (
-    SELECT ethnicity, count() AS children
+    SELECT value AS ethnicity, sum(children) AS children
     FROM ${{database}}.{CHILDREN}
-    WHERE {IN_RANGE} AND ethnicity != 'not_recorded'
-    GROUP BY ethnicity
+    WHERE {IN_YEARS} AND dimension = 'ethnicity' AND value != 'not_recorded'
+    GROUP BY value
 ) AS n ON n.ethnicity = c.ethnicity
 ORDER BY indexOf(['asian', 'black', 'mixed', 'white_british', 'other'], ethnicity)
 """,
@@ -72,11 +94,11 @@ def deprivation_barchart() -> Panel:
         description="Notifications by Index of Multiple Deprivation quintile of the child's home "
         "area: 1 is the most deprived fifth of England.",
         sql=f"""
-SELECT ifNull(toString(imd_quintile), 'not_recorded') AS imd_quintile, count() AS notifications
-FROM ${{database}}.{NOTIFICATIONS}
-WHERE {IN_RANGE}
-GROUP BY imd_quintile
-ORDER BY imd_quintile
+SELECT imd_quintile, sum(notifications) AS notifications
+FROM ${{database}}.{IMD_QUINTILES}
+WHERE {IN_YEARS}
+GROUP BY imd_quintile, position
+ORDER BY position
 """,
     )
 
@@ -90,38 +112,68 @@ def case_characteristics_barchart() -> Panel:
         series=("death", "serious_harm", "other"),
         stacked=True,
         width=24,
-        height=10,
+        height=12,
         figure="case_characteristics",
-        description="Notifications in the range with each characteristic (a notification may have "
-        "several), by harm type.",
+        description="Notifications citing each characteristic (a notification may cite several), "
+        "by harm type.",
         sql=f"""
 SELECT characteristic, {BY_HARM}
-FROM ${{database}}.{NOTIFICATIONS}
-ARRAY JOIN case_characteristics AS characteristic
-WHERE {IN_RANGE}
-GROUP BY characteristic
-ORDER BY death + serious_harm + other DESC, characteristic
+FROM ${{database}}.{CASE_CHARACTERISTICS}
+WHERE {IN_YEARS}
+GROUP BY characteristic, position
+ORDER BY position
 """,
     )
 
 
+def _service_involvement(dimension: str) -> str:
+    return f"""
+SELECT value AS {dimension}, {BY_HARM}
+FROM ${{database}}.{SERVICE_INVOLVEMENT}
+WHERE {IN_YEARS} AND dimension = '{dimension}'
+GROUP BY value, position
+ORDER BY position
+"""
+
+
 @panel
-def service_involvement_table() -> Panel:
+def known_to_social_care_table() -> Panel:
     return Panel(
         title="Known to children's social care",
         kind="table",
         x="known_to_csc",
-        width=24,
+        width=12,
         height=10,
         figure="service_involvement",
-        description="Notifications in the range by the most significant current involvement of "
-        "children's social care, by harm type.",
-        sql=f"""
-SELECT known_to_csc, {BY_HARM}
-FROM ${{database}}.{NOTIFICATIONS}
-WHERE {IN_RANGE}
-GROUP BY known_to_csc
-ORDER BY indexOf(['not_known', 'information_no_referral', 'referral_no_assessment', 'initial_assessment',
-                  'caf', 'child_in_need', 'child_protection_plan', 'looked_after', 'other'], known_to_csc)
-""",
+        description="Notifications by the most significant current involvement of children's "
+        "social care, by harm type.",
+        sql=_service_involvement("known_to_csc"),
+    )
+
+
+@panel
+def court_orders_table() -> Panel:
+    return Panel(
+        title="Court orders",
+        kind="table",
+        x="court_order",
+        width=6,
+        height=10,
+        figure="service_involvement",
+        description="Notifications by the child's court order at the incident, by harm type.",
+        sql=_service_involvement("court_order"),
+    )
+
+
+@panel
+def living_situation_table() -> Panel:
+    return Panel(
+        title="Where the child was living",
+        kind="table",
+        x="living_situation",
+        width=6,
+        height=10,
+        figure="service_involvement",
+        description="Notifications by the child's living situation at the incident, by harm type.",
+        sql=_service_involvement("living_situation"),
     )

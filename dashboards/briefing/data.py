@@ -1,0 +1,80 @@
+"""Run the briefing's panels against the marts: the same SQL Grafana sends, with the
+placeholders filled for the quarter."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from dashboards.briefing.render import Result
+from dashboards.panel import Panel, fill
+from schemas.errors import CsprError
+
+
+class BriefingError(CsprError):
+    """The briefing cannot be made: a bad quarter, or marts the warehouse does not have."""
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        m = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip(), flags=re.IGNORECASE)
+        if not m or not 2018 <= int(m[1]) <= 2100:
+            raise BriefingError(f"--quarter must look like 2020Q3 (a year from 2018, quarter 1-4), got {text!r}")
+        return cls(int(m[1]), int(m[2]))
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        month = 3 * self.q
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    @property
+    def year_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year} Q{self.q}"
+
+    def months(self) -> str:
+        return f"{self.start:%B} to {self.end:%B %Y}"
+
+
+def missing_marts(client: Any, database: str, panels: list[Panel]) -> list[str]:
+    """Marts the panels read that the database does not have (the warehouse was not built)."""
+    wanted = sorted({t for p in panels for t in re.findall(r"\$\{database\}\.(\w+)", p.sql)})
+    have = {r[0] for r in client.query(
+        "SELECT name FROM system.tables WHERE database = {db:String}", parameters={"db": database}).result_rows}
+    return [t for t in wanted if t not in have]
+
+
+def run_panel(client: Any, database: str, p: Panel, quarter: Quarter) -> Result:
+    """The panel's rows for the year to the end of the quarter (the marts' grain is the year)."""
+    sql = fill(p.sql, database=database, from_time=f"{quarter.year_start} 00:00:00",
+               to_time=f"{quarter.end} 23:59:59")
+    try:
+        res = client.query(sql)
+    except Exception as exc:  # the driver's errors carry the server message; name the panel too
+        raise BriefingError(f"panel {p.key!r} failed against {database}: {str(exc).splitlines()[0]}") from exc
+    return Result(p, tuple(res.column_names), tuple(tuple(r) for r in res.result_rows))
+
+
+def as_of_of(client: Any, database: str) -> str | None:
+    """The report date the marts were built as at, if a mart records it."""
+    rows = client.query(
+        "SELECT table FROM system.columns WHERE database = {db:String} AND name = 'as_of' LIMIT 1",
+        parameters={"db": database}).result_rows
+    if not rows:
+        return None
+    value = client.query(f"SELECT max(as_of) FROM {database}.{rows[0][0]}").result_rows[0][0]
+    return str(value)[:10] if value else None
