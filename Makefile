@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_STAMP := .cache/kafka/.fetched
+# Headless Chromium for the briefing's rendering test (Debian's package; the script is idempotent).
+BROWSER_STAMP := .cache/browser/.chromium
 DATA ?= data
 
 .DEFAULT_GOAL := help
@@ -23,12 +25,16 @@ $(STAMP): requirements.txt pyproject.toml
 $(KAFKA_STAMP): infra/kafka/pom.xml infra/kafka/fetch.sh
 	@bash infra/kafka/fetch.sh
 
+$(BROWSER_STAMP): infra/browser/install-chromium.sh
+	@bash infra/browser/install-chromium.sh
+	@mkdir -p $(dir $@) && touch $@
+
 setup: $(STAMP) ## create .venv from requirements.txt (and fetch the Kafka broker for tests)
 
 demo: $(STAMP) ## run the main job on the embedded stack (see README)
 	@$(VENV)/bin/safeguarding demo --data-dir $(DATA)
 
-test: $(STAMP) $(KAFKA_STAMP) ## set everything up and run the whole test suite
+test: $(STAMP) $(KAFKA_STAMP) $(BROWSER_STAMP) ## set everything up and run the whole test suite
 	@$(PY) -m pytest
 
 test-unit: $(STAMP) ## run the tests that need no broker

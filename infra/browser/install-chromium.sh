@@ -4,7 +4,7 @@
 set -euo pipefail
 
 if [ -x /usr/bin/chromium ] && /usr/bin/chromium --version >/dev/null 2>&1; then
-    echo "chromium present: $(/usr/bin/chromium --version)"
+    echo "chromium present: $(/usr/bin/chromium --version 2>/dev/null)"
     exit 0
 fi
 
@@ -22,4 +22,4 @@ echo "==> installing chromium from Debian's archive"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends chromium fonts-dejavu-core
-/usr/bin/chromium --version
+/usr/bin/chromium --version 2>/dev/null
