@@ -1,0 +1,19 @@
+-- Grain: one row per report year x band (0, 1-2, 3-6, 7+): how many of the 151 local
+-- authorities had that many notifications in Y.
+with counts as (
+
+    select year, band, count() as local_authorities
+    from {{ ref('fct_local_authority_notifications') }}
+    group by year, band
+
+)
+
+select
+    y.year as year,
+    e.enum_value as band,
+    e.position as position,
+    toUInt64(coalesce(c.local_authorities, 0)) as local_authorities
+from {{ ref('int_report_years') }} as y
+cross join {{ enum_values('la_band') }} as e
+left join counts as c on c.year = y.year and c.band = e.enum_value
+order by year, position

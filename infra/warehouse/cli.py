@@ -1,0 +1,131 @@
+"""``safeguarding dbt ...`` and ``safeguarding report figures``.
+
+``dbt`` passes its arguments to dbt, run in this process on the warehouse of the settings
+(chDB in-process under ``--data-dir``, or the ClickHouse server of CSPR_CLICKHOUSE_URL).
+``report figures`` prints the annual report's figures as JSON, read from the marts (built as at
+``--as-of`` first when they are not).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from infra.settings import settings as current_settings
+from schemas.errors import CsprError
+
+log = logging.getLogger(__name__)
+
+
+class ReportArgumentError(CsprError):
+    """A report argument is malformed."""
+
+
+def register(sub: Any) -> None:
+    dbt = sub.add_parser(
+        "dbt", help="run dbt on the warehouse (e.g. `safeguarding dbt build --vars '{as_of: 2021-03-31}'`)",
+        description="Run dbt (the project in dbt/) in this process: on chDB under --data-dir, or on the "
+        "ClickHouse server of CSPR_CLICKHOUSE_URL. Every other argument goes to dbt unchanged. "
+        "Exit status is dbt's: 0 success, 1 a model or test failed.",
+        add_help=False,
+    )
+    dbt.add_argument("--data-dir", type=Path, default=None,
+                     help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build, test, --select ...")
+    dbt.set_defaults(func=run_dbt_command)
+
+    report = sub.add_parser("report", help="the Panel's report, from the marts")
+    report_sub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
+    figures = report_sub.add_parser(
+        "figures", help="print the annual report's figures (JSON) for a year as at a date",
+        description="Build the marts as at --as-of if they are not, and print the figures of --year in "
+        "the shape of the acceptance file. Every figure is read from the marts.",
+    )
+    figures.add_argument("--year", type=_year, required=True, help="report year, e.g. 2020")
+    figures.add_argument("--as-of", type=_date, required=True, help="report date T (YYYY-MM-DD), e.g. 2021-03-31")
+    figures.add_argument("--data-dir", type=Path, default=None,
+                         help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    figures.add_argument("--rebuild", action="store_true", help="build the marts even if built as at --as-of")
+    figures.set_defaults(func=report_figures_command)
+
+    from infra.cli import register_optional
+
+    register_optional(report_sub, "dashboards.briefing.cli")
+
+
+def _year(text: str) -> int:
+    if not text.isdigit() or not 2018 <= int(text) <= 2100:
+        raise argparse.ArgumentTypeError(f"--year must be a year from 2018, got {text!r}")
+    return int(text)
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
+
+
+def run_dbt_command(args: argparse.Namespace) -> int:
+    from infra.warehouse.dbt_runner import run_dbt
+
+    dbt_args = list(args.dbt_args)
+    if dbt_args and dbt_args[0] == "--":
+        dbt_args = dbt_args[1:]
+    # --data-dir may also come after the dbt command (REMAINDER swallows it): take it out
+    data_dir = args.data_dir
+    if "--data-dir" in dbt_args:
+        i = dbt_args.index("--data-dir")
+        if i + 1 >= len(dbt_args):
+            raise ReportArgumentError("--data-dir needs a folder")
+        data_dir = Path(dbt_args[i + 1])
+        del dbt_args[i:i + 2]
+    if not dbt_args:
+        dbt_args = ["--help"]
+    settings = current_settings()
+    _prepare_warehouse(settings, data_dir)
+    outcome = run_dbt(dbt_args, settings=settings, data_dir=data_dir)
+    if outcome.exception is not None:
+        print(f"safeguarding dbt: {outcome.exception}", file=sys.stderr)
+    return 0 if outcome.success else 1
+
+
+def _prepare_warehouse(settings: Any, data_dir: Path | None) -> Any:
+    """Open the warehouse (ServiceUnavailable if it cannot be reached) and make sure the raw
+    store exists, so dbt's sources resolve on a fresh warehouse."""
+    from infra.warehouse.client import get_client
+    from infra.warehouse.raw_store import ensure_raw_store
+
+    client = get_client(settings, data_dir=data_dir)
+    ensure_raw_store(client, settings.clickhouse_database)
+    return client
+
+
+def report_figures_command(args: argparse.Namespace) -> int:
+    from infra.warehouse.dbt_runner import run_dbt
+    from infra.warehouse.figures import built_as_of, read_figures
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    database = settings.clickhouse_database
+    if args.rebuild or built_as_of(client, database) != args.as_of:
+        log.info("building the marts as at %s", args.as_of)
+        outcome = run_dbt(
+            ["build", "--vars", json.dumps({"as_of": args.as_of.isoformat(),
+                                            "suppression_threshold": settings.suppression_threshold})],
+            settings=settings, data_dir=args.data_dir, quiet=True,
+        )
+        if not outcome.success:
+            print(f"safeguarding report figures: building the marts as at {args.as_of} failed"
+                  + (f": {outcome.exception}" if outcome.exception else " (see the dbt log above)"),
+                  file=sys.stderr)
+            return 1
+    figures = read_figures(client, database, args.year, args.as_of)
+    json.dump(figures, sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 0
