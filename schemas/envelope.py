@@ -19,6 +19,10 @@ def _drop_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
+def _is_none(value: Any) -> bool:
+    return value is None
+
+
 class EventData(Strict):
     """Base of every ``data`` object. Subclasses list their cross-field rules."""
 
@@ -57,13 +61,19 @@ class Envelope(Strict):
         dataschema: str | None = None
     else:
         # Optional, but never null: absent gives None, an explicit null is an error.
-        datacontenttype: Literal["application/json"] = Field(default=None, json_schema_extra=_drop_default)
-        dataschema: Uri = Field(default=None, json_schema_extra=_drop_default)
+        # exclude_if: a dumped event leaves them out rather than writing a null the contract rejects.
+        datacontenttype: Literal["application/json"] = Field(
+            default=None, json_schema_extra=_drop_default, exclude_if=_is_none)
+        dataschema: Uri = Field(default=None, json_schema_extra=_drop_default, exclude_if=_is_none)
 
     # Set by each event class.
     source: str
     type: str
     data: EventData
+
+    def to_json(self) -> bytes:
+        """The event as contract JSON (UTF-8), ready to publish: ``parse_event`` gives it back."""
+        return self.model_dump_json().encode("utf-8")
 
     @property
     def short_type(self) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from schemas.envelope import Envelope, EventData, _drop_default
 from schemas.errors import Problem
@@ -229,6 +229,12 @@ class IncidentChanges(EventData):
     def given(self) -> dict[str, Any]:
         """Only the fields the correction sets (a null it sets is kept)."""
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+    @model_serializer(mode="wrap")
+    def _only_given(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # An absent field means "unchanged"; dumping it as null would change its meaning.
+        dumped: dict[str, Any] = handler(self)
+        return {k: v for k, v in dumped.items() if k in self.model_fields_set}
 
     def contract_problems(self, recorded_on: dt.date, prefix: str = "data.changes.") -> list[Problem]:
         problems = super().contract_problems(recorded_on, prefix)

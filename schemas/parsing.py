@@ -98,7 +98,7 @@ def _explain(raw: bytes, exc: ValidationError) -> EventValidationError:
     if not isinstance(doc, dict):
         return EventValidationError(reasons.NOT_AN_OBJECT, [Problem("$", f"must be a JSON object, got {_json_kind(doc)}")])
     event_type = doc.get("type")
-    if event_type not in EVENT_TYPES:
+    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
         if "type" not in doc:
             problem = Problem("type", "is required")
         else:

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from schemas.local_authorities import LA_CODES, LA_SOURCE_PREFIX, PANEL_SOURCE
@@ -99,9 +99,15 @@ ContractDate = Annotated[
     Field(ge=EARLIEST_DATE),
     WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
 ]
+def _time_text(value: dt.datetime) -> str:
+    return value.isoformat()
+
+
 EventTime = Annotated[
     dt.datetime,
     PlainValidator(_time),
+    # RFC 3339 with the event's own offset, e.g. 2020-04-30T14:05:00+01:00.
+    PlainSerializer(_time_text, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": TIME_PATTERN}),
 ]
 EventId = Annotated[str, Field(pattern=UUID_PATTERN)]
