@@ -8,8 +8,11 @@ neglect more often), court orders go with looked-after children.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 import random
+from functools import lru_cache
 from typing import Any
 
 from schemas.incidents import (
@@ -64,47 +67,72 @@ def incident_date_before(rng: random.Random, notified: dt.date) -> dt.date:
     return max(notified - dt.timedelta(days=gap), dt.date(2018, 1, 1))
 
 
+def _cum(weights: dict[Any, float]) -> tuple[list[Any], list[float]]:
+    return list(weights), list(itertools.accumulate(weights.values()))
+
+
+_HARMS = _cum(HARM_WEIGHTS)
+_CATEGORIES = {"death": _cum(DEATH_WEIGHTS), "serious_harm": _cum(NON_FATAL_WEIGHTS), "other": _cum(OTHER_WEIGHTS)}
+_ETHNICITIES = _cum(ETHNICITY_WEIGHTS)
+_IMD = _cum({1: 188, 2: 120, 3: 83, 4: 57, 5: 24, None: 10})
+_KNOWN = _cum({"not_known": 171, "information_no_referral": 14, "referral_no_assessment": 29, "initial_assessment": 36,
+               "caf": 25, "child_in_need": 65, "child_protection_plan": 73, "looked_after": 66, "other": 3})
+_COURT = {True: _cum({"none": 1, "care_order": 6, "section_20": 3, "other": 0.5}),
+          False: _cum({"none": 40, "care_order": 0.3, "section_20": 0.2, "other": 1})}
+_LIVING = {(True, True): _cum({"at_home": 1, "with_relatives": 2, "foster_care": 5, "residential_home": 2, "semi_independent": 1, "other": 1}),
+           (True, False): _cum({"at_home": 1, "with_relatives": 2, "foster_care": 5, "residential_home": 2, "other": 1}),
+           (False, True): _cum({"at_home": 40, "with_relatives": 3, "foster_care": 0.2, "residential_home": 0.2, "other": 3}),
+           (False, False): _cum({"at_home": 40, "with_relatives": 3, "foster_care": 0.2, "residential_home": 0.2, "other": 3})}
+
+
+@lru_cache(maxsize=256)
+def _characteristic_chances(category: str, young: bool) -> tuple[tuple[str, float], ...]:
+    age = 0 if young else 10
+    return tuple((c, 0.2 * characteristic_weight(c, category, age)) for c in CASE_CHARACTERISTICS)
+
+
+def _pick(rng: random.Random, table: tuple[list[Any], list[float]]) -> Any:
+    values, cum = table
+    return values[bisect.bisect(cum, rng.random() * cum[-1])]
+
+
 def random_children(rng: random.Random, category: str, subcategory: str | None, make_child: Any,
                     siblings: int) -> list[dict[str, Any]]:
     lo, hi = age_range(category, subcategory)
     bands = [b for b, (blo, bhi) in AGE_BAND_RANGES.items() if blo <= hi and bhi >= lo]
-    band = rng.choices(bands, [AGE_BAND_WEIGHTS[b] for b in bands])[0]
+    band = bands[0] if len(bands) == 1 else rng.choices(bands, [AGE_BAND_WEIGHTS[b] for b in bands])[0]
     blo, bhi = AGE_BAND_RANGES[band]
     ages = [rng.randint(max(lo, blo), min(hi, bhi))]
     ages += [rng.randint(0, 17) for _ in range(siblings)]
-    ethnicity = rng.choices(list(ETHNICITY_WEIGHTS), list(ETHNICITY_WEIGHTS.values()))[0]
+    ethnicity = _pick(rng, _ETHNICITIES)
     kids = []
     for i, age in enumerate(ages):
-        gender = "transgender" if age >= 13 and rng.random() < 0.005 else rng.choice(("male", "female", "male"))
+        r = rng.random()
+        gender = "transgender" if age >= 13 and r < 0.005 else ("female" if r < 0.46 else "male")
         kids.append(make_child(i, age, gender, ethnicity))
     return kids
 
 
 def random_incident(rng: random.Random, la: str, notified: dt.date, make_child: Any) -> dict[str, Any]:
     """A plausible notification for the random scenario and for years the report does not pin."""
-    harm = rng.choices(list(HARM_WEIGHTS), list(HARM_WEIGHTS.values()))[0]
-    table = DEATH_WEIGHTS if harm == "death" else NON_FATAL_WEIGHTS if harm == "serious_harm" else OTHER_WEIGHTS
-    category = rng.choices(list(table), list(table.values()))[0]
+    harm = _pick(rng, _HARMS)
+    category = _pick(rng, _CATEGORIES[harm])
     sub = rng.choice(SUBCATEGORIES) if category == "maltreatment_related_death" else None
     siblings = 0 if category in SINGLE_CHILD or rng.random() > 0.06 else rng.choice((1, 1, 2))
     kids = random_children(rng, category, sub, make_child, siblings)
     age = kids[0]["age_years"]
-    chars = [c for c in CASE_CHARACTERISTICS if rng.random() < 0.2 * characteristic_weight(c, category, age)]
-    known = rng.choices(("not_known", "information_no_referral", "referral_no_assessment", "initial_assessment",
-                         "caf", "child_in_need", "child_protection_plan", "looked_after", "other"),
-                        (171, 14, 29, 36, 25, 65, 73, 66, 3))[0]
+    chars = [c for c, p in _characteristic_chances(category, age < 5) if rng.random() < p]
+    known = _pick(rng, _KNOWN)
     looked_after = known == "looked_after"
-    court = rng.choices(("none", "care_order", "section_20", "other"),
-                        (1, 6, 3, 0.5) if looked_after else (40, 0.3, 0.2, 1))[0]
-    living = rng.choices(("at_home", "with_relatives", "foster_care", "residential_home", "semi_independent", "other"),
-                         (1, 2, 5, 2, 1 if age >= 16 else 0, 1) if looked_after else (40, 3, 0.2, 0.2, 0, 3))[0]
+    court = _pick(rng, _COURT[looked_after])
+    living = _pick(rng, _LIVING[(looked_after, age >= 16)])
     return {
         "local_authority": la,
         "incident_date": incident_date_before(rng, notified).isoformat(),
         "notified_date": notified.isoformat(),
         "harm_type": harm, "category": category, "subcategory": sub,
         "children": kids,
-        "imd_quintile": rng.choices((1, 2, 3, 4, 5, None), (188, 120, 83, 57, 24, 10))[0],
+        "imd_quintile": _pick(rng, _IMD),
         "case_characteristics": chars,
         "service_involvement": {"known_to_csc": known, "court_order": court, "living_situation": living},
         "covid_factor": notified >= dt.date(2020, 3, 23) and rng.random() < 0.15,
