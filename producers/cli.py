@@ -33,15 +33,19 @@ def _register_validate(sub: Any) -> None:
 
 def read_lines(file: str) -> Iterator[tuple[int, bytes]]:
     """(line number, bytes) for each non-blank line of FILE or stdin; raises OSError."""
-    stream: IO[bytes] = sys.stdin.buffer if file == "-" else Path(file).open("rb")
-    try:
-        for number, line in enumerate(stream, start=1):
-            line = line.rstrip(b"\r\n")
-            if line.strip():
-                yield number, line
-    finally:
-        if stream is not sys.stdin.buffer:
-            stream.close()
+    if file == "-":
+        yield from _numbered(sys.stdin.buffer)
+    else:
+        with Path(file).open("rb") as stream:
+            yield from _numbered(stream)
+
+
+def _numbered(stream: IO[bytes]) -> Iterator[tuple[int, bytes]]:
+    # Blank lines are not events (a trailing newline, a spacer): numbered but not checked.
+    for number, line in enumerate(stream, start=1):
+        line = line.rstrip(b"\r\n")
+        if line.strip():
+            yield number, line
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
