@@ -1,0 +1,118 @@
+"""The production ClickHouse users, loaded into the real engine (chDB), allow and deny what they should.
+
+chDB cannot log in as another user, so the engine parses and loads the users file exactly as a
+server would (users.d merged into a base users.xml) and reports each user's effective grants
+from ``system.grants``; the checks below evaluate those grants, partial revokes included.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+USERS_FILE = ROOT / "infra/clickhouse/users.d/cspr-users.xml"
+
+_LOAD = textwrap.dedent("""
+    import json, os, shutil, sys, tempfile, pathlib
+    import chdb
+    tmp = pathlib.Path(tempfile.mkdtemp())
+    (tmp / "users.d").mkdir()
+    shutil.copy(sys.argv[1], tmp / "users.d" / "cspr-users.xml")
+    # The server image's own users.xml: the default profile, quota and admin user.
+    (tmp / "users.xml").write_text(
+        "<clickhouse><profiles><default/></profiles><quotas><default/></quotas><users><default>"
+        "<password></password><networks><ip>::/0</ip></networks><profile>default</profile>"
+        "<quota>default</quota><access_management>1</access_management></default></users></clickhouse>")
+    (tmp / "config.xml").write_text(f"<clickhouse><users_config>{tmp}/users.xml</users_config></clickhouse>")
+    os.environ.update(CLICKHOUSE_INGEST_PASSWORD="i", CLICKHOUSE_ANALYST_PASSWORD="a", CLICKHOUSE_GRAFANA_PASSWORD="g")
+    conn = chdb.connect(f"{tmp}/db?config-file={tmp}/config.xml")
+    cur = conn.cursor()
+    cur.execute("SELECT user_name, access_type, database, table, is_partial_revoke FROM system.grants "
+                "WHERE user_name IN ('ingest', 'analyst', 'grafana')")
+    rows = cur.fetchall()
+    cur.execute("SELECT inherit_profile FROM system.settings_profile_elements WHERE user_name = 'grafana'")
+    profiles = [r[0] for r in cur.fetchall()]
+    cur.execute("SELECT value FROM system.settings_profile_elements "
+                "WHERE profile_name = 'cspr_readonly' AND setting_name = 'readonly'")
+    print(json.dumps({"grants": rows, "grafana_profiles": profiles, "readonly": [r[0] for r in cur.fetchall()]}))
+""")
+
+# ClickHouse expands these privileges into these finer ones in system.grants.
+_IMPLIED = {"DROP TABLE": {"DROP TABLE"}, "CREATE TABLE": {"CREATE TABLE"}}
+
+
+@pytest.fixture(scope="module")
+def loaded() -> dict:
+    proc = subprocess.run([sys.executable, "-c", _LOAD, str(USERS_FILE)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, f"ClickHouse rejected {USERS_FILE.name}:\n{proc.stderr[-2000:]}"
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def allowed(grants: list, user: str, access: str, database: str, table: str) -> bool:
+    """Whether the user's grants allow ``access`` on ``database.table``, as ClickHouse decides it:
+    some grant covers it and no partial revoke takes it back (the most specific wins)."""
+
+    def covers(db: str | None, tbl: str | None) -> bool:
+        if db is None:
+            return True
+        if db != database:
+            return False
+        if tbl is None:
+            return True
+        return table == tbl or (tbl.endswith("_") and table.startswith(tbl))  # wildcard rpt_*
+
+    granted = [g for g in grants if g[0] == user and g[1] == access and not g[4] and covers(g[2], g[3])]
+    revoked = [g for g in grants if g[0] == user and g[1] == access and g[4] and covers(g[2], g[3])]
+    return bool(granted) and not revoked
+
+
+CASES = [
+    # user, access, table, allowed?
+    ("ingest", "INSERT", "raw_events", True),
+    ("ingest", "INSERT", "dead_letters", True),
+    ("ingest", "SELECT", "raw_events", False),
+    ("ingest", "INSERT", "rpt_notifications", False),
+    ("ingest", "DROP TABLE", "raw_events", False),
+    ("analyst", "SELECT", "raw_events", True),
+    ("analyst", "SELECT", "dead_letters", True),
+    ("analyst", "INSERT", "raw_events", False),
+    ("analyst", "DROP TABLE", "raw_events", False),
+    ("analyst", "ALTER TABLE", "raw_events", False),
+    ("analyst", "TRUNCATE", "dead_letters", False),
+    ("analyst", "CREATE TABLE", "int_cases_folded_as_at", True),
+    ("analyst", "DROP TABLE", "rpt_notifications", True),
+    ("analyst", "INSERT", "rpt_notifications", True),
+    ("grafana", "SELECT", "rpt_notifications", True),
+    ("grafana", "SELECT", "rpt_local_authority_notifications", True),
+    ("grafana", "SELECT", "raw_events", False),
+    ("grafana", "SELECT", "dead_letters", False),
+    ("grafana", "SELECT", "stg_incident_notified", False),
+    ("grafana", "SELECT", "int_cases_folded_as_at", False),
+    ("grafana", "SELECT", "int_children_as_at", False),
+    ("grafana", "SELECT", "fct_local_authority_notifications", False),
+    ("grafana", "INSERT", "rpt_notifications", False),
+]
+
+
+@pytest.mark.parametrize(("user", "access", "table", "expected"), CASES, ids=[f"{u}-{a}-{t}" for u, a, t, _ in CASES])
+def test_user_is_allowed_exactly_what_its_role_needs(loaded: dict, user: str, access: str, table: str, expected: bool) -> None:
+    assert allowed(loaded["grants"], user, access, "cspr", table) is expected
+
+
+def test_grafana_sessions_are_read_only(loaded: dict) -> None:
+    assert loaded["grafana_profiles"] == ["cspr_readonly"]
+    assert loaded["readonly"] == ["2"]  # reads and session settings only; no writes, no DDL
+
+
+def test_viewer_marts_carry_no_child_level_fields() -> None:
+    """Grafana may read every rpt_* model, so none may expose a child reference."""
+    marts = sorted((ROOT / "dbt/models/marts").glob("rpt_*.sql"))
+    assert marts, "no rpt_ marts found"
+    leaking = [m.name for m in marts if "child_ref" in m.read_text()]
+    assert not leaking, f"viewer marts expose child references: {leaking}"
