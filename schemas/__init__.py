@@ -5,7 +5,7 @@ Every other part of the platform imports its event types from here, and from now
 
 from schemas.envelope import Envelope, EventData
 from schemas.errors import CsprError, EventValidationError, Problem
-from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn
+from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn, incident_problems
 from schemas.lcsprs import LcsprInitiated, LcsprPublicationNotified, LcsprPublished, LcsprReportReceived
 from schemas.panel import PanelFeedbackIssued
 from schemas.parsing import EVENT_CLASSES, EVENT_TYPES, MAX_MESSAGE_BYTES, Event, parse_event
@@ -16,5 +16,5 @@ __all__ = [
     "EventData", "EventValidationError", "IncidentCorrected", "IncidentNotified",
     "IncidentWithdrawn", "LcsprInitiated", "LcsprPublicationNotified", "LcsprPublished",
     "LcsprReportReceived", "PanelFeedbackIssued", "Problem", "RapidReviewDecisionMade",
-    "RapidReviewSubmitted", "parse_event",
+    "RapidReviewSubmitted", "incident_problems", "parse_event",
 ]

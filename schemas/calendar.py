@@ -37,8 +37,16 @@ def bank_holidays() -> frozenset[dt.date]:
     return frozenset(cal.keys())
 
 
+@lru_cache(maxsize=64)
+def _bank_holidays_of(year: int) -> frozenset[dt.date]:
+    # Years outside the materialised span (rare: contract dates start in 2018).
+    return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
+
+
 def is_working_day(d: dt.date) -> bool:
-    return d.weekday() < 5 and d not in bank_holidays()
+    if d.weekday() >= 5:
+        return False
+    return d not in (bank_holidays() if _in_span(d) else _bank_holidays_of(d.year))
 
 
 @lru_cache(maxsize=1)

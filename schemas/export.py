@@ -85,6 +85,57 @@ def write(directory: Path = JSON_DIR) -> list[str]:
     return sorted(expected)
 
 
+# What each property means, from the contract, for the partner reading the schema. Keyed by
+# property name: a name means the same thing wherever it appears.
+FIELD_DESCRIPTIONS: dict[str, str] = {
+    "specversion": "CloudEvents version: always \"1.0\".",
+    "id": "UUID (any version, canonical 8-4-4-4-12 form), unique per source. The same (source, id), "
+    "compared case-insensitively, is one event delivered twice.",
+    "source": "Who emitted the event: urn:cspr:la:<LA code> for a local authority, urn:cspr:panel for the Panel.",
+    "type": "The event type and contract version.",
+    "subject": "The case reference the Panel gave the notification, e.g. SIN-2020-000123 (also the Kafka key).",
+    "time": "When the emitting system recorded the fact (knowledge time): RFC 3339 with Z or an "
+    "hh:mm offset. No date in data may be after the date written here.",
+    "datacontenttype": "Optional; if present, application/json.",
+    "dataschema": "Optional URI of this JSON Schema (its $id).",
+    "data": "The event's facts. No field that is not listed is accepted.",
+    "local_authority": "ONS code of the notifying local authority; must be the LA in source.",
+    "incident_date": "Date of the incident.",
+    "notified_date": "Date the Panel received the notification (on or after incident_date); in "
+    "lcspr.publication_notified, the date the Panel was told of the publication.",
+    "harm_type": "death, serious_harm or other.",
+    "category": "Category of the incident; must belong to harm_type.",
+    "subcategory": "Required with category maltreatment_related_death, null otherwise.",
+    "children": "The children of the incident, 1 to 20, each child_ref unique within the case.",
+    "child_ref": "Pseudonymous reference derived with a keyed hash from the partner's own record id; "
+    "never the local id itself.",
+    "age_years": "Age at the incident, 0 to 17.",
+    "gender": "Gender of the child.",
+    "ethnicity": "Ethnicity of the child.",
+    "imd_quintile": "Index of Multiple Deprivation quintile of the child's home area (1 = the 20% most "
+    "deprived), or null.",
+    "case_characteristics": "Characteristics of the case, no repeats; may be empty.",
+    "service_involvement": "The most significant current status of the case with services.",
+    "known_to_csc": "Involvement with children's social care (not_known = not previously known).",
+    "court_order": "Court order in place.",
+    "living_situation": "Where the child was living (at_home = resident at home).",
+    "covid_factor": "COVID-19 cited as a factor.",
+    "changes": "One or more fields of the notification's data (not local_authority), each replacing "
+    "that whole field.",
+    "reason": "Why the notification is corrected or withdrawn.",
+    "received_date": "Date the Panel received the rapid review or the LCSPR report.",
+    "decision": "The decision on a local child safeguarding practice review (LCSPR).",
+    "decision_date": "Date the decision was reached.",
+    "feedback_date": "Date of the Panel's feedback.",
+    "agrees_with_decision": "Whether the Panel agrees with the rapid review's decision.",
+    "initiated_date": "Date the LCSPR was initiated.",
+    "planned_publication_date": "Planned publication date, at least 7 working days after notified_date; "
+    "may be in the future.",
+    "publication_intent": "Whether the LCSPR report is published, will be, or will not be.",
+    "published_date": "Date the LCSPR report was published.",
+}
+
+
 def _description(cls: type[Envelope]) -> str:
     doc = " ".join((cls.__doc__ or "").split())
     return (f"{doc} Event contract v1 (CloudEvents 1.0, structured JSON mode, UTF-8, at most 256 KiB). "
@@ -102,7 +153,7 @@ def _local_authority_matches_source() -> list[dict[str, Any]]:
 
 
 def _tidy(node: Any) -> None:
-    """Drop pydantic's generated property titles; make patterns end-anchored in every dialect.
+    """Describe properties instead of pydantic's generated titles; end-anchor patterns everywhere.
 
     ``$`` in Python's ``re`` (which the ``jsonschema`` package uses) also matches before a final
     newline, so ``"SIN-2020-000123\\n"`` would pass a partner's check and fail ours (Rust's regex,
@@ -110,10 +161,12 @@ def _tidy(node: Any) -> None:
     """
     if isinstance(node, dict):
         props = node.get("properties")
-        if isinstance(props, dict):
-            for prop in props.values():
+        if isinstance(props, dict) and node.get("type") == "object":
+            for name, prop in props.items():
                 if isinstance(prop, dict):
                     prop.pop("title", None)
+                    if name in FIELD_DESCRIPTIONS and "$ref" not in prop:
+                        prop["description"] = FIELD_DESCRIPTIONS[name]
         pattern = node.get("pattern")
         if isinstance(pattern, str) and pattern.endswith("$") and not pattern.endswith("(?!\\n)$"):
             node["pattern"] = pattern[:-1] + "(?!\\n)$"
