@@ -9,6 +9,7 @@ field problem with its path.
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Union, get_args
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -135,27 +136,26 @@ def _source_is_known(source: str) -> bool:
     return source == PANEL_SOURCE or (code is not None and code in LA_CODES)
 
 
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
 def _nesting(text: str) -> int:
-    """Deepest bracket nesting outside strings, without a recursive parser."""
+    """Deepest bracket nesting outside strings, without a recursive parser (an upper bound
+    when the text cannot nest deeper than MAX_NESTING anyway)."""
+    opening = text.count("[") + text.count("{")
+    if opening <= MAX_NESTING:
+        return opening
     depth = deepest = 0
-    in_string = escaped = False
-    for ch in text:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
+    # Strings removed first (brackets inside them do not nest), then only brackets are visited.
+    for match in _BRACKET.finditer(_JSON_STRING.sub("", text)):
+        if match.group() in "[{":
             depth += 1
             if depth > deepest:
                 deepest = depth
                 if deepest > MAX_NESTING:
                     return deepest
-        elif ch in "]}":
+        else:
             depth -= 1
     return deepest
 
