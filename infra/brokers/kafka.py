@@ -63,6 +63,9 @@ class KafkaBroker(ChildBroker):
         self.broker_config = dict(broker_config or {})
         self.controller_port: int | None = None
 
+    def _reset_ports(self) -> None:
+        self.controller_port = None
+
     def _java(self) -> str:
         found = shutil.which(self.java)
         if not found:

@@ -57,4 +57,5 @@ class EmbeddedBroker(ChildBroker):
         for name in ("CLUSTER_ID", "LISTENER_URL", "ADVERTISED_LISTENER_URL", "STORAGE_ENGINE"):
             env.pop(name, None)
         env.setdefault("RUST_LOG", "warn")
+        env["NO_COLOR"] = "1"  # plain text in the log file (tracing's ANSI colours otherwise)
         return env
