@@ -13,18 +13,24 @@ CHILDREN = "rpt_children"  # year × dimension (total, gender, age_band, ethnici
 IMD_QUINTILES = "rpt_imd_quintiles"  # year × imd_quintile
 CASE_CHARACTERISTICS = "rpt_case_characteristics"  # year × characteristic × harm_type
 SERVICE_INVOLVEMENT = "rpt_service_involvement"  # year × dimension × value × harm_type
-DEATH_CATEGORIES = "rpt_death_categories"  # year × category
-NON_FATAL_CATEGORIES = "rpt_non_fatal_categories"  # year × category × harm_type
-NOTIFICATIONS_MONTHLY = "rpt_notifications_monthly"  # month × harm_type
 PERIOD_CHANGE = "rpt_period_change"  # year: current, previous, pct_change
+QUARTERLY = "rpt_quarterly_learning"  # year × quarter: notifications, reviews due/on time/overdue, ...
 TIMELINESS = "rpt_rapid_review_timeliness"  # year × period × bucket: received, not_received
-OVERDUE = "rpt_overdue_rapid_reviews"  # one row per review not received and past its due date
-REVIEWS_RECEIVED = "rpt_rapid_reviews_received"  # year: reviews received
-PANEL_FEEDBACK = "rpt_panel_feedback"  # year: agrees, disagrees, agreement_pct
+NOT_RECEIVED_RANGE = "rpt_rapid_review_not_received_range"  # year × period: min/max working days
+REVIEWS_RECEIVED = "rpt_rapid_reviews_received"  # year: reviews received, agrees, disagrees, agreement_pct
 LCSPR_DECISIONS = "rpt_lcspr_decisions"  # year × decision
-LCSPR_INITIATED = "rpt_lcspr_initiated"  # year: initiated
-LCSPR_REPORTS = "rpt_lcspr_reports"  # year: received, published, ..., published_over_200_working_days
-LOCAL_AREA = "rpt_local_area_notifications"  # viewer mart, suppressed: year × local authority
-DEAD_LETTERS = "rpt_dead_letters"  # day × reason
-FRESHNESS = "rpt_event_freshness"  # one row: latest event time, latest ingested_at, built_at
-RECONCILIATION = "rpt_stream_reconciliation"  # figure × stream_value × dbt_value
+LCSPR_INITIATED = "rpt_lcspr_initiated_by_year"  # initiated_year: lcspr_initiated
+LCSPR_REPORTS = "rpt_lcspr_reports"  # year: received, published, intend_to_publish, not_publishing, ...
+LA_BANDS = "rpt_notifications_per_la_band"  # year × band: local authorities
+# viewer marts, suppressed: counts from 1 to the threshold are the string 'c'
+LOCAL_AUTHORITIES = "rpt_local_authority_notifications"  # year × local authority: notifications
+REGIONS = "rpt_region_notifications"  # year × region: notifications
+# data quality (platform team): not built by dbt yet, see PENDING
+DEAD_LETTERS = "rpt_dead_letters"  # day × reason: dead_letters
+FRESHNESS = "rpt_event_freshness"  # one row: latest_ingested_at, built_at
+ARRIVALS = "rpt_event_arrivals_daily"  # day: late, out_of_order
+RECONCILIATION = "rpt_stream_reconciliation"  # figure: stream_value, dbt_value
+
+# Marts a dashboard reads that dbt/models/marts/ does not define yet; their panels show "No data"
+# in Grafana until they land. The warehouse test fails when one lands (remove it from here then).
+PENDING: frozenset[str] = frozenset({DEAD_LETTERS, FRESHNESS, ARRIVALS, RECONCILIATION})

@@ -70,11 +70,11 @@ def run_panel(client: Any, database: str, p: Panel, quarter: Quarter) -> Result:
 
 
 def as_of_of(client: Any, database: str) -> str | None:
-    """The report date the marts were built as at, if a mart records it."""
-    rows = client.query(
-        "SELECT table FROM system.columns WHERE database = {db:String} AND name = 'as_of' LIMIT 1",
-        parameters={"db": database}).result_rows
-    if not rows:
+    """The report date T the marts were built as at (``rpt_build_info``), if recorded."""
+    has = client.query(
+        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = 'rpt_build_info'",
+        parameters={"db": database}).result_rows[0][0]
+    if not has:
         return None
-    value = client.query(f"SELECT max(as_of) FROM {database}.{rows[0][0]}").result_rows[0][0]
-    return str(value)[:10] if value else None
+    rows = client.query(f"SELECT max(as_of) FROM {database}.rpt_build_info").result_rows
+    return str(rows[0][0])[:10] if rows and rows[0][0] else None

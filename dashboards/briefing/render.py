@@ -45,9 +45,11 @@ def suppress(result: Result, threshold: int) -> Result:
     x = result.panel.x
 
     def cell(col: str, v: Any) -> Any:
-        if col != x and isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= threshold:
-            return "c"
-        return v
+        if col == x or isinstance(v, bool):
+            return v
+        # the viewer marts hold counts as text ('0', 'c', '12'); a raw count may be an int
+        n = int(v) if isinstance(v, int) or (isinstance(v, str) and v.isdigit()) else None
+        return "c" if n is not None and 1 <= n <= threshold else v
 
     rows = tuple(tuple(cell(c, v) for c, v in zip(result.columns, r, strict=True)) for r in result.rows)
     return Result(result.panel, result.columns, rows)
@@ -72,7 +74,7 @@ def data_table(result: Result, caption: str | None = None) -> str:
     body = "".join(
         "<tr>" + "".join(
             (f'<th scope="row">{_cell(v, "short")}</th>' if c == p.x else
-             f'<td class="{"num" if isinstance(v, int | float) or v == "c" else "text"}">{_cell(v, p.unit)}</td>')
+             f'<td class="{"num" if isinstance(v, int | float) or v == "c" or (isinstance(v, str) and v.isdigit()) else "text"}">{_cell(v, p.unit)}</td>')
             for c, v in zip(result.columns, row, strict=True)
         ) + "</tr>"
         for row in result.rows

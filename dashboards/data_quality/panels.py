@@ -3,7 +3,7 @@ or out of order, and whether the stream's live counts agree with dbt's."""
 
 from __future__ import annotations
 
-from dashboards.marts import DEAD_LETTERS, FRESHNESS, RECONCILIATION
+from dashboards.marts import ARRIVALS, DEAD_LETTERS, FRESHNESS, RECONCILIATION
 from dashboards.panel import Panel, panel
 
 
@@ -54,7 +54,7 @@ def late_and_out_of_order_timeseries() -> Panel:
         "(late), and events that arrived after a later-timed event of the same case (out of order).",
         sql=f"""
 SELECT toDateTime(day, 'UTC') AS time, late, out_of_order
-FROM ${{database}}.{FRESHNESS}_daily
+FROM ${{database}}.{ARRIVALS}
 WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime)
 ORDER BY time
 """,

@@ -3,7 +3,7 @@ practice review, and how long publication takes."""
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, LCSPR_DECISIONS, LCSPR_INITIATED, LCSPR_REPORTS, PANEL_FEEDBACK
+from dashboards.marts import IN_YEARS, LCSPR_DECISIONS, LCSPR_INITIATED, LCSPR_REPORTS, REVIEWS_RECEIVED
 from dashboards.panel import Panel, panel
 
 
@@ -40,8 +40,8 @@ def panel_agreement_stat() -> Panel:
         description="Of the rapid reviews first received in the year, the share where the Panel's "
         "latest feedback agrees with the local decision: agrees / (agrees + disagrees).",
         sql=f"""
-SELECT agreement_pct, agrees, disagrees
-FROM ${{database}}.{PANEL_FEEDBACK}
+SELECT agreement_pct, agrees, disagrees, reviews_received
+FROM ${{database}}.{REVIEWS_RECEIVED}
 WHERE year = toYear($__toTime)
 """,
     )
@@ -59,10 +59,10 @@ def lcspr_initiated_barchart() -> Panel:
         description="Cases with a local review initiated, counted once each by the year of the "
         "latest initiation date, for every year up to the end of the range.",
         sql=f"""
-SELECT toString(year) AS year, initiated
+SELECT toString(initiated_year) AS year, lcspr_initiated AS initiated
 FROM ${{database}}.{LCSPR_INITIATED}
-WHERE year <= toYear($__toTime) AND initiated > 0
-ORDER BY year
+WHERE initiated_year <= toYear($__toTime)
+ORDER BY initiated_year
 """,
     )
 
@@ -101,6 +101,6 @@ def time_to_publish_stat() -> Panel:
         sql=f"""
 SELECT published_over_200_working_days, published, received
 FROM ${{database}}.{LCSPR_REPORTS}
-WHERE {IN_YEARS} AND year = toYear($__toTime)
+WHERE year = toYear($__toTime)
 """,
     )

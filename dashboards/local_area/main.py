@@ -7,6 +7,7 @@ from grafana_foundation_sdk.builders.dashboard import CustomVariable
 from dashboards.common import Dashboard
 from dashboards.local_area.panels import (
     notifications_by_local_authority_table,
+    notifications_by_region_table,
     notifications_by_year_table,
     region_comparison_table,
 )
@@ -34,6 +35,7 @@ def dashboard() -> Dashboard:
         .row("This authority")
         .panel(notifications_by_year_table())
         .panel(region_comparison_table())
+        .panel(notifications_by_region_table())
         .row("Every authority")
         .panel(notifications_by_local_authority_table())
     )

@@ -1,10 +1,13 @@
-"""Local area: one local authority's notifications and reviews, from the suppressed viewer
-marts only. A count from 1 to the suppression threshold is already the string 'c' there, so
-no small number about identifiable children reaches a viewer."""
+"""Local area: one local authority and its region, from the suppressed viewer marts only.
+
+In those marts a count from 1 to the suppression threshold is already the string 'c' (with
+secondary suppression so it cannot be worked out from the totals beside it), so no small
+number about identifiable children reaches a viewer.
+"""
 
 from __future__ import annotations
 
-from dashboards.marts import LOCAL_AREA
+from dashboards.marts import LOCAL_AUTHORITIES, REGIONS
 from dashboards.panel import Panel, panel
 
 THIS_LA = "local_authority = '${local_authority}'"
@@ -13,18 +16,19 @@ THIS_LA = "local_authority = '${local_authority}'"
 @panel
 def notifications_by_year_table() -> Panel:
     return Panel(
-        title="Notifications by year and harm type",
+        title="This authority's notifications by year",
         kind="table",
         x="year",
-        series=("death", "serious_harm", "other", "total"),
+        series=("notifications",),
         suppressed=True,
+        width=8,
         description="Notifications of the selected local authority by year of the notified date; "
         "'c' marks a count too small to publish.",
         sql=f"""
-SELECT toString(year) AS year, death, serious_harm, other, total
-FROM ${{database}}.{LOCAL_AREA}
-WHERE {THIS_LA} AND year BETWEEN toYear(toDate($__fromTime)) AND toYear(toDate($__toTime))
-ORDER BY year
+SELECT toString(n.year) AS year, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES} AS n
+WHERE {THIS_LA} AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
+ORDER BY n.year
 """,
     )
 
@@ -35,16 +39,37 @@ def region_comparison_table() -> Panel:
         title="Authorities in the same region",
         kind="table",
         x="local_authority_name",
-        series=("total",),
+        series=("notifications",),
         suppressed=True,
+        width=8,
         description="Notifications of each authority in the selected authority's region in the "
         "last year of the range ('c' where suppressed).",
         sql=f"""
-SELECT local_authority_name, total
-FROM ${{database}}.{LOCAL_AREA}
-WHERE region_code = (SELECT any(region_code) FROM ${{database}}.{LOCAL_AREA} WHERE {THIS_LA})
-  AND year = toYear(toDate($__toTime))
+SELECT local_authority_name, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES}
+WHERE year = toYear($__toTime)
+  AND region_code = (SELECT any(region_code) FROM ${{database}}.{LOCAL_AUTHORITIES} WHERE {THIS_LA})
 ORDER BY local_authority_name
+""",
+    )
+
+
+@panel
+def notifications_by_region_table() -> Panel:
+    return Panel(
+        title="Notifications by region",
+        kind="table",
+        x="region_name",
+        series=("notifications",),
+        suppressed=True,
+        width=8,
+        description="Notifications of each region of England in the last year of the range ('c' "
+        "where suppressed).",
+        sql=f"""
+SELECT region_name, notifications
+FROM ${{database}}.{REGIONS}
+WHERE year = toYear($__toTime)
+ORDER BY region_name
 """,
     )
 
@@ -55,15 +80,15 @@ def notifications_by_local_authority_table() -> Panel:
         title="Notifications by local authority",
         kind="table",
         x="local_authority_name",
-        series=("death", "serious_harm", "other", "total"),
+        series=("notifications",),
         suppressed=True,
         width=24,
         height=14,
-        description="Every local authority's notifications in the last year of the range, by harm "
-        "type; 'c' marks a count too small to publish.",
+        description="Every local authority's notifications in the last year of the range; 'c' "
+        "marks a count too small to publish.",
         sql=f"""
-SELECT local_authority_name, region_name, death, serious_harm, other, total
-FROM ${{database}}.{LOCAL_AREA}
+SELECT local_authority_name, region_name, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES}
 WHERE year = toYear($__toTime)
 ORDER BY region_name, local_authority_name
 """,

@@ -6,8 +6,9 @@ from dashboards.common import Dashboard
 from dashboards.national_overview.panels import (
     change_on_a_year_earlier_stat,
     notifications_by_harm_type_barchart,
-    notifications_by_month_barchart,
-    rolling_twelve_months_timeseries,
+    notifications_by_quarter_barchart,
+    quarter_on_a_year_earlier_table,
+    rolling_year_timeseries,
 )
 
 UID = "cspr-national-overview"
@@ -19,8 +20,9 @@ def dashboard() -> Dashboard:
                   "of which harm, and the change on a year earlier.")
         .row("Notifications")
         .panel(notifications_by_harm_type_barchart())
-        .panel(notifications_by_month_barchart())
-        .row("Trend")
-        .panel(rolling_twelve_months_timeseries())
         .panel(change_on_a_year_earlier_stat())
+        .panel(notifications_by_quarter_barchart())
+        .row("Trend")
+        .panel(rolling_year_timeseries())
+        .panel(quarter_on_a_year_earlier_table())
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, NOTIFICATIONS, NOTIFICATIONS_MONTHLY, PERIOD_CHANGE
+from dashboards.marts import IN_YEARS, NOTIFICATIONS, PERIOD_CHANGE, QUARTERLY
 from dashboards.panel import Panel, panel
 
 
@@ -27,51 +27,66 @@ ORDER BY position
 
 
 @panel
-def notifications_by_month_barchart() -> Panel:
+def notifications_by_quarter_barchart() -> Panel:
+    # Quarters, not months: the finest grain the marts keep (rpt_quarterly_learning).
     return Panel(
-        title="Notifications by month and harm type",
+        title="Notifications by quarter and harm type",
         kind="barchart",
-        x="month",
+        x="quarter",
         series=("death", "serious_harm", "other"),
         stacked=True,
         width=24,
-        description="Notifications per calendar month of the notified date, stacked by harm type.",
+        description="Notifications per calendar quarter of the notified date, stacked by harm type.",
         sql=f"""
-SELECT formatDateTime(month, '%Y-%m') AS month,
-       sumIf(notifications, harm_type = 'death') AS death,
-       sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
-       sumIf(notifications, harm_type = 'other') AS other
-FROM ${{database}}.{NOTIFICATIONS_MONTHLY}
-WHERE month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
-GROUP BY month
-ORDER BY month
+SELECT concat(toString(year), ' Q', toString(quarter)) AS quarter,
+       notifications_death AS death, notifications_serious_harm AS serious_harm, notifications_other AS other
+FROM ${{database}}.{QUARTERLY}
+WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
+ORDER BY quarter_start
 """,
     )
 
 
 @panel
-def rolling_twelve_months_timeseries() -> Panel:
+def rolling_year_timeseries() -> Panel:
     return Panel(
-        title="Notifications in the twelve months to each month",
+        title="Notifications in the four quarters to each quarter",
         kind="timeseries",
         x="time",
-        series=("rolling_twelve_months",),
-        width=16,
-        description="For each month, the notifications of that month and the eleven before it (a "
+        series=("rolling_year",),
+        width=8,
+        description="For each quarter, the notifications of that quarter and the three before it (a "
         "rolling year), so seasonal swings do not hide the trend.",
         sql=f"""
-SELECT toDateTime(month, 'UTC') AS time, rolling_twelve_months
+SELECT toDateTime(quarter_start, 'UTC') AS time, rolling_year
 FROM (
-    SELECT month,
-           sum(n) OVER (ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS rolling_twelve_months
-    FROM (
-        SELECT month, sum(notifications) AS n
-        FROM ${{database}}.{NOTIFICATIONS_MONTHLY}
-        GROUP BY month
-    )
+    SELECT quarter_start,
+           sum(notifications) OVER (ORDER BY quarter_start ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS rolling_year
+    FROM ${{database}}.{QUARTERLY}
+    WHERE quarter_start <= toDate($__toTime)
 )
-WHERE month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
+WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
 ORDER BY time
+""",
+    )
+
+
+@panel
+def quarter_on_a_year_earlier_table() -> Panel:
+    return Panel(
+        title="Each quarter against the same quarter a year earlier",
+        kind="table",
+        x="quarter",
+        series=("notifications", "a_year_earlier", "change_pct"),
+        width=8,
+        description="Notifications per quarter, the same quarter a year earlier, and the change in "
+        "per cent (one decimal, halves away from zero).",
+        sql=f"""
+SELECT concat(toString(year), ' Q', toString(quarter)) AS quarter, notifications,
+       notifications_a_year_earlier AS a_year_earlier, notifications_change_pct AS change_pct
+FROM ${{database}}.{QUARTERLY}
+WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
+ORDER BY quarter_start
 """,
     )
 
@@ -79,7 +94,7 @@ ORDER BY time
 @panel
 def change_on_a_year_earlier_stat() -> Panel:
     return Panel(
-        title="Change on the same months a year earlier",
+        title="April to September against a year earlier",
         kind="stat",
         series=("pct_change",),
         unit="percent",

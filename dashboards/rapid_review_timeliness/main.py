@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dashboards.common import Dashboard
 from dashboards.rapid_review_timeliness.panels import (
+    not_received_working_days_table,
     on_time_share_stat,
-    overdue_reviews_table,
+    overdue_reviews_barchart,
     relaxation_window_barchart,
     timeliness_buckets_barchart,
 )
@@ -22,5 +23,6 @@ def dashboard() -> Dashboard:
         .panel(on_time_share_stat())
         .panel(relaxation_window_barchart())
         .row("Overdue")
-        .panel(overdue_reviews_table())
+        .panel(overdue_reviews_barchart())
+        .panel(not_received_working_days_table())
     )

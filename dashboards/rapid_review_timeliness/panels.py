@@ -6,7 +6,7 @@ The marts count reviews by the year of that date, as the annual report's Tables 
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, OVERDUE, TIMELINESS
+from dashboards.marts import IN_YEARS, NOT_RECEIVED_RANGE, QUARTERLY, TIMELINESS
 from dashboards.panel import Panel, panel
 
 
@@ -77,20 +77,41 @@ ORDER BY position
 
 
 @panel
-def overdue_reviews_table() -> Panel:
+def overdue_reviews_barchart() -> Panel:
     return Panel(
-        title="Overdue rapid reviews",
-        kind="table",
-        width=24,
-        height=10,
-        description="Reviews not received by the report date whose requested completion date has "
-        "passed, longest overdue first.",
+        title="Overdue rapid reviews by quarter due",
+        kind="barchart",
+        x="quarter",
+        series=("on_time", "overdue"),
+        stacked=True,
+        width=16,
+        description="Reviews due in each quarter: received within 15 working days, or overdue "
+        "(received later, or not received and past the due date at the report date).",
         sql=f"""
-SELECT subject AS case_reference, local_authority, notified_date, requested_completion_date,
-       working_days AS working_days_elapsed
-FROM ${{database}}.{OVERDUE}
-WHERE toYear(requested_completion_date) BETWEEN toYear($__fromTime) AND toYear($__toTime)
-ORDER BY working_days DESC, subject
-LIMIT 200
+SELECT concat(toString(year), ' Q', toString(quarter)) AS quarter,
+       rapid_reviews_on_time AS on_time, rapid_reviews_overdue AS overdue
+FROM ${{database}}.{QUARTERLY}
+WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
+ORDER BY quarter_start
+""",
+    )
+
+
+@panel
+def not_received_working_days_table() -> Panel:
+    return Panel(
+        title="Reviews still not received: working days elapsed",
+        kind="table",
+        x="period",
+        series=("min_working_days", "max_working_days"),
+        width=8,
+        figure="rapid_review_timeliness",
+        description="Of the reviews due in the year and not received at the report date, the "
+        "fewest and most working days since notification, inside and outside the relaxation window.",
+        sql=f"""
+SELECT period, min_working_days, max_working_days
+FROM ${{database}}.{NOT_RECEIVED_RANGE}
+WHERE year = toYear($__toTime)
+ORDER BY period = 'relaxation', period
 """,
     )

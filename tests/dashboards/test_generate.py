@@ -77,7 +77,7 @@ def test_every_panel_is_named_measure_then_type_and_uses_only_known_placeholders
 def test_local_area_panels_read_suppressed_marts_only():
     board = builders()["local_area"]()
     assert board.specs and all(s.suppressed for s in board.specs)
-    assert all("rpt_local_area" in s.sql for s in board.specs)
+    assert all(re.search(r"\{database\}\.rpt_(local_authority|region)_notifications", s.sql) for s in board.specs)
     text = rendered()["cspr-local-area.json"]
     assert '"name": "local_authority"' in text and "E09000001" in text
 

@@ -1,0 +1,87 @@
+"""`safeguarding report briefing` on the marts of the calibrated 2020 history: one file, the
+report's figures in its key points, suppressed local counts, charts drawn by Chromium."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.cli import main
+from infra.settings import settings
+from tests.dashboards.briefing.test_in_chromium import ARTIFACTS, MEASURE, chromium
+
+
+@pytest.fixture(scope="module")
+def briefing_2020q3(report_2020_marts, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("briefing") / "briefing-2020Q3.html"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CSPR_CLICKHOUSE_DATABASE", report_2020_marts.database)
+    settings.cache_clear()
+    try:
+        code = main(["report", "briefing", "--quarter", "2020Q3", "--out", str(out),
+                     "--data-dir", str(report_2020_marts.data_dir)])
+    finally:
+        mp.undo()
+        settings.cache_clear()
+    assert code == 0
+    return out
+
+
+def test_the_briefing_states_the_report_figures_computed_from_the_marts(briefing_2020q3: Path):
+    html = briefing_2020q3.read_text()
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "Notifications from April to September 2020 were 27% higher than in April–September 2019 (254 against 200)." in html
+    assert "482 serious incidents: 206 where a child died and 267 of serious harm" in text
+    assert "69.0% of the rapid reviews it responded to (320 of 464)" in text
+    assert "35.0% of the 514 children were under one year old" in text
+    assert "Figures as known at 31 March 2021." in html
+
+
+def test_the_briefing_shows_local_counts_suppressed(briefing_2020q3: Path):
+    html = briefing_2020q3.read_text()
+    section = html[html.index('id="local-areas"'):]
+    cells = re.findall(r'<td class="(?:num|text)">([^<]*)</td>', section)
+    counts = [c for c in cells if re.fullmatch(r"c|\d+", c)]
+    assert "c" in counts and not {"1", "2"} & set(counts)
+
+
+def test_the_briefing_renders_in_chromium(briefing_2020q3: Path, tmp_path: Path):
+    measured = tmp_path / "measured.html"
+    measured.write_text(briefing_2020q3.read_text().replace("</body>", MEASURE + "</body>"), encoding="utf-8")
+    dom = chromium("--window-size=1280,2000", "--dump-dom", measured.as_uri(), tmp=tmp_path).stdout
+    sizes = re.findall(r'<svg id="chart-[^"]*"[^>]*data-w="(\d+)" data-h="(\d+)" data-marks="(\d+)"', dom)
+    assert len(sizes) >= 10 and all(int(w) > 200 and int(h) > 50 and int(m) > 0 for w, h, m in sizes)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "briefing-2020Q3-warehouse.png"
+    shot.unlink(missing_ok=True)
+    chromium("--window-size=1280,6000", "--hide-scrollbars", f"--screenshot={shot}", briefing_2020q3.as_uri(),
+             tmp=tmp_path)
+    assert shot.exists() and shot.stat().st_size > 20_000
+
+
+def test_a_malformed_quarter_or_output_is_a_clear_usage_error(tmp_path, capsys):
+    assert main(["report", "briefing", "--quarter", "2020-3", "--out", str(tmp_path / "b.html")]) == 2
+    assert "--quarter must look like 2020Q3" in capsys.readouterr().err
+    assert main(["report", "briefing", "--quarter", "2020Q3", "--out", str(tmp_path / "b.pdf")]) == 2
+    assert "--out must be an .html file" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_warehouse_without_the_marts_is_a_clear_error_and_writes_nothing(warehouse, tmp_path, capsys):
+    empty = warehouse.new_database("nomarts")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("CSPR_CLICKHOUSE_DATABASE", empty)
+    settings.cache_clear()
+    try:
+        code = main(["report", "briefing", "--quarter", "2020Q3", "--out", str(tmp_path / "b.html"),
+                     "--data-dir", str(warehouse.data_dir)])
+    finally:
+        mp.undo()
+        settings.cache_clear()
+        warehouse.drop(empty)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"the warehouse database {empty!r} lacks the marts" in err and "Traceback" not in err
+    assert not (tmp_path / "b.html").exists()
