@@ -21,7 +21,7 @@ def report_2020(seed: int = 0) -> list[bytes]:
 
 def random_history(cases: int, seed: int = 0, **options: Any) -> Iterator[bytes]:
     """A random history of ``cases`` cases; options as ``RandomOptions`` (rates, years)."""
-    from producers.simulator.random_history import RandomOptions, generate
+    from producers.simulator.random_scenario import RandomOptions, generate
 
     return generate(RandomOptions(cases=cases, seed=seed, **options))
 

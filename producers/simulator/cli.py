@@ -71,7 +71,7 @@ def _lines(args: argparse.Namespace) -> Iterator[bytes]:
         from producers.simulator import report_2020
 
         return iter(report_2020(args.seed))
-    from producers.simulator.random_history import RandomOptions, generate
+    from producers.simulator.random_scenario import RandomOptions, generate
 
     options = RandomOptions(
         cases=args.cases, seed=args.seed, start_year=args.start_year, years=args.years,

@@ -10,7 +10,7 @@ import pytest
 
 from producers.reference import compute_figures, replay
 from producers.simulator import random_history
-from producers.simulator.random_history import RandomOptions, SimulatorOptionsError
+from producers.simulator.random_scenario import RandomOptions, SimulatorOptionsError
 from schemas import EventValidationError, parse_event
 
 
