@@ -1,0 +1,69 @@
+"""The marts give the reference calculator's figures (producers.reference), for random histories
+with corrections, withdrawals, duplicates, out-of-order and invalid events, every year in them and
+several report dates; and dbt's own tests pass on every build (a failing test fails the build)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from infra.warehouse.figures import read_figures
+from producers.reference.figures import figures_from_replay
+from producers.reference.history import replay
+from schemas.calendar import working_days
+from tests.dbt.loading import build, load_replay
+from tests.dbt.random_history import random_history
+
+AS_OF_DATES = (dt.date(2020, 6, 30), dt.date(2021, 3, 31), dt.date(2022, 1, 15))
+YEARS = (2019, 2020, 2021)
+
+
+@pytest.fixture(scope="module")
+def history(warehouse):
+    result = replay(random_history(seed=11, cases=260))
+    assert {r.reason for r in result.rejected} >= {"case_rule_violation", "source_not_authorised"}
+    assert result.duplicates > 0
+    db = warehouse.new_database("hist")
+    load_replay(warehouse.client, db, result)
+    yield db, result
+    warehouse.drop(db)
+
+
+@pytest.mark.parametrize("as_of", AS_OF_DATES, ids=str)
+def test_report_figures_equal_the_reference_for_every_year(warehouse, history, as_of):
+    db, result = history
+    build(warehouse.data_dir, db, as_of)
+    for year in YEARS:
+        got = read_figures(warehouse.client, db, year, as_of)
+        want = figures_from_replay(result, year, as_of)
+        diffs = {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+        assert not diffs, f"year {year} as at {as_of}: (marts, reference) differ: {diffs}"
+        assert list(got) == list(want)
+
+
+def test_a_second_history_agrees_too(warehouse):
+    result = replay(random_history(seed=29, cases=200, first=dt.date(2020, 1, 1), last=dt.date(2021, 12, 31)))
+    db = warehouse.new_database("hist")
+    try:
+        load_replay(warehouse.client, db, result)
+        as_of = dt.date(2021, 9, 30)
+        build(warehouse.data_dir, db, as_of)
+        for year in (2020, 2021):
+            assert read_figures(warehouse.client, db, year, as_of) == figures_from_replay(result, year, as_of)
+    finally:
+        warehouse.drop(db)
+
+
+def test_sql_working_days_equal_the_python_calendar(warehouse, history):
+    db, _ = history
+    build(warehouse.data_dir, db, dt.date(2021, 3, 31), "--select", "int_calendar_working_days", "bank_holidays",
+          command="build")
+    rows = warehouse.client.query(
+        f"SELECT calendar_date, working_day_index FROM {db}.int_calendar_working_days "
+        f"WHERE calendar_date BETWEEN '2019-12-01' AND '2021-01-31'"
+    ).result_rows
+    index = dict(rows)
+    start = dt.date(2019, 12, 1)
+    for d in index:
+        assert index[d] - index[start] == working_days(start, d), d
