@@ -6,8 +6,15 @@ Python, independent of the stream and of dbt. It is the oracle the other parts a
 
 from producers.reference.figures import CaseAsAt, cases_as_at, compute_figures, figures_from_replay, pct
 from producers.reference.history import (
-    CASE_EXISTS, CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED, UNKNOWN_CASE, AcceptedEvent, RejectedEvent,
-    Replay, fold_incident, replay,
+    CASE_EXISTS,
+    CASE_RULE_VIOLATION,
+    SOURCE_NOT_AUTHORISED,
+    UNKNOWN_CASE,
+    AcceptedEvent,
+    RejectedEvent,
+    Replay,
+    fold_incident,
+    replay,
 )
 
 __all__ = [

@@ -16,11 +16,23 @@ from typing import Any
 
 from producers.reference.history import AcceptedEvent, Replay, fold_incident, replay
 from schemas.calendar import (
-    TIMELINESS_BUCKETS, in_relaxation, requested_completion_date, timeliness_bucket, working_days,
+    TIMELINESS_BUCKETS,
+    in_relaxation,
+    requested_completion_date,
+    timeliness_bucket,
+    working_days,
 )
 from schemas.incidents import (
-    CASE_CHARACTERISTICS, COURT_ORDERS, DEATH_CATEGORIES, ETHNICITIES, GENDERS, HARM_TYPES,
-    KNOWN_TO_CSC, LIVING_SITUATIONS, NON_FATAL_CATEGORIES, SUBCATEGORIES,
+    CASE_CHARACTERISTICS,
+    COURT_ORDERS,
+    DEATH_CATEGORIES,
+    ETHNICITIES,
+    GENDERS,
+    HARM_TYPES,
+    KNOWN_TO_CSC,
+    LIVING_SITUATIONS,
+    NON_FATAL_CATEGORIES,
+    SUBCATEGORIES,
 )
 from schemas.lcsprs import PUBLICATION_INTENTS
 from schemas.local_authorities import LOCAL_AUTHORITIES
@@ -219,10 +231,8 @@ def rapid_review_timeliness(cases: list[CaseAsAt], year: int, as_of: dt.date) ->
             elapsed_not_received[period].append(elapsed)
         for p in (period, "all"):
             table[p][timeliness_bucket(elapsed)][status] += 1
-    table["not_received_working_days"] = {  # type: ignore[assignment]
-        p: {"min": min(v, default=None), "max": max(v, default=None)} for p, v in elapsed_not_received.items()
-    }
-    return table
+    extremes = {p: {"min": min(v, default=None), "max": max(v, default=None)} for p, v in elapsed_not_received.items()}
+    return {**table, "not_received_working_days": extremes}
 
 
 def reviews_received_in_year(cases: list[CaseAsAt], year: int) -> list[CaseAsAt]:

@@ -107,9 +107,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     label = f"simulating {args.scenario} (seed {args.seed})"
     if args.out == "-":
         count = 0
-        for line in _with_progress(lines, label):
+        for count, line in enumerate(_with_progress(lines, label), 1):  # noqa: B007 - count is the total
             sys.stdout.buffer.write(line + b"\n")
-            count += 1
         sys.stdout.buffer.flush()
     else:
         out = Path(args.out)

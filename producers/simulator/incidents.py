@@ -16,7 +16,10 @@ from functools import lru_cache
 from typing import Any
 
 from schemas.incidents import (
-    CASE_CHARACTERISTICS, DEATH_CATEGORIES, NON_FATAL_CATEGORIES, SUBCATEGORIES,
+    CASE_CHARACTERISTICS,
+    DEATH_CATEGORIES,
+    NON_FATAL_CATEGORIES,
+    SUBCATEGORIES,
 )
 
 # Youngest and oldest plausible age of the (first) child, by category; absent means 0-17.
@@ -67,7 +70,7 @@ def incident_date_before(rng: random.Random, notified: dt.date) -> dt.date:
     return max(notified - dt.timedelta(days=gap), dt.date(2018, 1, 1))
 
 
-def _cum(weights: dict[Any, float]) -> tuple[list[Any], list[float]]:
+def _cum(weights: Any) -> tuple[list[Any], list[float]]:
     return list(weights), list(itertools.accumulate(weights.values()))
 
 

@@ -37,12 +37,29 @@ from importlib import resources
 from typing import Any
 
 from producers.simulator.incidents import (
-    AGE_BAND_RANGES, SINGLE_CHILD, age_range, characteristic_weight, incident_date_before, random_incident,
+    AGE_BAND_RANGES,
+    SINGLE_CHILD,
+    age_range,
+    characteristic_weight,
+    incident_date_before,
+    random_incident,
 )
 from producers.simulator.lifecycle import (
-    CasePlan, EventWriter, Fact, child, plus_wd, spread_dates, weighted_sample,
+    CasePlan,
+    EventWriter,
+    Fact,
+    child,
+    plus_wd,
+    spread_dates,
+    weighted_sample,
 )
-from schemas.calendar import add_working_days, in_relaxation, is_working_day, requested_completion_date, working_days
+from schemas.calendar import (
+    add_working_days,
+    in_relaxation,
+    is_working_day,
+    requested_completion_date,
+    working_days,
+)
 from schemas.incidents import CASE_CHARACTERISTICS, HARM_TYPES
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
@@ -155,12 +172,9 @@ class Builder:
                 raise CalibrationError(f"segment {first}..{last}: {count} < {len(fixed)} pinned")
             dates += fixed + spread_dates(rng, first, last, count - len(fixed), _season)
         cases = [Case(d) for d in dates]
-        for c in cases:
-            c.tag = "nr" if c.notified in pinned and pinned.count(c.notified) > 0 else ""
         # mark exactly the pinned ones (a random date may coincide with a pinned one)
         remaining = list(pinned)
         for c in cases:
-            c.tag = ""
             if c.notified in remaining:
                 remaining.remove(c.notified)
                 c.tag = "nr"
@@ -273,9 +287,9 @@ class Builder:
         trans = set(map(id, rng.sample(teens, t["gender"]["transgender"])))
         for c in cases:
             c.incident["children"] = []
-        for k in kids:
-            c, i, age = k
-            gender = "transgender" if id(k) in trans else genders.pop()
+        for kid in kids:
+            c, i, age = kid[0], kid[1], kid[2]
+            gender = "transgender" if id(kid) in trans else genders.pop()
             local = f"{c.la}-{c.notified:%Y%m%d}-{rng.getrandbits(32):08x}-{i}"
             c.incident["children"].append(child(rng, self.secret, local, age, gender, eth[id(c)]))
 
@@ -352,7 +366,8 @@ class Builder:
             (dt.date(2021, 1, 1), dt.date(2021, 3, 31), rng.randint(110, 130)),
         ]
         dates = [d for a, z, n in windows for d in spread_dates(rng, a, z, n)] + december_2019
-        older, later = [], []
+        older: list[Case] = []
+        later: list[Case] = []
         size = {la.code: rng.lognormvariate(0, 0.6) for la in LOCAL_AUTHORITIES}
         codes = list(size)
         for d in dates:
@@ -475,8 +490,8 @@ class Builder:
                     day -= dt.timedelta(days=1)
                 day = max(day, lo)
                 c.decision, c.tag = "lcspr", "init"
-                if year == YEAR and rng.random() < 0.05 and plus_wd(c.received, 5) < day - dt.timedelta(days=30):
-                    restart = plus_wd(c.received, 5)  # begun, then restarted with a new scope
+                restart = plus_wd(c.received, 5)  # type: ignore[arg-type]
+                if year == YEAR and rng.random() < 0.05 and restart < day - dt.timedelta(days=30):  # begun, then restarted with a new scope
                     c.facts.append(Fact(restart, "lcspr.initiated", {"initiated_date": restart.isoformat()}))
                 out.append((c, day))
         for c, day in out:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from producers.reference import (
-    CASE_EXISTS, CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED, UNKNOWN_CASE, replay,
+    CASE_EXISTS,
+    CASE_RULE_VIOLATION,
+    SOURCE_NOT_AUTHORISED,
+    UNKNOWN_CASE,
+    replay,
 )
 from tests.producers.reference.builders import OTHER_LA, event, notified, review
 
