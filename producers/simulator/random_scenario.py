@@ -11,7 +11,7 @@ Faults, each at its rate:
   (``unknown_case``);
 - invalid events of every kind: bad JSON, not UTF-8, not an object, unknown type, unknown
   field, wrong type, missing field, bad timestamp, a date after the time, bad subject, an
-  unknown LA, the Panel sending an LA event, another LA writing to the case
+  unknown LA, a message over 256 KiB, nesting too deep, the Panel sending an LA event, another LA writing to the case
   (``source_not_authorised``), a second notification (``case_exists``), a rapid review before
   the notification date (``case_rule_violation``).
 """
@@ -37,7 +37,7 @@ RATE_NAMES = ("correction_rate", "withdrawal_rate", "duplicate_rate", "out_of_or
 INVALID_KINDS = (
     "bad_json", "not_utf8", "not_an_object", "unknown_type", "unknown_field", "wrong_type", "missing_field",
     "bad_time", "date_after_time", "bad_subject", "unknown_la", "panel_sends_la_event", "other_la_source",
-    "case_exists", "review_before_notification",
+    "case_exists", "review_before_notification", "too_large", "too_deep",
 )
 
 
@@ -116,7 +116,11 @@ def _invalid(rng: random.Random, writer: EventWriter, raw: bytes, plan: CasePlan
         return json.dumps(doc).encode().replace(b'"1.0"', b'"1.0\xff"', 1)
     if kind == "not_an_object":
         return json.dumps([doc]).encode()
-    if kind == "unknown_type":
+    if kind == "too_large":  # a partner attaching a document: over the 256 KiB limit
+        data["attachment"] = "A" * (260 * 1024)
+    elif kind == "too_deep":
+        data["nested"] = json.loads("[" * 40 + "]" * 40)
+    elif kind == "unknown_type":
         doc["type"] = "uk.gov.cspr.incident.forgotten.v1"
     elif kind == "unknown_field":
         data["child_name"] = "not allowed"

@@ -55,6 +55,7 @@ def test_faults_appear_at_their_rates_with_every_kind_of_rejection(faulty):
     result = replay(faulty)
     reasons = Counter(r.reason for r in result.rejected)
     for reason in ("invalid_json", "not_utf8", "not_an_object", "unknown_type", "schema_violation",
+                   "message_too_large", "nesting_too_deep",
                    "source_not_authorised", "case_exists", "case_rule_violation", "unknown_case"):
         assert reasons[reason] > 0, reasons
     assert 0.03 < result.duplicates / len(faulty) < 0.07
