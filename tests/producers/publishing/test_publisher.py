@@ -155,3 +155,29 @@ def test_a_message_the_broker_finds_too_large_is_a_failed_result_not_an_exceptio
     with pytest.raises(MessageTooLarge):
         result.raise_for_error()
     assert issubclass(MessageTooLarge, DeliveryFailed)
+
+
+@pytest.mark.integration
+def test_a_broker_that_dies_mid_run_gives_failed_results_within_the_delivery_timeout(tmp_path):
+    from infra.brokers import EmbeddedBroker
+
+    lines = history(20)
+    embedded = EmbeddedBroker(work_dir=tmp_path)
+    try:
+        embedded.start()
+    except BrokerError as exc:
+        unavailable(f"tansu could not start: {exc}")
+    try:
+        with Publisher(embedded.bootstrap_servers, topic="dies", delivery_timeout_s=3) as publisher:
+            assert {r.status for r in publisher.publish_many(lines[:10])} == {"sent"}
+            embedded.stop()
+            started = time.monotonic()
+            results = list(publisher.publish_many(lines[10:]))
+            waited = time.monotonic() - started
+    finally:
+        embedded.stop()
+    assert {r.status for r in results} == {"failed"} and {r.reason for r in results} == {"timeout"}
+    assert waited < 10
+    assert embedded.bootstrap_servers in results[0].detail
+    with pytest.raises(DeliveryFailed):
+        results[0].raise_for_error()
