@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from producers.simulator.calibrated import build as _build_report_2020
+from producers.simulator.report_2020 import build as _build_report_2020
 
 
 def report_2020(seed: int = 0) -> list[bytes]:

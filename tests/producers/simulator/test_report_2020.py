@@ -10,7 +10,7 @@ import pytest
 
 from producers.reference import compute_figures, replay
 from producers.simulator import report_2020
-from producers.simulator.calibrated import CUTOFF, targets
+from producers.simulator.report_2020 import CUTOFF, targets
 from schemas import parse_event
 
 AS_OF = dt.date(2021, 3, 31)
