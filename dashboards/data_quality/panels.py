@@ -34,9 +34,12 @@ def freshness_stat() -> Panel:
         series=("minutes_since_latest_event",),
         unit="m",
         width=6,
-        description="How stale the marts are: minutes from the latest ingested event to the build.",
+        description="How fresh the data is: minutes since the latest accepted event was written to "
+        "the warehouse, and since the marts were last built from it.",
         sql=f"""
-SELECT dateDiff('minute', latest_ingested_at, built_at) AS minutes_since_latest_event
+SELECT dateDiff('minute', latest_ingested_at, now64(6, 'UTC')) AS minutes_since_latest_event,
+       dateDiff('minute', built_at, now64(6, 'UTC')) AS minutes_since_marts_built,
+       latest_event_time, events
 FROM ${{database}}.{FRESHNESS}
 """,
     )
@@ -48,12 +51,13 @@ def late_and_out_of_order_timeseries() -> Panel:
         title="Late and out-of-order events",
         kind="timeseries",
         x="time",
-        series=("late", "out_of_order"),
+        series=("events", "late", "out_of_order"),
         width=18,
-        description="Per day of arrival: events recorded more than a day before they arrived "
-        "(late), and events that arrived after a later-timed event of the same case (out of order).",
+        description="Per day of arrival: accepted events, those recorded more than a day before "
+        "they arrived (late), and those that arrived after a later-timed event of the same case "
+        "(out of order).",
         sql=f"""
-SELECT toDateTime(day, 'UTC') AS time, late, out_of_order
+SELECT toDateTime(day, 'UTC') AS time, events, late, out_of_order
 FROM ${{database}}.{ARRIVALS}
 WHERE day BETWEEN toDate($__fromTime) AND toDate($__toTime)
 ORDER BY time

@@ -23,6 +23,7 @@ class Built:
     database: str
     data_dir: Path
     figures: dict[str, Any]
+    replay: Any
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +33,10 @@ def report_2020_marts(warehouse: Any) -> Iterator[Built]:
     from tests.dbt.loading import build, load_replay
 
     database = warehouse.new_database("dash")
-    load_replay(warehouse.client, database, replay(report_2020(seed=0)))
+    # three undeliverable messages as well, so the Data quality dashboard has dead letters to
+    # show; rejected messages change no figure
+    replayed = replay([*report_2020(seed=0), b"not json", b"[1]", b'{"specversion": "1.0", "type": "x"}'])
+    load_replay(warehouse.client, database, replayed)
     build(warehouse.data_dir, database, AS_OF, "--exclude-resource-type", "test")
-    yield Built(warehouse.client, database, warehouse.data_dir, json.loads(FIGURES.read_text()))
+    yield Built(warehouse.client, database, warehouse.data_dir, json.loads(FIGURES.read_text()), replayed)
     warehouse.drop(database)
