@@ -81,3 +81,18 @@ def test_kafka_broker_stops_its_jvm_and_keeps_its_log(kafka_broker, tmp_path):
     own.stop()
     assert process is not None and process.poll() is not None
     assert (tmp_path / "kafka.log").is_file() and (tmp_path / "server.properties").is_file()
+
+
+def test_a_port_taken_between_probe_and_bind_is_retried_on_a_new_port(tmp_path, monkeypatch):
+    import infra.brokers.base as base
+
+    real_free_port = base.free_port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        offered = iter([taken.getsockname()[1]])
+        # The first port offered is already bound (as if another process won the race).
+        monkeypatch.setattr(base, "free_port", lambda: next(offered, None) or real_free_port())
+        with EmbeddedBroker(work_dir=tmp_path) as embedded:
+            assert embedded.port != taken.getsockname()[1]
+            assert _metadata_brokers(embedded.bootstrap_servers)
