@@ -13,6 +13,7 @@ from grafana_foundation_sdk.cog import variants as cogvariants
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as cm
 from grafana_foundation_sdk.models import dashboard as dm
+from grafana_foundation_sdk.models import piechart as pm
 
 from dashboards.panel import Panel
 
@@ -101,17 +102,30 @@ def grafana_panel(spec: Panel, panel_id: int) -> cogbuilder.Builder[dm.Panel]:
         if spec.stacked:
             builder = builder.stacking(cm.StackingMode.NORMAL)
     elif spec.kind == "timeseries":
-        builder = timeseries.Panel().line_width(2).fill_opacity(10)
+        builder = timeseries.Panel().line_width(2).fill_opacity(10).legend(_legend())
         if spec.stacked:
             builder = builder.stacking(cb.StackingConfig().mode(cm.StackingMode.NORMAL))
     elif spec.kind == "stat":
         builder = stat.Panel().graph_mode(cm.BigValueGraphMode.NONE)
     elif spec.kind == "piechart":
-        builder = piechart.Panel()
+        # one slice per row of the table-format result, not one reduced value per column
+        builder = (
+            piechart.Panel()
+            .pie_type(pm.PieChartType.DONUT)
+            .reduce_options(cb.ReduceDataOptions().values(True).calcs([]))
+            .display_labels([pm.PieChartLabels.VALUE])
+            .legend(
+                piechart.PieChartLegendOptions()
+                .show_legend(True)
+                .display_mode(cm.LegendDisplayMode.TABLE)
+                .placement(cm.LegendPlacement.RIGHT)
+                .values([pm.PieChartLegendValues.VALUE, pm.PieChartLegendValues.PERCENT])
+            )
+        )
     elif spec.kind == "text":
         builder = text.Panel().content(spec.description)
     else:
-        builder = table.Panel()
+        builder = table.Panel().show_header(True)
     builder = (
         builder.id(panel_id)
         .title(spec.title)
@@ -128,6 +142,15 @@ def grafana_panel(spec: Panel, panel_id: int) -> cogbuilder.Builder[dm.Panel]:
         if spec.suppressed:
             builder = builder.no_value("c")
     return builder
+
+
+def _legend() -> cb.VizLegendOptions:
+    return (
+        cb.VizLegendOptions()
+        .show_legend(True)
+        .display_mode(cm.LegendDisplayMode.LIST)
+        .placement(cm.LegendPlacement.BOTTOM)
+    )
 
 
 def to_json(board: Dashboard) -> str:

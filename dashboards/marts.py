@@ -13,6 +13,7 @@ CHILDREN = "rpt_children"  # year × dimension (total, gender, age_band, ethnici
 IMD_QUINTILES = "rpt_imd_quintiles"  # year × imd_quintile
 CASE_CHARACTERISTICS = "rpt_case_characteristics"  # year × characteristic × harm_type
 SERVICE_INVOLVEMENT = "rpt_service_involvement"  # year × dimension × value × harm_type
+MONTHLY = "rpt_notifications_monthly"  # month × harm_type (dbt/models/marts/dashboards/)
 PERIOD_CHANGE = "rpt_period_change"  # year: current, previous, pct_change
 QUARTERLY = "rpt_quarterly_learning"  # year × quarter: notifications, reviews due/on time/overdue, ...
 TIMELINESS = "rpt_rapid_review_timeliness"  # year × period × bucket: received, not_received

@@ -6,9 +6,9 @@ from dashboards.common import Dashboard
 from dashboards.national_overview.panels import (
     change_on_a_year_earlier_stat,
     notifications_by_harm_type_barchart,
-    notifications_by_quarter_barchart,
+    notifications_by_month_barchart,
     quarter_on_a_year_earlier_table,
-    rolling_year_timeseries,
+    rolling_twelve_months_timeseries,
 )
 
 UID = "cspr-national-overview"
@@ -21,8 +21,8 @@ def dashboard() -> Dashboard:
         .row("Notifications")
         .panel(notifications_by_harm_type_barchart())
         .panel(change_on_a_year_earlier_stat())
-        .panel(notifications_by_quarter_barchart())
+        .panel(notifications_by_month_barchart())
         .row("Trend")
-        .panel(rolling_year_timeseries())
+        .panel(rolling_twelve_months_timeseries())
         .panel(quarter_on_a_year_earlier_table())
     )

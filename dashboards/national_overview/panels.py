@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, NOTIFICATIONS, PERIOD_CHANGE, QUARTERLY
+from dashboards.marts import IN_YEARS, MONTHLY, NOTIFICATIONS, PERIOD_CHANGE, QUARTERLY
 from dashboards.panel import Panel, panel
 
 
@@ -27,45 +27,51 @@ ORDER BY position
 
 
 @panel
-def notifications_by_quarter_barchart() -> Panel:
-    # Quarters, not months: the finest grain the marts keep (rpt_quarterly_learning).
+def notifications_by_month_barchart() -> Panel:
     return Panel(
-        title="Notifications by quarter and harm type",
+        title="Notifications by month and harm type",
         kind="barchart",
-        x="quarter",
+        x="month",
         series=("death", "serious_harm", "other"),
         stacked=True,
         width=24,
-        description="Notifications per calendar quarter of the notified date, stacked by harm type.",
+        description="Notifications per calendar month of the notified date, stacked by harm type.",
         sql=f"""
-SELECT concat(toString(year), ' Q', toString(quarter)) AS quarter,
-       notifications_death AS death, notifications_serious_harm AS serious_harm, notifications_other AS other
-FROM ${{database}}.{QUARTERLY}
-WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
-ORDER BY quarter_start
+SELECT formatDateTime(m.month, '%Y-%m') AS month,
+       sumIf(notifications, harm_type = 'death') AS death,
+       sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
+       sumIf(notifications, harm_type = 'other') AS other
+FROM ${{database}}.{MONTHLY} AS m
+WHERE m.month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
+GROUP BY m.month
+ORDER BY m.month
 """,
     )
 
 
 @panel
-def rolling_year_timeseries() -> Panel:
+def rolling_twelve_months_timeseries() -> Panel:
     return Panel(
-        title="Notifications in the four quarters to each quarter",
+        title="Notifications in the twelve months to each month",
         kind="timeseries",
         x="time",
-        series=("rolling_year",),
-        width=8,
-        description="For each quarter, the notifications of that quarter and the three before it (a "
+        series=("rolling_twelve_months",),
+        width=16,
+        description="For each month, the notifications of that month and the eleven before it (a "
         "rolling year), so seasonal swings do not hide the trend.",
         sql=f"""
-SELECT toDateTime(quarter_start, 'UTC') AS time, rolling_year
+SELECT toDateTime(month, 'UTC') AS time, rolling_twelve_months
 FROM (
-    SELECT quarter_start,
-           sum(notifications) OVER (ORDER BY quarter_start ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) AS rolling_year
-    FROM ${{database}}.{QUARTERLY}
-    WHERE quarter_start <= toDate($__toTime)
+    SELECT month,
+           sum(n) OVER (ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW) AS rolling_twelve_months
+    FROM (
+        SELECT month, sum(notifications) AS n
+        FROM ${{database}}.{MONTHLY}
+        WHERE month <= toDate($__toTime)
+        GROUP BY month
+    )
 )
-WHERE quarter_start BETWEEN toStartOfQuarter(toDate($__fromTime)) AND toDate($__toTime)
+WHERE month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
 ORDER BY time
 """,
     )

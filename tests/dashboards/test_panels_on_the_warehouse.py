@@ -62,11 +62,19 @@ def test_national_overview_shows_the_report_figures(report_2020_marts):
     (change,) = run(report_2020_marts, panel("change_on_a_year_earlier_stat"))
     pc = f["period_change"]
     assert (change["current"], change["previous"], change["pct_change"]) == (pc["current"], pc["previous"], pc["pct_change"])
-    quarters = run(report_2020_marts, panel("notifications_by_quarter_barchart"))
+    months = run(report_2020_marts, panel("notifications_by_month_barchart"))
+    assert [m["month"] for m in months] == [f"2020-{m:02d}" for m in range(1, 13)]
+    total = {m["month"]: m["death"] + m["serious_harm"] + m["other"] for m in months}
+    assert sum(total.values()) == f["notifications"]["total"]
+    assert sum(total[f"2020-{m:02d}"] for m in range(4, 10)) == pc["current"]  # April–September
+    rolling = run(report_2020_marts, panel("rolling_twelve_months_timeseries"))
+    assert len(rolling) == 12 and rolling[-1]["rolling_twelve_months"] == f["notifications"]["total"]
+    earlier = run(report_2020_marts, panel("rolling_twelve_months_timeseries"),
+                  from_time="2019-09-01 00:00:00", to_time="2019-09-30 23:59:59")
+    assert earlier[0]["rolling_twelve_months"] > 0  # months of 2018-2019 are summed too
+    quarters = run(report_2020_marts, panel("quarter_on_a_year_earlier_table"))
     assert [q["quarter"] for q in quarters] == ["2020 Q1", "2020 Q2", "2020 Q3", "2020 Q4"]
-    assert sum(q["death"] + q["serious_harm"] + q["other"] for q in quarters) == f["notifications"]["total"]
-    rolling = run(report_2020_marts, panel("rolling_year_timeseries"))
-    assert rolling[-1]["rolling_year"] == f["notifications"]["total"]  # the four quarters of 2020
+    assert sum(q["notifications"] for q in quarters) == f["notifications"]["total"]
 
 
 def test_timeliness_panels_show_tables_6_to_8(report_2020_marts):
