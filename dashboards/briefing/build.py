@@ -45,8 +45,8 @@ def render_briefing(client: Any, database: str, quarter: Quarter, threshold: int
     now = now or dt.datetime.now(dt.UTC)
     return page(
         title=f"Quarterly learning briefing: {quarter}",
-        subtitle=f"Serious incidents notified to the Child Safeguarding Practice Review Panel, "
-                 f"{quarter.months()}, with the year to date.",
+        subtitle=f"Serious incidents notified to the Child Safeguarding Practice Review Panel: "
+                 f"{quarter.months()}, the year to date, and the year {quarter.year} as known so far.",
         as_of=dt.date.fromisoformat(as_of).strftime("%-d %B %Y") if as_of else "the latest warehouse build",
         key_points=key_points(by_key, quarter),
         sections=[Section(s.title, s.intro, tuple(rs)) for s, rs in sections],

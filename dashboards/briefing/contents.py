@@ -18,6 +18,7 @@ from dashboards.national_overview.panels import (
     change_on_a_year_earlier_stat,
     notifications_by_harm_type_barchart,
     notifications_by_month_barchart,
+    quarter_on_a_year_earlier_table,
 )
 from dashboards.panel import Panel
 from dashboards.rapid_review_timeliness.panels import (
@@ -41,8 +42,9 @@ class Contents:
 
 
 SECTIONS: tuple[Contents, ...] = (
-    Contents("Notifications", "Serious incidents notified to the Panel by local authorities, year to date.",
-             (notifications_by_harm_type_barchart, change_on_a_year_earlier_stat, notifications_by_month_barchart)),
+    Contents("Notifications", "Serious incidents notified to the Panel by local authorities.",
+             (quarter_on_a_year_earlier_table, notifications_by_month_barchart, notifications_by_harm_type_barchart,
+              change_on_a_year_earlier_stat)),
     Contents("Rapid reviews", "How quickly local safeguarding partners sent their rapid reviews.",
              (timeliness_buckets_barchart, on_time_share_stat, relaxation_window_barchart)),
     Contents("Local child safeguarding practice reviews", "Decisions on a local review, the Panel's "

@@ -31,15 +31,34 @@ def notifications(results: Results, quarter: Quarter) -> str | None:
     total = sum(by.values())
     if not total:
         return None
-    return (f"From January to the end of {quarter.end:%B %Y} the Panel was notified of {total:,} serious "
-            f"incidents: {by.get('death', 0):,} where a child died and {by.get('serious_harm', 0):,} of "
-            f"serious harm ({_pct(by.get('death', 0), total)}% and {_pct(by.get('serious_harm', 0), total)}%).")
+    return (f"In {quarter.year} the Panel was notified of {total:,} serious incidents: "
+            f"{by.get('death', 0):,} where a child died and {by.get('serious_harm', 0):,} of serious harm "
+            f"({_pct(by.get('death', 0), total)}% and {_pct(by.get('serious_harm', 0), total)}%).")
+
+
+def this_quarter(results: Results, quarter: Quarter) -> str | None:
+    r = results.get("quarter_on_a_year_earlier_table")
+    if not r or not r.rows:
+        return None
+    rows = [dict(zip(r.columns, row, strict=True)) for row in r.rows]
+    row = next((x for x in rows if x["quarter"] == f"{quarter.year} Q{quarter.q}"), None)
+    if row is None:
+        return None
+    said = f"In {quarter.months()} the Panel was notified of {row['notifications']:,} serious incidents"
+    if row["change_pct"] is None:
+        return said + "."
+    pct = float(row["change_pct"])
+    if pct == 0:
+        return said + f", as many as in the same quarter of {quarter.year - 1}."
+    amount = f"{abs(pct):.0f}%" if pct.is_integer() else f"{abs(pct):.1f}%"
+    return said + (f", {amount} {'more' if pct > 0 else 'fewer'} than in the same quarter of "
+                   f"{quarter.year - 1} ({row['a_year_earlier']:,}).")
 
 
 def period_change(results: Results, quarter: Quarter) -> str | None:
     r = results.get("change_on_a_year_earlier_stat")
-    if not r or not r.rows or r.first("pct_change") is None:
-        return None
+    if not r or not r.rows or r.first("pct_change") is None or quarter.q < 3:
+        return None  # before the end of September the period is not complete
     pct, current, previous = float(r.first("pct_change")), r.first("current"), r.first("previous")
     direction = "higher" if pct > 0 else "lower" if pct < 0 else "the same as"
     amount = f"{abs(pct):.0f}%" if float(pct).is_integer() else f"{abs(pct):.1f}%"
@@ -54,7 +73,7 @@ def timeliness(results: Results, quarter: Quarter) -> str | None:
     if not r or not r.rows or r.first("on_time_pct") is None:
         return None
     return (f"{number(r.first('on_time_pct'), 'percent')} of the {r.first('due'):,} rapid reviews due in "
-            f"{quarter.year} so far arrived within 15 working days ({r.first('on_time'):,}).")
+            f"{quarter.year} arrived within 15 working days ({r.first('on_time'):,}).")
 
 
 def agreement(results: Results, quarter: Quarter) -> str | None:
@@ -106,7 +125,7 @@ def deprivation(results: Results, quarter: Quarter) -> str | None:
 
 
 SENTENCES: tuple[Callable[[Results, Quarter], str | None], ...] = (
-    notifications, period_change, timeliness, agreement, youngest, ethnicity, deprivation,
+    this_quarter, notifications, period_change, timeliness, agreement, youngest, ethnicity, deprivation,
 )
 
 

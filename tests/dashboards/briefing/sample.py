@@ -12,6 +12,9 @@ from dashboards.briefing.render import Result, Section
 Q3 = Quarter(2020, 3)
 
 ROWS: dict[str, tuple[tuple[str, ...], list[tuple]]] = {
+    "quarter_on_a_year_earlier_table": (("quarter", "notifications", "a_year_earlier", "change_pct"),
+                                        [("2020 Q1", 110, 105, 4.8), ("2020 Q2", 121, 100, 21.0),
+                                         ("2020 Q3", 133, 100, 33.0)]),
     "notifications_by_harm_type_barchart": (("harm_type", "notifications"),
                                             [("death", 206), ("serious_harm", 267), ("other", 9)]),
     "change_on_a_year_earlier_stat": (("pct_change", "current", "previous"), [(27.0, 254, 200)]),
