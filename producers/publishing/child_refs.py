@@ -10,8 +10,9 @@ The contract has no field for a child's name or local record id. A partner deriv
   (a notification and its corrections) agree, and re-running an export changes nothing;
 - a different secret gives unrelated references, so two partners' references cannot be linked.
 
-The reference is the first 32 bytes of the HMAC in URL-safe base64 without padding: 43
-characters of ``[A-Za-z0-9_-]``, within the contract's ``^[A-Za-z0-9_-]{6,64}$``.
+The reference is the whole 32-byte HMAC-SHA256 of the record id's UTF-8 text (exactly as
+given, no trimming) in URL-safe base64 without padding: 43 characters of ``[A-Za-z0-9_-]``,
+within the contract's ``^[A-Za-z0-9_-]{6,64}$``. A partner in any language can reproduce it.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ def child_ref(local_record_id: str | int, secret: str | bytes) -> str:
             f"the partner secret must be at least {MIN_SECRET_BYTES} bytes (got {len(key)}); "
             "set CSPR_PARTNER_SECRET to a long random value, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`"
         )
-    record = str(local_record_id).strip()
-    if not record:
+    record = str(local_record_id)  # hashed exactly as given, so any language can reproduce it
+    if not record.strip():
         raise ChildRefError("the local record id is empty: a child_ref needs the partner's own record id")
     digest = hmac.new(key, record.encode("utf-8"), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
