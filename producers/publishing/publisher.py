@@ -146,6 +146,13 @@ class Publisher:
                 "--bootstrap-servers or set CSPR_KAFKA_BOOTSTRAP_SERVERS. The publisher does not "
                 "start a broker ('embedded' is the stack's own broker, started by the stack)."
             )
+        for part in bootstrap_servers.split(","):
+            host, _, port = part.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise PublisherConfigError(
+                    f"broker address {part.strip()!r} is not host:port (in {bootstrap_servers!r}); "
+                    "give e.g. --bootstrap-servers kafka-1:9092,kafka-2:9092"
+                )
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self.connect_timeout_s = connect_timeout_s

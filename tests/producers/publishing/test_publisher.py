@@ -112,6 +112,12 @@ def test_the_embedded_setting_is_not_a_broker_address():
         Publisher("embedded")
 
 
+@pytest.mark.parametrize("address", ["nonsense", "host:port", "127.0.0.1:9092,:9093"])
+def test_a_malformed_broker_address_is_a_config_error_naming_it(address):
+    with pytest.raises(PublisherConfigError, match="is not host:port"):
+        Publisher(address)
+
+
 def test_an_unknown_or_missing_compression_codec_is_refused_before_connecting():
     with pytest.raises(PublisherConfigError, match="unknown compression"):
         Publisher("127.0.0.1:1", compression="brotli")
