@@ -27,9 +27,12 @@ def lags() -> dict[str, int | None]:
         if not tps:
             out[name] = None
             continue
-        total = 0
+        total: int | None = 0
         for tp in tps:
-            high = consumer.highwater(tp) or 0
+            high = consumer.highwater(tp)
+            if high is None:  # no fetch answered yet: unknown, not zero
+                total = None
+                break
             committed = consumer._committed_offset.get(tp) or 0
             total += max(high - committed, 0)
         out[name] = total

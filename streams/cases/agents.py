@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import faust
-
 from infra.settings import settings
 from streams import stats, topics
 from streams.app import app
@@ -24,7 +22,9 @@ BATCH = 1000
 BATCH_SECONDS = 0.05
 
 cases = app.Table(
-    "cases", default=None, schema=faust.Schema(key_serializer="raw", value_serializer="json"),
+    # key_type=bytes: the raw subject, the same bytes (so the same partition) as the inbound key;
+    # values are JSON (Faust picks serializers from key_type/value_type, also when recovering)
+    "cases", default=None, key_type=bytes,
     partitions=settings().topic_partitions, use_partitioner=True,
     help="Each case's state by subject: its accepted facts, held events, ids seen, case_seq.",
 )
