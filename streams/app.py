@@ -103,6 +103,9 @@ app.config_from_object(faust_settings(settings()))
 def configure(conf: Settings | None = None, broker: str | None = None, web_port: int | None = None) -> faust.App:
     """Give the app its settings; call once, before the worker starts."""
     app.config_from_object(faust_settings(conf or settings(), broker, web_port), force=True)
+    # Declaring topics and tables at import may already have built clients for the default
+    # broker: drop them so they are built again from this configuration when first used.
+    app._producer = app._producer_transport = app._transport = app._consumer = None
     quiet_loggers()
     return app
 

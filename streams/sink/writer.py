@@ -25,6 +25,7 @@ from infra.warehouse import (
     insert_events,
     raw_event_row,
 )
+from infra.warehouse.raw_store import RawStoreError
 from schemas import EventValidationError, parse_event
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ def event_rows(messages: Sequence[Message]) -> tuple[list[list[Any]], list[str]]
             event = parse_event(m.value)
             seq = int(m.headers.get("case_seq", b"0"))
             rows.append(raw_event_row(m.value, event, seq, m.topic, m.partition, m.offset))
-        except (EventValidationError, ValueError) as exc:
+        except (EventValidationError, RawStoreError, ValueError) as exc:
             problems.append(f"{m.topic}/{m.partition}/{m.offset}: {exc}")
     return rows, problems
 
