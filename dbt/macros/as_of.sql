@@ -29,13 +29,15 @@
 {%- endmacro %}
 
 {#- The events of a staging model that are effective (not after the case's first withdrawal in
-    arrival order) and known at T (time <= end of T). -#}
-{% macro effective_as_at(model) -%}
+    arrival order; needs a `withdrawals` CTE in scope) and known at T (time <= end of T); on an
+    incremental run, only those of the cases with new events. -#}
+{% macro effective_as_at(model, only='') -%}
   (
     select e.*
     from {{ ref(model) }} as e
-    left join {{ ref('int_case_withdrawals') }} as w on w.subject = e.subject
+    left join withdrawals as w on w.subject = e.subject
     where e.event_time <= {{ as_of_end() }}
       and (w.subject = '' or e.case_seq <= w.withdrawal_seq)
+      {{ changed_subjects_filter('e.subject') if only else '' }}
   )
 {%- endmacro %}

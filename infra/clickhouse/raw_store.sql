@@ -3,7 +3,7 @@
 -- {db} is replaced with CSPR_CLICKHOUSE_DATABASE. Statements are separated by ';' lines.
 --
 -- Duplicates: the sink is at-least-once (offsets are committed after the insert), so a crash
--- can write the same event twice. ReplacingMergeTree keyed by (source, event_id) collapses them
+-- can write the same event twice. ReplacingMergeTree keyed by (subject, source, event_id) collapses them
 -- at merge time, and every reader (dbt staging) reads with FINAL so duplicates never reach a
 -- count before a merge happens. No time-based deduplication window is used: a replay from the
 -- raw store after days must still be idempotent, which a window cannot promise.
@@ -32,7 +32,10 @@ CREATE TABLE IF NOT EXISTS {db}.raw_events
     ingested_at     DateTime64(6, 'UTC') DEFAULT now64(6)
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (source, event_id);
+-- subject first: the dedup key is still (source, event_id) (a repeated write of one event has
+-- the same subject), and every case's events are one index range, so the incremental dbt fold
+-- reads the cases with new events, FINAL included, without scanning the table.
+ORDER BY (subject, source, event_id);
 
 CREATE TABLE IF NOT EXISTS {db}.dead_letters
 (

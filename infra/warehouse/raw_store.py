@@ -2,7 +2,8 @@
 
 Dedup choice: the sink is at-least-once (Kafka offsets are committed only after ClickHouse has
 the rows), so a crash between insert and commit writes the same rows again. Both tables are
-ReplacingMergeTree keyed by the identity of a row — (source, event_id) for events, (raw_sha256,
+ReplacingMergeTree keyed by the identity of a row — (subject, source, event_id) for events (the
+contract's key is (source, event_id); a repeated write of an event has the same subject), (raw_sha256,
 reason) for dead letters — so repeats collapse at merge time, and every reader selects with
 FINAL so a repeat never reaches a count before the merge happens. A time-window dedup (insert
 deduplication tokens) was not used: a replay days later must still be idempotent.

@@ -1,31 +1,49 @@
--- One row per case known at T (its incident.notified has time <= T) and not withdrawn by T,
--- in its state as at T: the notification with every correction known at T applied in time order
--- (equal times by case_seq), the latest value of each field winning; plus the rapid-review and
--- LCSPR facts the marts need, each "first"/"latest" by (time, case_seq).
+-- One row per case known at T (its incident.notified has time <= T), withdrawn by T or not
+-- (withdrawn_by_as_of), in its state as at T: the notification with every correction known at T
+-- applied in time order (equal times by case_seq), the latest value of each field winning; plus
+-- the rapid-review and LCSPR facts the marts need, each "first"/"latest" by (time, case_seq).
+-- Events accepted after the case's first withdrawal (in arrival order) change nothing.
+--
+-- Incremental by case: a case's state depends only on its own events, so a run with the same T
+-- recomputes only the cases with events that arrived since the last run (delete+insert by
+-- subject; raw_events is ordered by subject, so reading one case's events is an index lookup,
+-- FINAL included). A run with another T rebuilds every case (the table is emptied first).
+-- Withdrawn cases stay as rows (flagged) so that delete+insert replaces them too;
+-- int_cases_folded_as_at is the view without them.
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete_insert',
+    unique_key='subject',
+    order_by='subject',
+    engine='MergeTree()',
+    pre_hook="{{ empty_if_as_of_changed() }}",
+) }}
 {% set t_end = as_of_end() %}
-with notified as (
+{% set only = changed_subjects_filter() %}
+with withdrawals as (
 
-    -- one accepted notification per case; min case_seq guards against a repeated one anyway
-    select *
-    from {{ effective_as_at('stg_incident_notified') }}
-    order by subject, case_seq
-    limit 1 by subject
+    -- the first withdrawal in arrival order; a later one arrived for a withdrawn case
+    select subject, min(case_seq) as withdrawal_seq, argMin(event_time, case_seq) as withdrawal_time
+    from {{ ref('stg_incident_withdrawn') }}
+    where 1 {{ only }}
+    group by subject
 
 ),
 
-withdrawn as (
+notified as (
 
-    -- the first withdrawal only: a later one arrived for a withdrawn case and changes nothing
-    select subject
-    from {{ ref('int_case_withdrawals') }}
-    where withdrawal_time <= {{ t_end }}
+    -- one accepted notification per case; min case_seq guards against a repeated one anyway
+    select *
+    from {{ effective_as_at('stg_incident_notified', only) }}
+    order by subject, case_seq
+    limit 1 by subject
 
 ),
 
 corrections as (
 
     select *
-    from {{ effective_as_at('stg_incident_corrected') }}
+    from {{ effective_as_at('stg_incident_corrected', only) }}
 
 ),
 
@@ -56,6 +74,7 @@ folded as (
         n.subject as subject,
         n.local_authority as local_authority,
         n.event_time as notification_time,
+        n.subject in (select subject from withdrawals where withdrawal_time <= {{ t_end }}) as withdrawn_by_as_of,
         {%- for f in ['incident_date', 'notified_date', 'harm_type', 'category', 'subcategory',
                       'children_json', 'imd_quintile', 'case_characteristics', 'covid_factor'] %}
         {%- set has = 'has_' ~ ('children' if f == 'children_json' else f) %}
@@ -70,7 +89,6 @@ folded as (
         if(c.corrected_service_involvement = 1, c.latest_service_involvement.3, n.living_situation) as living_situation
     from notified as n
     left join latest_corrections as c on c.subject = n.subject
-    where n.subject not in (select subject from withdrawn)
 
 ),
 
@@ -80,7 +98,7 @@ submissions as (
         subject,
         argMin(received_date, (event_time, case_seq)) as first_received_date,
         1 as has_submission
-    from {{ effective_as_at('stg_rapid_review_submitted') }}
+    from {{ effective_as_at('stg_rapid_review_submitted', only) }}
     group by subject
 
 ),
@@ -90,9 +108,9 @@ decisions as (
     -- a later submission or a decision_made replaces the decision
     select subject, argMax(decision, (event_time, case_seq)) as decision, 1 as has_decision
     from (
-        select subject, event_time, case_seq, decision from {{ effective_as_at('stg_rapid_review_submitted') }}
+        select subject, event_time, case_seq, decision from {{ effective_as_at('stg_rapid_review_submitted', only) }}
         union all
-        select subject, event_time, case_seq, decision from {{ effective_as_at('stg_rapid_review_decision_made') }}
+        select subject, event_time, case_seq, decision from {{ effective_as_at('stg_rapid_review_decision_made', only) }}
     )
     group by subject
 
@@ -102,7 +120,7 @@ feedback as (
 
     select subject, argMax(agrees_with_decision, (event_time, case_seq)) as agrees_with_decision,
         1 as has_feedback
-    from {{ effective_as_at('stg_panel_feedback_issued') }}
+    from {{ effective_as_at('stg_panel_feedback_issued', only) }}
     group by subject
 
 ),
@@ -111,7 +129,34 @@ initiations as (
 
     select subject, argMax(initiated_date, (event_time, case_seq)) as initiated_date,
         1 as has_initiation
-    from {{ effective_as_at('stg_lcspr_initiated') }}
+    from {{ effective_as_at('stg_lcspr_initiated', only) }}
+    group by subject
+
+),
+
+reports as (
+
+    -- (time, case_seq, received_date, publication_intent), sorted: the report year picks from them
+    select subject, arraySort(groupArray((event_time, case_seq, received_date, publication_intent))) as reports
+    from {{ effective_as_at('stg_lcspr_report_received', only) }}
+    group by subject
+
+),
+
+publications as (
+
+    select subject, arraySort(groupArray((event_time, case_seq, published_date))) as publications
+    from {{ effective_as_at('stg_lcspr_published', only) }}
+    group by subject
+
+),
+
+arrivals as (
+
+    -- when the case's latest event reached the raw store (for data-quality views)
+    select subject, max(ingested_at) as last_ingested_at
+    from {{ ref('stg_raw_event_arrivals') }}
+    where 1 {{ only }}
     group by subject
 
 ),
@@ -133,12 +178,21 @@ with_reviews as (
         if(d.has_decision = 1, d.decision, 'undecided') as lcspr_decision,
         if(fb.has_feedback = 1, fb.agrees_with_decision, NULL) as panel_agrees,
         ---------- LCSPR
-        if(i.has_initiation = 1, i.initiated_date, NULL) as lcspr_initiated_date
+        if(i.has_initiation = 1, i.initiated_date, NULL) as lcspr_initiated_date,
+        rp.reports as lcspr_reports,
+        pb.publications as lcspr_publications,
+        ---------- build
+        {{ as_of_date() }} as as_of,
+        a.last_ingested_at as last_ingested_at,
+        now64(6, 'UTC') as folded_at
     from folded as f
     left join submissions as s using (subject)
     left join decisions as d using (subject)
     left join feedback as fb using (subject)
     left join initiations as i using (subject)
+    left join reports as rp using (subject)
+    left join publications as pb using (subject)
+    left join arrivals as a using (subject)
 
 ),
 

@@ -1,4 +1,6 @@
 -- One row per child of a case in int_cases_folded_as_at (the children as corrected at T).
+-- A view: one mart reads it, so a table would only copy it.
+{{ config(materialized='view') }}
 with cases as (
 
     select subject, notified_date, harm_type, children_json

@@ -1,0 +1,162 @@
+"""dbt on chDB: full-build and incremental-build times, and each mart's query time, for synthetic
+histories at 1x, 100x and 1000x the national volume (~500 notifications, ~5,000 events a year),
+ten years each.
+
+Targets: a full build of ten years at 100x (~5M events) under 60 s; an incremental build after
+10,000 new events under 5 s; any mart query under 100 ms.
+
+Each scale runs in its own process (chDB allows one data path per process, and ``make bench``
+runs every benchmark in one process). Rows are generated inside ClickHouse (INSERT ... SELECT
+from numbers()): valid contract JSON, ten events per case (notified, submitted, feedback,
+corrected, decision_made, feedback, initiated, publication_notified, report_received,
+published), so generation does not dominate the figures.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NATIONAL_CASES_PER_YEAR = 500
+YEARS = 10
+FIRST_YEAR = 2014
+EVENTS_PER_CASE = 10
+AS_OF = "2024-03-31"
+
+GENERATE = """
+INSERT INTO @db@.raw_events
+    (source, event_id, type, subject, time, time_text, case_seq, data, event, kafka_topic, kafka_partition, kafka_offset)
+WITH
+    ['death', 'serious_harm', 'serious_harm', 'other'] AS harms,
+    ['sudi', 'suicide', 'fatal_physical_abuse', 'not_clear'] AS deaths,
+    ['physical_abuse', 'neglect', 'sexual_exploitation', 'risk_taking_or_violent'] AS non_fatal,
+    @la_codes@ AS las,
+    c.number + @first_case@ AS n,
+    toDate('@first_year@-01-01') + toIntervalDay(intDiv(n % @years@, 1) * 365 + cityHash64(n, 1) % 360) AS notified,
+    las[1 + cityHash64(n, 2) % length(las)] AS la,
+    harms[1 + cityHash64(n, 3) % 4] AS harm,
+    if(harm = 'death', deaths[1 + cityHash64(n, 4) % 4], non_fatal[1 + cityHash64(n, 4) % 4]) AS category,
+    k.number AS k,
+    ['incident.notified', 'rapid_review.submitted', 'panel.feedback_issued', 'incident.corrected',
+     'rapid_review.decision_made', 'panel.feedback_issued', 'lcspr.initiated', 'lcspr.publication_notified',
+     'lcspr.report_received', 'lcspr.published'][k + 1] AS short_type,
+    notified + toIntervalDay([0, 20, 30, 35, 40, 60, 70, 300, 310, 330][k + 1] + cityHash64(n, 5) % 10) AS day,
+    toString(notified - toIntervalDay(cityHash64(n, 6) % 5)) AS incident,
+    multiIf(
+        k = 0, concat('{"local_authority":"', la, '","incident_date":"', incident, '","notified_date":"',
+                      toString(notified), '","harm_type":"', harm, '","category":"', category,
+                      '","subcategory":null,"children":[{"child_ref":"c', toString(cityHash64(n, 7)),
+                      '","age_years":', toString(cityHash64(n, 8) % 18),
+                      ',"gender":"female","ethnicity":"white_british"}],"imd_quintile":', toString(1 + cityHash64(n, 9) % 5),
+                      ',"case_characteristics":["domestic_abuse"],"service_involvement":{"known_to_csc":"child_in_need",',
+                      '"court_order":"none","living_situation":"at_home"},"covid_factor":false}'),
+        k = 1, concat('{"received_date":"', toString(day), '","decision":"undecided"}'),
+        k IN (2, 5), concat('{"feedback_date":"', toString(day), '","agrees_with_decision":',
+                            if(cityHash64(n, k) % 3 = 0, 'false', 'true'), '}'),
+        k = 3, concat('{"changes":{"imd_quintile":', toString(1 + cityHash64(n, 10) % 5), '},"reason":"new_information"}'),
+        k = 4, concat('{"decision":"', if(cityHash64(n, 11) % 3 = 0, 'lcspr', 'no_lcspr'), '","decision_date":"',
+                      toString(day), '"}'),
+        k = 6, concat('{"initiated_date":"', toString(day), '"}'),
+        k = 7, concat('{"notified_date":"', toString(day), '","planned_publication_date":"', toString(day + 30), '"}'),
+        k = 8, concat('{"received_date":"', toString(day), '","publication_intent":"intend_to_publish"}'),
+        concat('{"published_date":"', toString(day), '"}')
+    ) AS payload
+SELECT
+    if(k IN (2, 5), 'urn:cspr:panel', concat('urn:cspr:la:', la)) AS source,
+    lower(toString(generateUUIDv4(n * 10 + k))) AS event_id,
+    concat('uk.gov.cspr.', short_type, '.v1') AS type,
+    concat('SIN-', leftPad(toString(n), 9, '0')) AS subject,
+    toDateTime64(day, 6, 'UTC') + toIntervalSecond(36000 + k) AS time,
+    concat(toString(day), 'T10:00:0', toString(k), 'Z') AS time_text,
+    toUInt32(k + 1) AS case_seq,
+    payload AS data,
+    '' AS event,
+    'cspr.events', 0, toUInt64(n * 10 + k)
+FROM numbers(@cases@) AS c
+CROSS JOIN numbers(@events_per_case@) AS k
+"""
+
+
+def generate(client, db: str, first_case: int, cases: int) -> None:
+    from schemas.local_authorities import LA_CODES
+
+    values = {
+        "db": db, "la_codes": json.dumps(sorted(LA_CODES)).replace('"', "'"), "first_case": first_case,
+        "first_year": FIRST_YEAR, "years": YEARS, "cases": cases, "events_per_case": EVENTS_PER_CASE,
+    }
+    sql = GENERATE
+    for name, value in values.items():  # not str.format: the SQL's own format() strings use braces
+        sql = sql.replace(f"@{name}@", str(value))
+    client.command(sql)
+
+
+def run_scale(scale: int, incremental_cases: int) -> dict[str, float]:
+    from infra.settings import load_settings
+    from infra.warehouse.client import get_client
+    from infra.warehouse.dbt_runner import run_dbt
+    from infra.warehouse.figures import MARTS
+    from infra.warehouse.raw_store import ensure_raw_store
+
+    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-dbt-{scale}x-"))
+    client = get_client(load_settings(clickhouse_url="chdb"), data_dir=data_dir)
+    db = "bench"
+    ensure_raw_store(client, db)
+    cases = NATIONAL_CASES_PER_YEAR * YEARS * scale
+    t = time.perf_counter()
+    generate(client, db, 0, cases)
+    figures = {"events": float(client.query(f"SELECT count() FROM {db}.raw_events").result_rows[0][0]),
+               "generate_s": time.perf_counter() - t}
+    args = ["build", "--vars", json.dumps({"as_of": AS_OF}), "--exclude", "resource_type:test"]
+
+    def dbt(*extra: str) -> float:
+        t0 = time.perf_counter()
+        outcome = run_dbt([*args, *extra], data_dir=data_dir, database=db, quiet=True)
+        if not outcome.success:
+            raise RuntimeError(f"dbt failed at {scale}x: {outcome.exception}")
+        return time.perf_counter() - t0
+
+    dbt("--select", "bank_holidays")  # parse the project once, so the timings are the builds
+    figures["full_build_s"] = dbt("--full-refresh")
+    generate(client, db, cases, incremental_cases)
+    figures["incremental_build_s"] = dbt()
+    slowest = 0.0
+    for mart in MARTS:
+        t0 = time.perf_counter()
+        client.query(f"SELECT * FROM {db}.{mart} WHERE {'1' if mart in ('rpt_lcspr_initiated_by_year', 'rpt_build_info') else 'year = 2020'}")
+        slowest = max(slowest, time.perf_counter() - t0)
+    for mart in ("rpt_quarterly_learning", "rpt_local_authority_notifications", "rpt_region_notifications"):
+        t0 = time.perf_counter()
+        client.query(f"SELECT * FROM {db}.{mart} WHERE year = 2020")
+        slowest = max(slowest, time.perf_counter() - t0)
+    figures["slowest_mart_query_ms"] = slowest * 1000
+    return figures
+
+
+def main() -> None:
+    scales = [int(s) for s in os.environ.get("BENCH_DBT_SCALES", "1,100,1000").split(",")]
+    for scale in scales:
+        out = subprocess.run(
+            [sys.executable, "-m", "tests.benchmarks.bench_dbt", "--scale", str(scale)],
+            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=3600,
+        )
+        if out.returncode != 0:
+            print(f"  {scale}x: failed\n{out.stderr[-2000:]}")
+            continue
+        f = json.loads(out.stdout.strip().splitlines()[-1])
+        print(f"  {scale:>5}x  {f['events']:>12,.0f} events  generate {f['generate_s']:6.1f} s  "
+              f"full build {f['full_build_s']:6.1f} s  incremental (+10,000 events) {f['incremental_build_s']:6.1f} s  "
+              f"slowest mart query {f['slowest_mart_query_ms']:6.1f} ms", flush=True)
+    print("  targets: full build at 100x < 60 s; incremental < 5 s; mart query < 100 ms")
+
+
+if __name__ == "__main__":
+    if "--scale" in sys.argv:
+        result = run_scale(int(sys.argv[sys.argv.index("--scale") + 1]), incremental_cases=1000)
+        print(json.dumps(result))
+    else:
+        main()
