@@ -14,7 +14,8 @@ contract and the project's shared definitions give them:
    another LA is rejected ``source_not_authorised``; on a withdrawn case it is accepted and
    changes nothing; otherwise the case rules hold or it is rejected ``case_rule_violation``;
 5. accepted events get ``case_seq`` 1, 2, ... per case; a held event is rejected ``unknown_case``
-   once the event-time watermark (the largest ``time`` seen) passes its ``time`` + 7 days.
+   once the event-time watermark (the largest ``time`` read from its partition) passes its
+   ``time`` + 7 days.
 
 Duplicates are detected per case (the inbound topic is keyed by ``subject``, so a case's events
 all reach one partition and one worker); the raw store's ReplacingMergeTree collapses the rare
@@ -111,27 +112,38 @@ class CaseProjection:
     agent. ``touched`` collects the subjects whose state changed since ``take_touched()``.
     """
 
-    def __init__(self, cases: MutableMapping[str, dict[str, Any]], watermark: dt.datetime | None = None):
+    def __init__(self, cases: MutableMapping[str, dict[str, Any]]):
         self.cases = cases
-        self.watermark = watermark
-        self._deadlines: list[tuple[dt.datetime, str]] = []  # (earliest held time + 7 days, subject)
+        # Event-time watermark per inbound partition: the largest ``time`` read from it. A case's
+        # events all arrive on one partition, in order, so its held events wait for *that*
+        # partition's time to move on; a global watermark would let a partition read ahead (a
+        # backlog after a restart, say) expire events whose notification is next in line on another.
+        self.watermarks: dict[int, dt.datetime] = {}
+        self._deadlines: dict[int, list[tuple[dt.datetime, str]]] = {}  # partition -> heap of (held+7d, subject)
         self.touched: set[str] = set()
+
+    @property
+    def watermark(self) -> dt.datetime | None:
+        """The largest event time read from any partition."""
+        return max(self.watermarks.values(), default=None)
 
     # --- recovery -------------------------------------------------------------------------
     def rebuild(self, states: Iterable[dict[str, Any]]) -> None:
-        """Re-derive the watermark and held-event deadlines from recovered case states."""
-        self._deadlines = []
+        """Re-derive the watermarks and held-event deadlines from recovered case states."""
+        self._deadlines = {}
         for state in states:
+            partition = state.get("partition", -1)
             if state.get("max_time"):
                 t = _time(state["max_time"])
-                if self.watermark is None or t > self.watermark:
-                    self.watermark = t
+                if partition not in self.watermarks or t > self.watermarks[partition]:
+                    self.watermarks[partition] = t
             if state.get("held"):
                 self._push_deadline(state)
 
     def _push_deadline(self, state: dict[str, Any]) -> None:
         earliest = min(_time(h[0]) for h in state["held"])
-        heapq.heappush(self._deadlines, (earliest + HOLD_WINDOW, state["subject"]))
+        heap = self._deadlines.setdefault(state.get("partition", -1), [])
+        heapq.heappush(heap, (earliest + HOLD_WINDOW, state["subject"]))
 
     # --- one message ----------------------------------------------------------------------
     def process(self, raw: bytes, origin: Origin = Origin()) -> list[Output]:
@@ -141,24 +153,27 @@ class CaseProjection:
         except EventValidationError as err:
             return [_invalid(raw, origin, err)]
         outputs = self._apply(event, raw, origin)
-        if self.watermark is None or event.time > self.watermark:
-            self.watermark = event.time
-        outputs += self.expire()
+        current = self.watermarks.get(origin.partition)
+        if current is None or event.time > current:
+            self.watermarks[origin.partition] = event.time
+            outputs += self.expire(origin.partition)
         return outputs
 
-    def expire(self) -> list[Output]:
-        """Reject held events whose time + 7 days the watermark has passed (``unknown_case``)."""
+    def expire(self, partition: int) -> list[Output]:
+        """Reject held events whose time + 7 days the partition's watermark has passed (``unknown_case``)."""
         outputs: list[Output] = []
-        while self._deadlines and self.watermark is not None and self._deadlines[0][0] < self.watermark:
-            _, subject = heapq.heappop(self._deadlines)
+        heap = self._deadlines.get(partition, [])
+        watermark = self.watermarks.get(partition)
+        while heap and watermark is not None and heap[0][0] < watermark:
+            _, subject = heapq.heappop(heap)
             state = self.cases.get(subject)
             if not state or not state["held"]:
                 continue
             keep = []
             for held in state["held"]:
-                if _time(held[0]) + HOLD_WINDOW < self.watermark:
+                if _time(held[0]) + HOLD_WINDOW < watermark:
                     detail = (f"no incident.notified for case {subject} arrived within 7 days of event "
-                              f"time (event time {held[0]}, stream time now {_iso(self.watermark)})")
+                              f"time (event time {held[0]}, stream time now {_iso(watermark)})")
                     outputs.append(self._reject_held(state, held, UNKNOWN_CASE, detail))
                 else:
                     keep.append(held)
@@ -173,6 +188,7 @@ class CaseProjection:
         state = self.cases.get(subject)
         if state is None:
             state = _new_state(subject)
+            state["partition"] = origin.partition
         key = _key(event)
         seen = state["seen"].get(key)
         if seen is not None:

@@ -144,3 +144,22 @@ def test_the_projection_agrees_with_the_reference_replay_on_a_mixed_history() ->
     assert sorted((o.raw, o.reason) for o in out if o.kind == REJECTED) == sorted(
         (r.raw, r.reason) for r in oracle.rejected)
     assert sum(o.kind == DUPLICATE for o in out) == oracle.duplicates
+
+
+def test_another_partition_reading_ahead_does_not_expire_a_held_event() -> None:
+    projection = CaseProjection({})
+    held = projection.process(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), Origin("in", 0, 0))
+    ahead = projection.process(e.notified("SIN-2020-000002", time="2020-06-01T10:00:00Z"), Origin("in", 1, 0))
+    released = projection.process(e.notified(S, time="2020-05-04T10:00:00Z"), Origin("in", 0, 1))
+    assert kinds(held + ahead + released) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (ACCEPTED, 2)]
+
+
+def test_watermarks_and_held_deadlines_are_rebuilt_from_recovered_cases() -> None:
+    first = CaseProjection({})
+    first.process(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), Origin("in", 0, 0))
+    first.process(e.notified("SIN-2020-000002", time="2020-05-03T10:00:00Z"), Origin("in", 0, 1))
+    restarted = CaseProjection(first.cases)
+    restarted.rebuild(first.cases.values())
+    assert restarted.watermarks == first.watermarks
+    out = restarted.process(e.notified("SIN-2020-000003", time="2020-05-09T10:00:00Z"), Origin("in", 0, 2))
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
