@@ -1,0 +1,154 @@
+"""The stream end to end: a 200,000-event random history through one worker, on tansu and chDB.
+
+Prints, from one run on one broker:
+- end-to-end throughput: events/s from the worker starting on a full inbound topic to every
+  event counted (case table) and every accepted row in ClickHouse (the worker is idle);
+- beside it, a bare aiokafka consumer + ``parse_event`` on the same topic (the ceiling);
+- p50/p99 publish-to-count latency at 500 events/s offered to the running worker.
+Targets (docs): >= 8,000 events/s end to end; p99 < 2 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+EVENTS = 200_000
+LATENCY_RATE = 500
+LATENCY_SECONDS = 10
+
+
+def _history(n: int) -> list[bytes]:
+    from producers.simulator.random_scenario import RandomOptions, generate
+
+    lines: list[bytes] = []
+    cases = n // 6
+    while len(lines) < n:
+        lines = list(generate(RandomOptions(cases=cases, seed=7, start_year=2019, years=2)))
+        cases = int(cases * n / max(len(lines), 1)) + 1
+    return lines[:n]
+
+
+def _bare_consumer_rate(bootstrap: str, topic: str, n: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    from schemas import EventValidationError, parse_event
+
+    async def consume() -> float:
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                    enable_auto_commit=False, group_id=None, fetch_max_wait_ms=10)
+        await consumer.start()
+        try:
+            seen = 0
+            started = time.perf_counter()
+            while seen < n:
+                batches = await consumer.getmany(timeout_ms=1000, max_records=10_000)
+                for records in batches.values():
+                    for record in records:
+                        try:  # noqa: SIM105 - cheaper than contextlib.suppress per event
+                            parse_event(record.value)
+                        except EventValidationError:
+                            pass
+                    seen += len(records)
+            return seen / (time.perf_counter() - started)
+        finally:
+            await consumer.stop()
+
+    return asyncio.run(consume())
+
+
+def _status(port: int, fast: bool = True) -> dict:
+    url = f"http://127.0.0.1:{port}/status" + ("?fast=1" if fast else "")
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def main(events: int = EVENTS) -> None:
+    from kafka import KafkaProducer
+
+    from infra.brokers import EmbeddedBroker
+    from infra.settings import load_settings
+    from infra.topics import ensure_topics
+    from producers.reference.history import replay
+    from streams.run import WorkerProcess
+
+    conf = load_settings()
+    lines = _history(events)
+    oracle = replay(lines)
+    print(f"history: {len(lines):,} events ({len(oracle.accepted):,} accepted, {oracle.duplicates:,} duplicates, "
+          f"{len(oracle.rejected):,} rejected by the oracle)")
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(work_dir=tmp) as broker:
+        bootstrap = broker.bootstrap_servers
+        ensure_topics(bootstrap, conf)
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024,
+                                 compression_type="lz4")
+        started = time.perf_counter()
+        for raw in lines:
+            subject = raw.split(b'"subject": "', 1)[-1].split(b'"', 1)[0] if b'"subject"' in raw else None
+            producer.send(conf.topic_inbound, key=subject, value=raw)
+        producer.flush()
+        print(f"published {len(lines):,} in {time.perf_counter() - started:.1f} s (kafka-python, lz4)")
+
+        bare = _bare_consumer_rate(bootstrap, conf.topic_inbound, len(lines))
+        print(f"bare aiokafka consumer + parse_event: {bare:,.0f} events/s")
+
+        worker = WorkerProcess(bootstrap, Path(tmp), Path(tmp) / "worker.log")
+        try:
+            worker.wait_ready(timeout_s=120)
+            started = time.perf_counter()
+            status = worker.wait_idle(len(lines), timeout_s=1800)
+            elapsed = time.perf_counter() - started - 2 * 0.25  # the idle check needs two polls
+            totals = _status(worker.port, fast=False)["case_table"]
+            assert totals["accepted"] == len(oracle.accepted), (totals, len(oracle.accepted))
+            print(f"end to end (inbound -> case table + figures + ClickHouse rows): {len(lines) / elapsed:,.0f} "
+                  f"events/s ({elapsed:.1f} s; sunk {status['sunk']['events']:,} events, "
+                  f"{status['sunk']['dead_letters']:,} dead letters)")
+
+            # latency: new cases at 500 events/s; each is counted when the worker's accepted count passes it
+            from tests.streams import events as e
+
+            n = LATENCY_RATE * LATENCY_SECONDS
+            base = _status(worker.port)["accepted"]
+            sent_at: list[float] = []
+            counted_at: list[float] = []
+            interval = 1.0 / LATENCY_RATE
+            next_send = time.perf_counter()
+            next_poll = next_send
+            for i in range(n):
+                while time.perf_counter() < next_send:
+                    if time.perf_counter() >= next_poll:
+                        _poll(worker.port, base, counted_at)
+                        next_poll = time.perf_counter() + 0.01
+                    time.sleep(0.0005)
+                subject = f"LAT-{i:08d}"
+                producer.send(conf.topic_inbound, key=subject.encode(),
+                              value=e.notified(subject, time="2021-01-04T10:00:00Z", notified_date="2021-01-04"))
+                if i % 5 == 4:
+                    producer.flush()
+                sent_at.append(time.perf_counter())
+                next_send += interval
+            producer.flush()
+            deadline = time.perf_counter() + 30
+            while len(counted_at) < n and time.perf_counter() < deadline:
+                _poll(worker.port, base, counted_at)
+                time.sleep(0.01)
+            latencies = sorted(c - s for s, c in zip(sent_at, counted_at, strict=False))
+            p50 = statistics.median(latencies)
+            p99 = latencies[int(len(latencies) * 0.99) - 1]
+            print(f"publish-to-count latency at {LATENCY_RATE} events/s offered: p50 {p50 * 1000:.0f} ms, "
+                  f"p99 {p99 * 1000:.0f} ms ({len(latencies):,} of {n:,} events counted)")
+        finally:
+            worker.stop()
+            producer.close()
+
+
+def _poll(port: int, base: int, counted_at: list[float]) -> None:
+    """Every event counted since the last poll is stamped with this poll's time."""
+    accepted = _status(port)["accepted"] - base
+    now = time.perf_counter()
+    counted_at.extend([now] * max(accepted - len(counted_at), 0))
