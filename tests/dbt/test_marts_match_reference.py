@@ -67,3 +67,53 @@ def test_sql_working_days_equal_the_python_calendar(warehouse, history):
     start = dt.date(2019, 12, 1)
     for d in index:
         assert index[d] - index[start] == working_days(start, d), d
+
+
+def test_quarterly_learning_counts_each_quarter_as_the_definitions_say(warehouse, history):
+    from collections import Counter
+
+    from producers.reference.figures import cases_as_at, pct
+    from schemas.calendar import requested_completion_date
+
+    db, result = history
+    as_of = dt.date(2021, 3, 31)
+    build(warehouse.data_dir, db, as_of)
+    cases = cases_as_at(result.accepted, as_of)
+
+    def quarter(d: dt.date) -> tuple[int, int]:
+        return d.year, (d.month - 1) // 3 + 1
+
+    want: dict[str, Counter] = {k: Counter() for k in (
+        "notifications", "late_notifications", "rapid_reviews_due", "rapid_reviews_received",
+        "rapid_reviews_on_time", "rapid_reviews_overdue", "lcspr_initiations")}
+    for c in cases:
+        q = quarter(c.notified_date)
+        want["notifications"][q] += 1
+        want["late_notifications"][q] += working_days(c.incident["incident_date"], c.notified_date) > 5
+        due = requested_completion_date(c.notified_date)
+        first = c.first("rapid_review.submitted")
+        want["rapid_reviews_due"][quarter(due)] += 1
+        if first is not None:
+            received = first.event.data.received_date
+            want["rapid_reviews_received"][quarter(received)] += 1
+            on_time = working_days(c.notified_date, received) <= 15
+            want["rapid_reviews_on_time"][quarter(due)] += on_time
+            want["rapid_reviews_overdue"][quarter(due)] += not on_time
+        else:
+            want["rapid_reviews_overdue"][quarter(due)] += due < as_of
+        if (init := c.latest("lcspr.initiated")) is not None:
+            want["lcspr_initiations"][quarter(init.event.data.initiated_date)] += 1
+    columns = ", ".join(want)
+    rows = warehouse.client.query(f"SELECT year, quarter, {columns} FROM {db}.rpt_quarterly_learning").result_rows
+    got = {k: Counter() for k in want}
+    for year, q, *values in rows:
+        for k, v in zip(want, values, strict=True):
+            if v:
+                got[k][(year, q)] = v
+    assert {k: +v for k, v in want.items()} == got
+    change = warehouse.client.query(
+        f"SELECT notifications, notifications_a_year_earlier, notifications_change_pct "
+        f"FROM {db}.rpt_quarterly_learning WHERE year = 2020 AND quarter = 2").result_rows[0]
+    now, before = want["notifications"][(2020, 2)], want["notifications"][(2019, 2)]
+    assert change[:2] == (now, before)
+    assert change[2] == pct(now - before, before)
