@@ -62,7 +62,7 @@ def read_figures(client: Any, database: str, year: int, as_of: dt.date) -> dict[
     def flat(mart: str, key: str, value: str) -> dict[str, Any]:
         return {k: v for k, v in m.rows(mart, f"{key}, {value}", "position")}
 
-    def by_harm(mart: str, key: str, where: str = "") -> dict[str, dict[str, int]]:
+    def by_harm(mart: str, key: str) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         rows = m.rows(mart, f"{key}, harm_type, notifications", "position, harm_type")
         for k, harm, n in rows:

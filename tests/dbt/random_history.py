@@ -15,8 +15,15 @@ from typing import Any
 
 from schemas.calendar import add_working_days
 from schemas.incidents import (
-    CASE_CHARACTERISTICS, COURT_ORDERS, DEATH_CATEGORIES, ETHNICITIES, GENDERS, KNOWN_TO_CSC,
-    LIVING_SITUATIONS, NON_FATAL_CATEGORIES, SUBCATEGORIES,
+    CASE_CHARACTERISTICS,
+    COURT_ORDERS,
+    DEATH_CATEGORIES,
+    ETHNICITIES,
+    GENDERS,
+    KNOWN_TO_CSC,
+    LIVING_SITUATIONS,
+    NON_FATAL_CATEGORIES,
+    SUBCATEGORIES,
 )
 from schemas.local_authorities import LOCAL_AUTHORITIES
 

@@ -8,8 +8,14 @@ import json
 import pytest
 
 from infra.warehouse.raw_store import (
-    DEAD_LETTER_COLUMNS, RAW_EVENT_COLUMNS, RawStoreError, dead_letter_row, ensure_raw_store,
-    insert_dead_letters, insert_events, raw_event_row,
+    DEAD_LETTER_COLUMNS,
+    RAW_EVENT_COLUMNS,
+    RawStoreError,
+    dead_letter_row,
+    ensure_raw_store,
+    insert_dead_letters,
+    insert_events,
+    raw_event_row,
 )
 from schemas import parse_event
 from schemas.errors import Problem
