@@ -146,6 +146,9 @@ def random_history(seed: int, cases: int = 120, first: dt.date = dt.date(2019, 1
                     if intent != "not_publishing" and rng.random() < 0.6:
                         pub = rec + dt.timedelta(days=rng.randint(1, 120))
                         emit("lcspr.published", src, subject, pub, {"published_date": pub.isoformat()})
+        if rng.random() < 0.06:  # recorded before the notification: held, then released or unknown_case
+            early = notified - dt.timedelta(days=rng.choice([2, 5, 12]))
+            emit("lcspr.initiated", src, subject, early, {"initiated_date": early.isoformat()})
         if rng.random() < 0.05:  # another LA writes to the case: source_not_authorised
             other = f"urn:cspr:la:{LOCAL_AUTHORITIES[-1].code}"
             emit("lcspr.initiated", other, subject, notified + dt.timedelta(days=3),

@@ -22,7 +22,7 @@ YEARS = (2019, 2020, 2021)
 @pytest.fixture(scope="module")
 def history(warehouse):
     result = replay(random_history(seed=11, cases=260))
-    assert {r.reason for r in result.rejected} >= {"case_rule_violation", "source_not_authorised"}
+    assert {r.reason for r in result.rejected} >= {"case_rule_violation", "source_not_authorised", "unknown_case"}
     assert result.duplicates > 0
     db = warehouse.new_database("hist")
     load_replay(warehouse.client, db, result)
