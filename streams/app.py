@@ -83,6 +83,8 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "broker_rebalance_timeout": 30.0,
         # batching the changelog writes (+37% measured)
         "producer_linger": 0.05,
+        # the agents take up to a few thousand messages per batch
+        "stream_buffer_maxsize": 16384,
         # Faust's own recovery loop waits this long between table recovery checks
         "stream_recovery_delay": 0.0,
         "broker_commit_interval": 1.0,

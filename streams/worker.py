@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
+PRODUCER_BUFFER_MESSAGES = 20_000
 
 
 def load(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
@@ -24,6 +26,10 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     from streams.sink.writer import Writer
 
     streams.sink.agents.use_writer(Writer(settings, data_dir, database))
+    # Table writes go through Faust's producer buffer; above 100 pending messages Faust stops
+    # feeding every stream until it drains (one wait per message), which a batch of a thousand
+    # case writes always crosses. Let a few batches' worth pile up instead.
+    app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
     return app
 
 
@@ -37,8 +43,19 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     app = load(settings, broker, data_dir, web_port, database)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
+    profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning
+    profiler = None
+    if profile_to:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
         return int(exc.code or 0)
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(profile_to)
     return 0
