@@ -235,6 +235,14 @@ select
         (select groupArray((window_start, window_end)) from {{ ref('relaxation_windows') }})
     ) as in_relaxation,
     -- to the first submission's received_date, or to T for a review not received
-    toInt32(d.review_end_index) - toInt32(d.notified_index) as rapid_review_working_days
+    toInt32(d.review_end_index) - toInt32(d.notified_index) as rapid_review_working_days,
+    ---------- children, typed once here (incrementally) rather than in every build of the marts
+    arrayMap(
+        c -> tuple(
+            JSONExtractString(c, 'child_ref'), toUInt8(JSONExtractUInt(c, 'age_years')),
+            JSONExtractString(c, 'gender'), JSONExtractString(c, 'ethnicity')
+        ),
+        JSONExtractArrayRaw(d.children_json)
+    ) as children
 from dated as d
 left join working_days as due on due.working_day_index = d.due_index
