@@ -1,0 +1,71 @@
+"""``safeguarding worker`` and ``safeguarding run``: clear failures, and a run that can be repeated."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from infra.cli import main
+from tests.streams import events as e
+
+
+def test_worker_without_a_broker_address_is_a_usage_error(monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CSPR_KAFKA_BOOTSTRAP_SERVERS", "embedded")
+    assert main(["worker"]) == 2
+    assert "needs a broker address" in capsys.readouterr().err
+
+
+def test_worker_with_no_broker_listening_is_service_unavailable(monkeypatch: pytest.MonkeyPatch,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("CSPR_KAFKA_CONNECT_TIMEOUT_S", "1")
+    assert main(["worker", "--bootstrap-servers", "127.0.0.1:9"]) == 3
+    assert "no Kafka broker answered at 127.0.0.1:9" in capsys.readouterr().err
+
+
+def test_run_with_a_missing_file_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    missing = tmp_path / "nope.jsonl"
+    assert main(["run", "--events", str(missing), "--data-dir", str(tmp_path / "d")]) == 2
+    assert f"cannot read {missing}" in capsys.readouterr().err
+
+
+def _run(events: Path, data_dir: Path) -> dict[str, object]:
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "run", "--events", str(events), "--data-dir",
+                           str(data_dir), "--no-dbt", "--timeout", "120"], capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _rows(data_dir: Path) -> list[list[object]]:
+    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
+            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
+            "print(json.dumps([list(r) for r in c.query('SELECT source, event_id, case_seq, count() "
+            "FROM cspr.raw_events FINAL GROUP BY ALL ORDER BY ALL').result_rows] + "
+            "[list(r) for r in c.query('SELECT reason, count() FROM cspr.dead_letters FINAL GROUP BY reason').result_rows]))")
+    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.integration
+def test_run_streams_a_file_into_the_warehouse_and_a_second_run_changes_nothing(tmp_path: Path) -> None:
+    s, t = "SIN-2020-000001", "SIN-2020-000002"
+    notification = e.notified(s)
+    lines = [e.submitted(t, "2020-05-04T09:00:00Z", "2020-05-04"), notification, notification,
+             e.notified(t, time="2020-05-04T12:00:00Z"), b"{bad", e.submitted(s, "2020-05-20T00:00:00Z", "2020-05-03")]
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    first = _run(events, tmp_path / "data")
+    assert first == {"events_read": 6, "valid": 5, "accepted": 3, "duplicates": 1, "dead_lettered": 2,
+                     "dead_lettered_by_reason": {"case_rule_violation": 1, "invalid_json": 1}, "held": 0,
+                     "dbt": "skipped"}
+    stored = _rows(tmp_path / "data")
+    assert _run(events, tmp_path / "data") == first
+    assert _rows(tmp_path / "data") == stored
+    assert len([r for r in stored if str(r[0]).startswith("urn:")]) == 3
