@@ -133,7 +133,7 @@ def run_dbt(
     if not chdb:
         env.update(_server_env(settings.clickhouse_url))
     proj = project_dir()
-    full = list(args)
+    full = _with_default_vars(list(args), {"suppression_threshold": settings.suppression_threshold})
     if full and full[0] not in ("--help", "-h", "--version") and "--project-dir" not in full:
         full += ["--project-dir", str(proj)]
     if full and full[0] not in ("--help", "-h", "--version") and "--profiles-dir" not in full:
@@ -146,6 +146,32 @@ def run_dbt(
     with _run_lock, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
         res = dbtRunner().invoke(full)
     return DbtOutcome(bool(res.success), res.result, res.exception)
+
+
+def _with_default_vars(args: list[str], defaults: dict[str, Any]) -> list[str]:
+    """Add the settings' values of project vars the caller did not give in --vars (so
+    CSPR_SUPPRESSION_THRESHOLD reaches the marts however dbt is started)."""
+    import json
+
+    import yaml
+
+    if not args or args[0] in ("--help", "-h", "--version"):
+        return args
+    given: dict[str, Any] = {}
+    while "--vars" in args:  # each --vars given adds to (and overrides) the ones before
+        i = args.index("--vars")
+        if i + 1 >= len(args):
+            raise DbtError("--vars needs a YAML dictionary, e.g. --vars '{as_of: 2021-03-31}'")
+        try:
+            more = yaml.safe_load(args[i + 1]) or {}
+        except yaml.YAMLError as exc:
+            raise DbtError(f"--vars is not YAML: {args[i + 1]!r} ({exc.__class__.__name__})") from None
+        if not isinstance(more, dict):
+            raise DbtError(f"--vars must be a YAML dictionary, got {args[i + 1]!r}")
+        given.update(more)
+        del args[i:i + 2]
+    merged = {**defaults, **given}
+    return [*args, "--vars", json.dumps(merged, default=str)]
 
 
 def _server_env(url: str) -> dict[str, str]:

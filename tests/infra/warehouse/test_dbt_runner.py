@@ -1,0 +1,33 @@
+"""The in-process dbt runner: arguments and variables reach dbt as given, settings fill the rest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.warehouse.dbt_runner import DbtError, _with_default_vars, project_dir
+
+
+def test_the_settings_threshold_is_added_unless_vars_give_one():
+    args = _with_default_vars(["build", "--vars", "{as_of: 2021-03-31}", "--select", "x"], {"suppression_threshold": 3})
+    assert args[:3] == ["build", "--select", "x"]
+    assert json.loads(args[4]) == {"suppression_threshold": 3, "as_of": "2021-03-31"}
+    given = _with_default_vars(["build", "--vars", "{suppression_threshold: 5}"], {"suppression_threshold": 3})
+    assert json.loads(given[-1]) == {"suppression_threshold": 5}
+
+
+def test_later_vars_add_to_earlier_ones():
+    args = _with_default_vars(["run", "--vars", "{as_of: '2020-01-01'}", "--vars", '{"period_to": "06-30"}'], {})
+    assert json.loads(args[-1]) == {"as_of": "2020-01-01", "period_to": "06-30"}
+
+
+@pytest.mark.parametrize("bad", ["[1", "[1, 2]"])
+def test_vars_that_are_not_a_yaml_dictionary_are_refused_clearly(bad):
+    with pytest.raises(DbtError, match="--vars"):
+        _with_default_vars(["build", "--vars", bad], {})
+
+
+def test_the_project_is_found_beside_infra():
+    assert (project_dir() / "dbt_project.yml").is_file()
+    assert not (project_dir() / "__init__.py").exists()  # a dbt project, never a Python package
