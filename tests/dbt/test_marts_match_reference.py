@@ -117,3 +117,20 @@ def test_quarterly_learning_counts_each_quarter_as_the_definitions_say(warehouse
     now, before = want["notifications"][(2020, 2)], want["notifications"][(2019, 2)]
     assert change[:2] == (now, before)
     assert change[2] == pct(now - before, before)
+
+
+def test_figures_are_never_read_from_marts_built_for_another_date_or_year(warehouse, history):
+    from infra.warehouse.figures import FiguresError
+
+    db, _ = history
+    build(warehouse.data_dir, db, dt.date(2021, 3, 31))
+    with pytest.raises(FiguresError, match="built as at 2021-03-31, not 2021-04-01"):
+        read_figures(warehouse.client, db, 2020, dt.date(2021, 4, 1))
+    with pytest.raises(FiguresError, match="no figures for year 2030"):
+        read_figures(warehouse.client, db, 2030, dt.date(2021, 3, 31))
+    empty = warehouse.new_database("empty")
+    try:
+        with pytest.raises(FiguresError, match="not built"):
+            read_figures(warehouse.client, empty, 2020, dt.date(2021, 3, 31))
+    finally:
+        warehouse.drop(empty)
