@@ -95,14 +95,13 @@ def generate(client, db: str, first_case: int, cases: int) -> None:
     client.command(sql)
 
 
-def run_scale(scale: int, incremental_cases: int) -> dict[str, float]:
+def run_scale(scale: int, incremental_cases: int, data_dir: Path) -> dict[str, float]:
     from infra.settings import load_settings
     from infra.warehouse.client import get_client
     from infra.warehouse.dbt_runner import run_dbt
     from infra.warehouse.figures import MARTS
     from infra.warehouse.raw_store import ensure_raw_store
 
-    data_dir = Path(tempfile.mkdtemp(prefix=f"bench-dbt-{scale}x-"))
     client = get_client(load_settings(clickhouse_url="chdb"), data_dir=data_dir)
     db = "bench"
     ensure_raw_store(client, db)
@@ -141,12 +140,15 @@ def run_scale(scale: int, incremental_cases: int) -> dict[str, float]:
 
 
 def main() -> None:
+    # BENCH_DBT_SCALES=1,100 leaves out the 1000x run (~50M events, ~7 GB, several minutes)
     scales = [int(s) for s in os.environ.get("BENCH_DBT_SCALES", "1,100,1000").split(",")]
     for scale in scales:
-        out = subprocess.run(
-            [sys.executable, "-m", "tests.benchmarks.bench_dbt", "--scale", str(scale)],
-            capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=3600,
-        )
+        # ~0.7 GB of warehouse per 100x: removed when the scale is done
+        with tempfile.TemporaryDirectory(prefix=f"bench-dbt-{scale}x-") as data_dir:
+            out = subprocess.run(
+                [sys.executable, "-m", "tests.benchmarks.bench_dbt", "--scale", str(scale), "--data-dir", data_dir],
+                capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2], timeout=3600,
+            )
         if out.returncode != 0:
             print(f"  {scale}x: failed\n{out.stderr[-2000:]}")
             continue
@@ -159,7 +161,8 @@ def main() -> None:
 
 if __name__ == "__main__":
     if "--scale" in sys.argv:
-        result = run_scale(int(sys.argv[sys.argv.index("--scale") + 1]), incremental_cases=1000)
+        result = run_scale(int(sys.argv[sys.argv.index("--scale") + 1]), incremental_cases=1000,
+                           data_dir=Path(sys.argv[sys.argv.index("--data-dir") + 1]))
         print(json.dumps(result))
     else:
         main()
