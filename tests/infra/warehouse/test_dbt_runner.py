@@ -31,3 +31,15 @@ def test_vars_that_are_not_a_yaml_dictionary_are_refused_clearly(bad):
 def test_the_project_is_found_beside_infra():
     assert (project_dir() / "dbt_project.yml").is_file()
     assert not (project_dir() / "__init__.py").exists()  # a dbt project, never a Python package
+
+
+def test_the_server_target_connects_where_the_settings_url_points(tmp_path, capsys):
+    from infra.settings import load_settings
+    from infra.warehouse.dbt_runner import run_dbt
+
+    settings = load_settings(clickhouse_url="https://analyst:p%40ss@127.0.0.1:1")
+    outcome = run_dbt(["debug"], settings=settings, work_dir=tmp_path)
+    assert not outcome.success
+    out = capsys.readouterr().out
+    assert "profiles.yml file [OK found and valid]" in out.replace("\x1b[32m", "").replace("\x1b[0m", "")
+    assert "https://127.0.0.1:1" in out  # the profile rendered the URL's host, port and scheme
