@@ -49,9 +49,19 @@ def raw_store_ddl(database: str) -> list[str]:
     return [s.strip().replace("{db}", check_database_name(database)) for s in text.split(";") if s.strip()]
 
 
+_CREATES = re.compile(r"CREATE\s+(DATABASE|TABLE)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)", re.IGNORECASE)
+
+
 def ensure_raw_store(client: Any, database: str) -> None:
-    """Create the database, raw_events and dead_letters if missing (safe to call every start)."""
+    """Create the database, raw_events and dead_letters if missing (safe to call every start).
+
+    What exists is not touched: ClickHouse checks CREATE rights even for ``IF NOT EXISTS``, and
+    production's ``ingest`` user may only insert (the server's init script created the store).
+    """
     for statement in raw_store_ddl(database):
+        found = _CREATES.search(statement)
+        if found and int(client.command(f"EXISTS {found.group(1).upper()} {found.group(2)}")) == 1:
+            continue
         client.command(statement)
 
 
