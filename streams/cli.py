@@ -21,6 +21,12 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", type=Path, help="folder whose warehouse/ holds chDB (default: CSPR_DATA_DIR)")
     p.add_argument("--web-port", type=int, help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
+    p.add_argument("--archive-inbound", action="store_true",
+                   help="also keep every inbound message in <database>.raw_inbound (what `safeguarding up` "
+                   "replays into a fresh broker)")
+    p.add_argument("--schedule-dbt", type=float, metavar="SECONDS", default=None,
+                   help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
+                   "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
     p.set_defaults(func=cmd_worker)
 
     r = sub.add_parser(
@@ -50,10 +56,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
                         "--bootstrap-servers (or use `safeguarding run`, which starts the embedded broker)")
     if args.web_port is not None and not 0 <= args.web_port <= 65535:
         raise CsprError(f"--web-port must be 0..65535, got {args.web_port}")
+    if args.schedule_dbt is not None and not args.schedule_dbt > 0:
+        raise CsprError(f"--schedule-dbt must be a positive number of seconds, got {args.schedule_dbt:g}")
     _check_broker(broker, conf.kafka_connect_timeout_s)
     data_dir = args.data_dir if args.data_dir is not None else (
         None if conf.clickhouse_url.startswith("http") else conf.data_dir)
-    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database)
+    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database,
+                      archive_inbound=args.archive_inbound, schedule_dbt_s=args.schedule_dbt)
 
 
 def _check_broker(servers: str, timeout_s: float) -> None:

@@ -13,7 +13,8 @@ PRODUCER_BUFFER_MESSAGES = 20_000
 
 
 def load(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
-         web_port: int | None = None, database: str | None = None) -> object:
+         web_port: int | None = None, database: str | None = None, archive_inbound: bool = False,
+         schedule_dbt_s: float | None = None) -> object:
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
@@ -26,6 +27,15 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     from streams.sink.writer import Writer
 
     streams.sink.agents.use_writer(Writer(settings, data_dir, database))
+    if archive_inbound:  # `safeguarding up`: keep every inbound message, to replay into a fresh broker
+        import streams.archive
+
+        streams.archive.enable()
+    if schedule_dbt_s:  # `safeguarding up`: dbt and the latest briefing in this process (it owns chDB)
+        import streams.schedule
+
+        streams.schedule.enable(settings, schedule_dbt_s, data_dir, database,
+                                Path(data_dir or settings.data_dir) / "briefings")
     # Table writes go through Faust's producer buffer; above 100 pending messages Faust stops
     # feeding every stream until it drains (one wait per message), which a batch of a thousand
     # case writes always crosses. Let a few batches' worth pile up instead.
@@ -34,13 +44,14 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
 
 def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
-               web_port: int | None = None, database: str | None = None, loglevel: str = "warning") -> int:
+               web_port: int | None = None, database: str | None = None, loglevel: str = "warning",
+               archive_inbound: bool = False, schedule_dbt_s: float | None = None) -> int:
     """Run the worker in this process until SIGINT/SIGTERM; returns the exit code."""
     import faust
 
     from streams.app import quiet_loggers
 
-    app = load(settings, broker, data_dir, web_port, database)
+    app = load(settings, broker, data_dir, web_port, database, archive_inbound, schedule_dbt_s)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning

@@ -1,0 +1,128 @@
+"""dbt and the latest briefing on a schedule, inside the worker process.
+
+Why inside the worker: chDB allows one process per data folder (and one folder per process),
+and the worker owns ``DIR/warehouse`` for as long as it streams. Another process cannot open the
+warehouse then, and stopping or pausing the worker every few minutes would stall the stream
+and race its sink. So ``safeguarding worker --schedule-dbt SECONDS`` adds a Faust task that, every
+SECONDS when the sink has written anything since the last build:
+
+1. runs dbt in-process (``infra.warehouse.dbt_runner``: the first time ``dbt build`` without the
+   tests — seeds and every model — then ``dbt run``, the incremental models-only build) as at
+   today;
+2. renders the quarterly briefing of the quarter of the latest event time in the raw store into
+   ``DIR/briefings/latest.html`` (and ``briefing-<YYYYQn>.html``), written atomically.
+
+Both run on the sink's own ClickHouse thread (``Writer._executor``, one thread): every call
+to chDB in the process stays on that one thread, in order, so dbt never runs while a sink insert
+is half done. While a build runs the sink's inserts queue behind it; Kafka offsets are committed
+only after the inserts, so nothing is lost, the stream just catches up afterwards. A failed build
+is logged and reported at ``/schedule``; the next one is tried at the next interval.
+``/schedule`` reports the builds done, the last outcome, and where the briefing is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from infra.settings import Settings
+
+log = logging.getLogger(__name__)
+
+state: dict[str, Any] = {
+    "every_s": None, "builds": 0, "failures": 0, "running": False, "last_started": None,
+    "last_finished": None, "last_ok": None, "last_error": None, "last_took_s": None,
+    "briefing": None, "quarter": None,
+}
+
+
+def latest_quarter(client: Any, database: str) -> str | None:
+    """The quarter (``2020Q3``) of the latest event time in the raw store, None when it is empty."""
+    rows = client.query(f"SELECT count(), max(time) FROM {database}.raw_events FINAL").result_rows
+    if not rows or not rows[0][0]:
+        return None
+    latest = rows[0][1]
+    return f"{latest.year}Q{(latest.month - 1) // 3 + 1}"
+
+
+def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path, first: bool) -> dict[str, Any]:
+    """dbt, then the briefing; blocking (run it on the ClickHouse thread). Returns what it did."""
+    from dashboards.briefing.build import render_briefing, write_atomically
+    from dashboards.briefing.data import Quarter
+    from infra.warehouse.client import get_client
+    from infra.warehouse.dbt_runner import run_dbt
+
+    args = ["build", "--exclude", "resource_type:test"] if first else ["run"]
+    outcome = run_dbt(args, settings=conf, data_dir=data_dir, database=database, quiet=True)
+    if not outcome.success:
+        why = outcome.exception or "see the dbt log under <data-dir>/dbt/logs"
+        raise RuntimeError(f"dbt {' '.join(args)} failed: {why}")
+    client = get_client(conf, data_dir)
+    quarter = latest_quarter(client, database)
+    if quarter is None:
+        return {"dbt": " ".join(args), "briefing": None, "quarter": None}
+    html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_atomically(out_dir / f"briefing-{quarter}.html", html)
+    write_atomically(out_dir / "latest.html", html)
+    return {"dbt": " ".join(args), "briefing": str(out_dir / "latest.html"), "quarter": quarter}
+
+
+def _written() -> int:
+    from streams import stats
+
+    return stats.counts["sunk_events"] + stats.counts["sunk_dead_letters"]
+
+
+def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str | None,
+           briefings_dir: Path) -> None:
+    """Attach the scheduled build task and the ``/schedule`` page to the app (before it starts)."""
+    from faust.web import Request, Response, View
+
+    from streams.app import app
+    from streams.sink.agents import sink
+
+    if every_s <= 0:
+        raise ValueError(f"the dbt schedule needs a positive interval, got {every_s!r}")
+    db = database or conf.clickhouse_database
+    state["every_s"] = every_s
+
+    @app.task
+    async def scheduled_builds() -> None:
+        built_at_written = -1
+        first = True
+        while True:
+            await asyncio.sleep(every_s)
+            written = _written()
+            if written == built_at_written or written == 0:
+                continue
+            assert sink.writer is not None, "the worker sets the writer before it starts"
+            loop = asyncio.get_running_loop()
+            state.update(running=True, last_started=dt.datetime.now(dt.UTC).isoformat())
+            started = time.monotonic()
+            try:
+                done = await loop.run_in_executor(sink.writer._executor, build_once, conf, data_dir, db,
+                                                  briefings_dir, first)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a failed build must not stop the stream; the next one retries
+                log.error("scheduled dbt build failed: %s", exc)
+                state.update(failures=state["failures"] + 1, last_ok=False, last_error=str(exc)[:2000])
+            else:
+                first = False
+                built_at_written = written
+                state.update(builds=state["builds"] + 1, last_ok=True, last_error=None, **done)
+                log.warning("scheduled build: dbt %s, briefing %s (%.1f s)", done["dbt"], done["briefing"],
+                            time.monotonic() - started)
+            finally:
+                state.update(running=False, last_finished=dt.datetime.now(dt.UTC).isoformat(),
+                             last_took_s=round(time.monotonic() - started, 2))
+
+    @app.page("/schedule")
+    class ScheduleView(View):
+        async def get(self, request: Request) -> Response:
+            return self.json(state)
