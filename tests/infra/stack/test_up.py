@@ -1,0 +1,226 @@
+"""``safeguarding up`` as an operator runs it: a subprocess on a data folder, stopped with Ctrl-C
+(SIGINT) or SIGTERM, started again on the same folder.
+
+One random history is split in two, right before a notification that arrives after an event of
+its case, so that event is *held* when the stack stops. The tests run in order and share the
+folder:
+
+1. ``up --events part1``: figures served, the scheduled dbt build writes the latest briefing and
+   the briefing server serves it; SIGINT exits 0 and every child is gone;
+2. ``up`` again with nothing new: the replay rebuilds the same state — live figures, case totals
+   and the stored rows (raw events, dead letters, the inbound archive) are identical; SIGTERM;
+3. ``up --events part2``: the held event is released by its late notification and every event
+   counts exactly once: the stored accepted events equal the reference replay of part1 + part2.
+
+The warehouse is read from a subprocess after each stop (chDB: one process per data folder).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from producers.reference.history import replay
+from producers.simulator.random_scenario import RandomOptions, generate
+from schemas import EventValidationError, parse_event
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+HOLD = dt.timedelta(days=7)
+START_TIMEOUT_S = 240
+
+
+def _parsed(line: bytes) -> Any:
+    try:
+        return parse_event(line)
+    except EventValidationError:
+        return None
+
+
+def _split(lines: list[bytes]) -> int:
+    """An index i such that lines[:i] ends with an event held for the notification lines[i]: its
+    time is within 7 days of the notification's, and no event before i is 7 days past it."""
+    events = [_parsed(line) for line in lines]
+    for i in range(len(lines) // 2, len(lines)):
+        note = events[i]
+        if note is None or note.short_type != "incident.notified":
+            continue
+        if any(e is not None and e.short_type == "incident.notified" and e.subject == note.subject
+               for e in events[:i]):
+            continue
+        watermark = max(e.time for e in events[:i] if e is not None)
+        held = [e for e in events[:i] if e is not None and e.subject == note.subject]
+        if held and all(note.time - e.time <= HOLD and watermark <= e.time + HOLD for e in held):
+            return i
+    raise AssertionError("the history has no notification arriving after its case's first event")
+
+
+class Up:
+    """One ``safeguarding up`` subprocess and what it wrote to DIR/stack.json."""
+
+    def __init__(self, data_dir: Path, *args: str):
+        self.data_dir = data_dir
+        self.stderr = (data_dir.parent / f"up-{time.monotonic_ns()}.err")
+        self._err = self.stderr.open("wb")
+        cmd = [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(data_dir), "--web-port", "0",
+               "--briefing-port", "0", *args]
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err)
+        self.state = self._wait_ready()
+
+    def _wait_ready(self) -> dict[str, Any]:
+        deadline = time.monotonic() + START_TIMEOUT_S
+        path = self.data_dir / "stack.json"
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"up exited {self.process.returncode}:\n{self.log()}"
+            try:
+                state = json.loads(path.read_text())
+            except (OSError, ValueError):
+                state = {}
+            if state.get("state") == "ready" and state.get("pid") == self.process.pid:
+                return state
+            time.sleep(0.25)
+        self.process.kill()
+        raise AssertionError(f"up was not ready within {START_TIMEOUT_S} s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.stderr.read_text(errors="replace")[-3000:]
+
+    def get(self, path: str) -> Any:
+        with urllib.request.urlopen(self.state["worker_url"] + path, timeout=30) as resp:
+            return json.loads(resp.read())
+
+    def figures(self) -> dict[str, Any]:
+        return {
+            "period_change": self.get("/figures/period-change?from=2020-04-01&to=2020-09-30"),
+            "timeliness": self.get("/figures/timeliness?year=2020&as_of=2021-03-31"),
+            "bands": self.get("/figures/local-authorities?year=2020"),
+            "notifications": self.get("/figures/notifications"),
+        }
+
+    def stop(self, signum: int) -> None:
+        self.process.send_signal(signum)
+        try:
+            code = self.process.wait(180)
+        finally:
+            self._err.close()
+        assert code == 0, self.log()
+        for name, pid in self.state["pids"].items():
+            with pytest.raises(ProcessLookupError, match=""):
+                os.kill(pid, 0)  # the child is gone (and reaped: `up` waited for it)
+                pytest.fail(f"the {name} (pid {pid}) is still running after up exited")
+        assert json.loads((self.data_dir / "stack.json").read_text())["state"] == "stopped"
+
+
+def read_store(data_dir: Path) -> dict[str, Any]:
+    code = (
+        "import json, sys\n"
+        "from infra.settings import load_settings\n"
+        "from infra.warehouse import get_client\n"
+        "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
+        "q = lambda sql: [list(r) for r in c.query(sql).result_rows]\n"
+        "print(json.dumps({'events': q('SELECT source, event_id, case_seq FROM cspr.raw_events FINAL'),\n"
+        "  'dead_letters': q('SELECT reason, toString(raw_sha256) FROM cspr.dead_letters FINAL'),\n"
+        "  'inbound': q('SELECT partition, offset, cityHash64(value) FROM cspr.raw_inbound FINAL'),\n"
+        "  'inbound_rows': q('SELECT count() FROM cspr.raw_inbound')[0][0]}))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    lines = list(generate(RandomOptions(cases=150, seed=7, start_year=2020, years=1, out_of_order_rate=0.1,
+                                        duplicate_rate=0.03, invalid_rate=0.02)))
+    cut = _split(lines)
+    root = tmp_path_factory.mktemp("up")
+    part1, part2 = root / "part1.jsonl", root / "part2.jsonl"
+    part1.write_bytes(b"\n".join(lines[:cut]) + b"\n")
+    part2.write_bytes(b"\n".join(lines[cut:]) + b"\n")
+    return {"lines": lines, "cut": cut, "part1": part1, "part2": part2, "data_dir": root / "data", "seen": {}}
+
+
+def test_up_serves_live_figures_and_the_scheduled_briefing_and_stops_on_sigint(history: dict[str, Any]) -> None:
+    up = Up(history["data_dir"], "--events", str(history["part1"]), "--dbt-every", "1")
+    try:
+        status = up.get("/status")
+        assert status["consumed"] == history["cut"] and status["idle"]
+        assert status["case_table"]["held"] >= 1  # the event whose notification is in part 2
+        deadline = time.monotonic() + 180
+        while up.get("/schedule")["builds"] < 1:
+            assert up.get("/schedule")["failures"] == 0, up.get("/schedule")["last_error"]
+            assert time.monotonic() < deadline, "no scheduled build within 180 s"
+            time.sleep(0.5)
+        with urllib.request.urlopen(up.state["briefing_url"], timeout=30) as resp:
+            page = resp.read().decode()
+        quarter = up.get("/schedule")["quarter"]  # of the latest event time in the store
+        assert quarter is not None and quarter.startswith("2020Q")
+        assert f"Quarterly learning briefing: 2020 Q{quarter[-1]}" in page
+        history["seen"] = {"figures": up.figures(), "cases": status["case_table"]}
+    finally:
+        up.stop(signal.SIGINT)
+    history["seen"]["store"] = read_store(history["data_dir"])
+    assert history["seen"]["store"]["inbound_rows"] >= history["cut"]
+    assert len(history["seen"]["store"]["inbound"]) == history["cut"]
+
+
+def test_a_restart_replays_the_archive_and_counts_nothing_twice(history: dict[str, Any]) -> None:
+    seen = history["seen"]
+    assert seen, "needs the first test's stack"
+    up = Up(history["data_dir"], "--dbt-every", "0")
+    try:
+        assert up.state["replayed"]["source"] == "raw_inbound"
+        assert up.state["replayed"]["messages"] == history["cut"]
+        assert up.figures() == seen["figures"]
+        assert up.get("/status")["case_table"] == seen["cases"]
+    finally:
+        up.stop(signal.SIGTERM)
+    store = read_store(history["data_dir"])
+    for table in ("events", "dead_letters", "inbound"):
+        assert sorted(map(tuple, store[table])) == sorted(map(tuple, seen["store"][table])), table
+
+
+def test_events_after_a_restart_count_once_and_release_the_held_event(history: dict[str, Any]) -> None:
+    assert history["seen"], "needs the first test's stack"
+    up = Up(history["data_dir"], "--events", str(history["part2"]), "--dbt-every", "0")
+    try:
+        status = up.get("/status")
+        assert status["consumed"] == len(history["lines"])
+        figures = up.figures()
+    finally:
+        up.stop(signal.SIGINT)
+    want = replay(history["lines"])
+    store = read_store(history["data_dir"])
+    assert sorted(map(tuple, store["events"])) == sorted(
+        (a.event.source, a.event.id.lower(), a.case_seq) for a in want.accepted)
+    assert len(store["inbound"]) == len(history["lines"])
+    first_bands = history["seen"]["figures"]["notifications"]
+    assert figures["notifications"] != first_bands  # part 2 added notifications
+
+
+def test_up_refuses_a_missing_events_file_before_starting_anything(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path / "d"),
+                           "--events", str(tmp_path / "missing.jsonl")], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert proc.returncode == 2
+    assert "missing.jsonl" in proc.stderr and "is not a file" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("args, says", [(["--dbt-every", "-1"], "--dbt-every"), (["--web-port", "70000"], "--web-port")])
+def test_up_refuses_bad_options(tmp_path: Path, args: list[str], says: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr
