@@ -18,6 +18,7 @@ PERIOD_CHANGE = "rpt_period_change"  # year: current, previous, pct_change
 QUARTERLY = "rpt_quarterly_learning"  # year × quarter: notifications, reviews due/on time/overdue, ...
 TIMELINESS = "rpt_rapid_review_timeliness"  # year × period × bucket: received, not_received
 NOT_RECEIVED_RANGE = "rpt_rapid_review_not_received_range"  # year × period: min/max working days
+OVERDUE = "rpt_overdue_rapid_reviews"  # case (case reference only): reviews overdue at the report date
 REVIEWS_RECEIVED = "rpt_rapid_reviews_received"  # year: reviews received, agrees, disagrees, agreement_pct
 LCSPR_DECISIONS = "rpt_lcspr_decisions"  # year × decision
 LCSPR_INITIATED = "rpt_lcspr_initiated_by_year"  # initiated_year: lcspr_initiated

@@ -7,6 +7,7 @@ from dashboards.rapid_review_timeliness.panels import (
     not_received_working_days_table,
     on_time_share_stat,
     overdue_reviews_barchart,
+    overdue_reviews_list,
     relaxation_window_barchart,
     timeliness_buckets_barchart,
 )
@@ -25,4 +26,5 @@ def dashboard() -> Dashboard:
         .row("Overdue")
         .panel(overdue_reviews_barchart())
         .panel(not_received_working_days_table())
+        .panel(overdue_reviews_list())
     )
