@@ -157,7 +157,13 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                 except BrokerError as exc:
                     raise ServiceUnavailable(f"the embedded broker did not start: {exc}") from None
                 bootstrap = broker.bootstrap_servers
-                stack.callback(lambda: (broker.stop(), stopped.append(f"broker (tansu at {bootstrap})")))
+                assert broker.process is not None
+
+                def stop_broker() -> None:
+                    broker.stop()
+                    stopped.append(f"broker (tansu at {bootstrap})")
+
+                stack.callback(stop_broker)
                 console.print(f"broker: tansu at {bootstrap} (log {broker.log_path})")
                 ensure_topics(bootstrap, conf)
                 state.update(state="replaying", broker=bootstrap, pids={"broker": broker.process.pid})
@@ -200,8 +206,13 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
 
                 # 6. serve
                 server = serve_briefings(briefings, briefing_port)
-                stack.callback(lambda: (server.shutdown(), server.server_close(),
-                                        stopped.append("briefing server")))
+
+                def stop_server() -> None:
+                    server.shutdown()
+                    server.server_close()
+                    stopped.append(f"briefing server (port {server.server_address[1]})")
+
+                stack.callback(stop_server)
                 state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html",
                              consumed_at_ready=status["consumed"])
                 _write_state(state_path, state)
