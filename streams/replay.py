@@ -15,7 +15,9 @@ What is replayed:
   the state it had (see ``streams.archive``).
 - otherwise, for a folder written by ``safeguarding run`` (no archive), the accepted events of
   ``raw_events`` in ``case_seq`` order per subject, keyed by subject: the cases and live figures
-  come back; events that were held when that run ended were never stored and cannot be.
+  come back; events that were held when that run ended were never stored and cannot be;
+- accepted events the archive lacks (a worker stopped hard between its case agent and its archive
+  agent) are appended to the end of their partition (``unarchived_accepted``).
 
 Prints one JSON line: ``{"source": "raw_inbound"|"raw_events"|"empty", "messages": N,
 "partitions": {"0": n0, ...}}``. Exit status 0, 2 on a bad folder or setting, 3 when the broker
@@ -79,6 +81,41 @@ def renumber_if_gapped(client: Any, database: str, rows: list[tuple[int, int, by
     return out
 
 
+def unarchived_accepted(client: Any, database: str, rows: list[tuple[int, int, bytes | None, bytes]]
+                        ) -> list[tuple[int, int, bytes | None, bytes]]:
+    """Accepted events the archive lacks, appended to it; returns them as archive rows.
+
+    A worker stopped hard (SIGKILL, power loss) may have taken a batch with the case agent (its
+    events are in ``raw_events``) before the archive agent stored it. Those are the last messages
+    the worker took in their partition, so they go at the end of it, in the order they were sent
+    on (their ``cspr.events`` partition is their inbound partition: both are keyed by subject),
+    and get the same ``case_seq`` again. Held events and rejections of such a batch are not in
+    the store and cannot come back; a clean stop (Ctrl-C, SIGTERM) drains the stream first."""
+    if not rows or not _has_table(client, database, "raw_events"):
+        return []
+    have: set[tuple[str, str]] = set()
+    for _, _, _, value in rows:
+        try:
+            doc = json.loads(value)
+            have.add((doc["source"], doc["id"].lower()))
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            continue  # not a valid event: never accepted
+    res = client.query(f"SELECT source, event_id, subject, kafka_partition, event FROM {database}.raw_events FINAL "
+                       "ORDER BY kafka_partition, kafka_offset", column_formats={"subject": "bytes", "event": "bytes"})
+    next_offset: dict[int, int] = defaultdict(int)
+    for p, o, _, _ in rows:
+        next_offset[p] = max(next_offset[p], o + 1)
+    extra = []
+    for source, event_id, subject, partition, event in res.result_rows:
+        if (source, event_id) not in have:
+            extra.append((int(partition), next_offset[int(partition)], subject, event))
+            next_offset[int(partition)] += 1
+    if extra:
+        log.warning("%d accepted events were not in the inbound archive (a hard stop); appending them", len(extra))
+        client.insert(f"{database}.{TABLE}", [list(r) for r in extra], column_names=list(COLUMNS))
+    return extra
+
+
 def accepted_events(client: Any, database: str) -> list[tuple[bytes, bytes]]:
     """raw_events in case_seq order per subject: (subject, event bytes)."""
     if not _has_table(client, database, "raw_events"):
@@ -127,12 +164,14 @@ def replay(conf: Settings, data_dir: Path, bootstrap: str, database: str | None 
     client = get_client(conf, data_dir)
     ensure_archive(client, db)
     rows: list[Any] = renumber_if_gapped(client, db, archived(client, db))
+    extra = unarchived_accepted(client, db, rows)
+    rows = sorted(rows + extra, key=lambda r: (r[0], r[1]))
     source = "raw_inbound"
     if not rows:
         rows = [(None, None, s, e) for s, e in accepted_events(client, db)]
         source = "raw_events" if rows else "empty"
     partitions = publish(bootstrap, conf.topic_inbound, conf.topic_partitions, rows) if rows else {}
-    return {"source": source, "messages": len(rows), "partitions": partitions}
+    return {"source": source, "messages": len(rows), "partitions": partitions, "appended": len(extra)}
 
 
 def main(argv: list[str] | None = None) -> int:
