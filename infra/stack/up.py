@@ -188,7 +188,8 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                 # 4. the replay taken
                 expected = replayed["messages"]
                 with console.status(f"worker taking the replay ({expected:,} messages)"):
-                    status = worker.wait_idle(expected, timeout_s)
+                    worker.wait_idle(expected, timeout_s)
+                status = worker.get("/status")  # with the totals over every case
                 console.print(f"worker: replay taken; {status['case_table']['accepted']:,} accepted events in "
                               f"{status['case_table']['cases']:,} cases, {status['case_table']['held']:,} held")
 
@@ -199,7 +200,8 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                         sent = publish(lines, bootstrap, conf, summary)
                     expected += sent
                     with console.status("streaming it"):
-                        status = worker.wait_idle(expected, timeout_s)
+                        worker.wait_idle(expected, timeout_s)
+                    status = worker.get("/status")
                     console.print(f"published {sent:,} messages from {events}; "
                                   f"{status['accepted']:,} accepted since start")
                     state["published"] = sent
@@ -230,7 +232,10 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                 while True:
                     time.sleep(0.5)
                     if worker.process.poll() is not None:
-                        worker.check_alive()
+                        from streams.run import _tail
+
+                        raise ServiceUnavailable(f"the worker exited with status {worker.process.returncode}; "
+                                                 f"its log: {worker.log_path}\n" + _tail(worker.log_path, 10))
                     if not broker.running:
                         raise ServiceUnavailable(f"the embedded broker exited; its log: {broker.log_path}\n"
                                                  + broker.log_tail())

@@ -115,7 +115,7 @@ class Up:
             self._err.close()
         assert code == 0, self.log()
         for name, pid in self.state["pids"].items():
-            with pytest.raises(ProcessLookupError, match=""):
+            with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)  # the child is gone (and reaped: `up` waited for it)
                 pytest.fail(f"the {name} (pid {pid}) is still running after up exited")
         assert json.loads((self.data_dir / "stack.json").read_text())["state"] == "stopped"
@@ -224,3 +224,22 @@ def test_up_refuses_bad_options(tmp_path: Path, args: list[str], says: str) -> N
     proc = subprocess.run([sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path), *args],
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_worker_that_dies_stops_the_stack_and_a_restart_recovers_its_state(history: dict[str, Any],
+                                                                            tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    up = Up(data_dir, "--events", str(history["part1"]), "--dbt-every", "0")
+    figures = up.figures()
+    os.kill(up.state["pids"]["worker"], signal.SIGKILL)
+    code = up.process.wait(120)
+    up._err.close()
+    assert code == 3, up.log()
+    assert "the worker exited" in up.log() and "worker.log" in up.log()
+    with pytest.raises(ProcessLookupError):
+        os.kill(up.state["pids"]["broker"], 0)
+    again = Up(data_dir, "--dbt-every", "0")
+    try:
+        assert again.figures() == figures
+    finally:
+        again.stop(signal.SIGINT)
