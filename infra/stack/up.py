@@ -115,6 +115,25 @@ def _write_state(path: Path, doc: dict[str, Any]) -> None:
     tmp.replace(path)
 
 
+def _refuse_if_running(state_path: Path) -> None:
+    """One stack per folder (chDB allows one process per data folder): name the one running."""
+    try:
+        previous = json.loads(state_path.read_text())
+        pid = int(previous["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if previous.get("state") == "stopped" or pid == os.getpid():
+        return
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return  # a stack that was killed: its state file is stale
+    except PermissionError:
+        pass
+    raise StackFailed(f"a stack is already running on {state_path.parent} (pid {pid}, see {state_path}); "
+                      "stop it first (Ctrl-C, or kill -TERM it)")
+
+
 def _replay(data_dir: Path, bootstrap: str, log_path: Path) -> dict[str, Any]:
     with log_path.open("ab") as err:
         proc = subprocess.run([sys.executable, "-m", "streams.replay", "--data-dir", str(data_dir),
@@ -141,6 +160,7 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
     briefings = data_dir / "briefings"
     state_path = data_dir / "stack.json"
     lines = _lines(events) if events is not None else []  # a bad file fails before anything starts
+    _refuse_if_running(state_path)
     state: dict[str, Any] = {"state": "starting", "data_dir": str(data_dir), "pid": os.getpid()}
     _write_state(state_path, state)
     saved = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -243,3 +243,17 @@ def test_a_worker_that_dies_stops_the_stack_and_a_restart_recovers_its_state(his
         assert again.figures() == figures
     finally:
         again.stop(signal.SIGINT)
+
+
+def test_a_second_stack_on_the_same_folder_is_refused_naming_the_first(history: dict[str, Any],
+                                                                       tmp_path: Path) -> None:
+    first = Up(tmp_path / "data", "--dbt-every", "0")
+    try:
+        proc = subprocess.run([sys.executable, "-m", "infra.cli", "up", "--data-dir", str(tmp_path / "data"),
+                               "--web-port", "0", "--briefing-port", "0"], capture_output=True, text=True,
+                              timeout=60, check=False)
+        assert proc.returncode == 2
+        assert f"already running on {tmp_path / 'data'} (pid {first.process.pid}" in proc.stderr
+        assert first.get("/status")["idle"]  # the first one is untouched
+    finally:
+        first.stop(signal.SIGINT)
