@@ -98,13 +98,30 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
     }
 
 
+class _Runtime:
+    """What ``configure()`` was given, for the services that talk to Kafka themselves."""
+
+    settings: Settings | None = None
+    bootstrap: str = "localhost:9092"
+
+
+runtime = _Runtime()
+
+
+def bootstrap_of(conf: Settings, broker: str | None = None) -> str:
+    servers = broker or conf.kafka_bootstrap_servers
+    return "localhost:9092" if servers == "embedded" else servers
+
+
 app = StreamApp(APP_ID, autodiscover=False, origin="streams")
 app.config_from_object(faust_settings(settings()))
 
 
 def configure(conf: Settings | None = None, broker: str | None = None, web_port: int | None = None) -> faust.App:
     """Give the app its settings; call once, before the worker starts."""
-    app.config_from_object(faust_settings(conf or settings(), broker, web_port), force=True)
+    conf = conf or settings()
+    app.config_from_object(faust_settings(conf, broker, web_port), force=True)
+    runtime.settings, runtime.bootstrap = conf, bootstrap_of(conf, broker)
     # Declaring topics and tables at import may already have built clients for the default
     # broker: drop them so they are built again from this configuration when first used.
     app._producer = app._producer_transport = app._transport = app._consumer = None

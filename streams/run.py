@@ -87,9 +87,12 @@ class WorkerProcess:
         self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                         env={**os.environ, **(env or {})}, start_new_session=True)
 
-    def status(self) -> dict[str, Any] | None:
+    def status(self, fast: bool = True) -> dict[str, Any] | None:
+        """The worker's /status; ``fast`` skips the totals over every case (a walk of the whole
+        case table, too slow to poll several times a second on a large history)."""
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status", timeout=5) as resp:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/status" + ("?fast=1" if fast else ""),
+                                        timeout=5) as resp:
                 return json.loads(resp.read())
         except (urllib.error.URLError, OSError, ValueError):
             return None
@@ -232,7 +235,10 @@ def run_file(events: Path, data_dir: Path, conf: Settings, build_dbt: bool = Tru
             pub = progress.add_task("publishing", total=len(lines))
             sent = publish(lines, bootstrap, conf, summary, progress, pub)
             streamed = progress.add_task("streaming into ClickHouse", total=sent)
-            status = worker.wait_idle(sent, timeout_s, progress, streamed)
+            worker.wait_idle(sent, timeout_s, progress, streamed)
+            status = worker.status(fast=False)
+            if status is None:
+                raise RunFailed(f"the worker stopped answering /status; its log: {worker.log_path}")
         code = worker.stop()
         if code not in (0, None):
             raise RunFailed(f"the worker exited with status {code} on stop; log: {worker.log_path}")

@@ -11,38 +11,25 @@ from faust.web import Request, Response, View
 from infra.settings import settings
 from streams import stats
 from streams.app import app
-from streams.cases.agents import _TableByText, cases, live
+from streams.cases.agents import case_states, live, stream
 
 IDLE_AFTER_S = 1.0
 
 
 def lags() -> dict[str, int | None]:
-    """Messages not yet committed by this worker, per topic (None before the first assignment)."""
-    consumer = app.consumer
-    out: dict[str, int | None] = {}
-    names = (settings().topic_inbound, settings().topic_events, settings().topic_dlq)
-    assigned = consumer.assignment() if consumer else set()
-    for name in names:
-        tps = [tp for tp in assigned if tp.topic == name]
-        if not tps:
-            out[name] = None
-            continue
-        total: int | None = 0
-        for tp in tps:
-            high = consumer.highwater(tp)
-            if high is None:  # no fetch answered yet: unknown, not zero
-                total = None
-                break
-            committed = consumer._committed_offset.get(tp) or 0
-            total += max(high - committed, 0)
-        out[name] = total
-    return out
+    """Messages not yet committed by this worker, per topic it reads (None before the first assignment).
+
+    The worker reads only the inbound topic: it writes the warehouse from each inbound batch
+    before committing it, so nothing it sent to cspr.events or the DLQ is waiting to be stored.
+    """
+    service = stream.service
+    return {settings().topic_inbound: service.lags() if service is not None else None}
 
 
 def case_totals() -> dict[str, int]:
     """Totals over the case table (these survive a restart, unlike the counters since start)."""
     totals = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
-    for state in _TableByText(cases).values():
+    for state in case_states():
         totals["cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
             totals[key] += state["counts"][key]

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from schemas import EventValidationError, parse_event
-from schemas.incidents import MALTREATMENT_RELATED_DEATH, categories_of
+from schemas.incidents import incident_problems
 from schemas.local_authorities import la_code_of
 from schemas.reasons import CASE_EXISTS, CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED, UNKNOWN_CASE
 
@@ -75,6 +75,7 @@ class Output:
     event_id: str | None = None
     type: str | None = None
     replay: bool = False
+    event: Any = None  # the typed event (None for an invalid message), so the sink need not parse it again
 
 
 def _iso(t: dt.datetime) -> str:
@@ -128,12 +129,21 @@ class CaseProjection:
         return max(self.watermarks.values(), default=None)
 
     # --- recovery -------------------------------------------------------------------------
-    def rebuild(self, states: Iterable[dict[str, Any]]) -> None:
-        """Re-derive the watermarks and held-event deadlines from recovered case states."""
+    def rebuild(self, states: Iterable[dict[str, Any]],
+                watermarks: dict[int, dt.datetime] | None = None) -> None:
+        """Re-derive the watermarks and held-event deadlines from recovered case states.
+
+        ``watermarks`` (partition -> time) are those committed with the input's offsets: the
+        recovered states may also hold effects of messages read after the commit (they are read
+        again), and a watermark taken from those would expire events held for a notification that
+        comes next in line. Without them, each partition's watermark is its cases' latest time.
+        """
         self._deadlines = {}
+        if watermarks is not None:
+            self.watermarks = dict(watermarks)
         for state in states:
             partition = state.get("partition", -1)
-            if state.get("max_time"):
+            if watermarks is None and state.get("max_time"):
                 t = _time(state["max_time"])
                 if partition not in self.watermarks or t > self.watermarks[partition]:
                     self.watermarks[partition] = t
@@ -354,20 +364,9 @@ def case_rule_problem(state: dict[str, Any], event: Any) -> str | None:
 
 
 def incident_problem(incident: dict[str, Any]) -> str | None:
-    """A whole incident's cross-field rules (the same as a notification's)."""
-    harm, category, sub = incident["harm_type"], incident["category"], incident["subcategory"]
-    if category not in categories_of(harm):
-        return f"category {category!r} does not belong to harm_type {harm!r}"
-    if category == MALTREATMENT_RELATED_DEATH and sub is None:
-        return "subcategory is required with category 'maltreatment_related_death'"
-    if category != MALTREATMENT_RELATED_DEATH and sub is not None:
-        return f"subcategory must be null unless category is 'maltreatment_related_death', got {sub!r}"
-    if incident["notified_date"] < incident["incident_date"]:
-        return f"notified_date {incident['notified_date']} is before incident_date {incident['incident_date']}"
-    refs = [c["child_ref"] for c in incident["children"]]
-    if len(set(refs)) != len(refs):
-        return "children repeat a child_ref"
-    return None
+    """A whole incident's cross-field rules (the contract's, from ``schemas.incidents``), as one line."""
+    problems = incident_problems(incident)
+    return "; ".join(f"{p.path} {p.message}" for p in problems) or None
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -391,7 +390,7 @@ def _origin(tag: str) -> Origin:
 
 def _out(kind: str, event: Any, raw: bytes, origin: Origin, **kw: Any) -> Output:
     return Output(kind, raw, origin, subject=event.subject, source=event.source, event_id=event.id.lower(),
-                  type=event.type, **kw)
+                  type=event.type, event=event, **kw)
 
 
 def _invalid(raw: bytes, origin: Origin, err: EventValidationError) -> Output:

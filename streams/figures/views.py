@@ -16,7 +16,7 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from streams.app import app
-from streams.cases.agents import _TableByText, cases, live
+from streams.cases.agents import case_states, live
 from streams.figures.agents import overdue_now
 from streams.figures.book import FigureBook
 
@@ -50,7 +50,7 @@ def _book_as_of(as_of: dt.date) -> FigureBook:
     watermark = live.projection.watermark
     if watermark is None or watermark <= end:
         return live.book
-    return FigureBook.from_cases(_TableByText(cases).values(), as_at=end)
+    return FigureBook.from_cases(case_states(), as_at=end)
 
 
 class _FigureView(View):

@@ -1,5 +1,6 @@
-"""The sink agent writes each batch of accepted events to the raw store (agent.test_context(),
-the session's chDB warehouse, a database of its own)."""
+"""The sink writes a batch's outcomes to the raw store (the session's chDB warehouse, a database of
+its own): accepted events with their case_seq, rejects with their reason, each once however often
+the batch is written."""
 
 from __future__ import annotations
 
@@ -9,32 +10,40 @@ from typing import Any
 import pytest
 
 from infra.settings import load_settings
+from streams.cases.history import CaseProjection, Origin
 from streams.sink import agents as sink
 from streams.sink.writer import Writer
 from tests.streams import events as e
 
+S = "SIN-2020-000001"
 
-def test_accepted_events_land_in_raw_events_with_their_case_seq_once_each(warehouse: Any, warehouse_db: str) -> None:
-    writer = Writer(load_settings(clickhouse_url="chdb"), warehouse.data_dir, warehouse_db)
-    sink.use_writer(writer)
-    first = e.notified("SIN-2020-000001")
-    second = e.submitted("SIN-2020-000001", "2020-05-20T00:00:00Z", "2020-05-20")
 
-    async def scenario() -> None:
-        async with sink.sink_events.test_context() as agent:
-            await agent.put(first, key=b"SIN-2020-000001", headers={"case_seq": b"1"})
-            await agent.put(second, key=b"SIN-2020-000001", headers={"case_seq": b"2"})
-            await agent.put(first, key=b"SIN-2020-000001", headers={"case_seq": b"1"})  # redelivered
-            for _ in range(100):
-                rows = warehouse.client.command(f"SELECT count() FROM {warehouse_db}.raw_events")
-                if int(rows) >= 3:
-                    break
-                await asyncio.sleep(0.05)
+def test_outcomes_land_in_raw_events_and_dead_letters_once_each(warehouse: Any, warehouse_db: str) -> None:
+    sink.use_writer(Writer(load_settings(clickhouse_url="chdb"), warehouse.data_dir, warehouse_db))
+    projection = CaseProjection({})
+    outputs = []
+    for offset, raw in enumerate([e.notified(S), e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20"),
+                                  e.notified(S, time="2020-05-21T00:00:00Z"), b"{oops"]):
+        outputs += projection.process(raw, Origin("cspr.events.inbound", 2, offset))
 
-    asyncio.run(scenario())
+    async def scenario() -> list[tuple[int, int]]:
+        return [await sink.store(outputs), await sink.store(outputs)]  # the second: a batch read again
+
+    assert asyncio.run(scenario()) == [(2, 2), (2, 2)]
     rows = warehouse.client.query(
-        f"SELECT type, case_seq FROM {warehouse_db}.raw_events FINAL ORDER BY case_seq").result_rows
-    assert rows == [("uk.gov.cspr.incident.notified.v1", 1), ("uk.gov.cspr.rapid_review.submitted.v1", 2)]
+        f"SELECT type, case_seq, kafka_partition, kafka_offset FROM {warehouse_db}.raw_events FINAL "
+        "ORDER BY case_seq").result_rows
+    assert rows == [("uk.gov.cspr.incident.notified.v1", 1, 2, 0), ("uk.gov.cspr.rapid_review.submitted.v1", 2, 2, 1)]
+    dead = warehouse.client.query(
+        f"SELECT reason, origin_offset FROM {warehouse_db}.dead_letters FINAL ORDER BY origin_offset").result_rows
+    assert dead == [("case_exists", 2), ("invalid_json", 3)]
+
+
+def test_a_batch_with_nothing_to_store_writes_nothing() -> None:
+    sink.use_writer(None)  # type: ignore[arg-type]
+    projection = CaseProjection({})
+    held = projection.process(e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20"), Origin("in", 0, 0))
+    assert asyncio.run(sink.store(held)) == (0, 0)
 
 
 @pytest.mark.parametrize("header", [{}, {"case_seq": b"x"}])
