@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import json
 import logging
+import os
 from typing import Any
 
 from aiokafka.abc import ConsumerRebalanceListener
@@ -51,8 +53,9 @@ log = logging.getLogger(__name__)
 BATCH = 5000            # messages per batch: a chDB insert costs ~35 ms whatever its size (measured)
 FETCH_WAIT_MS = 10      # a fetch on a quiet partition returns after this long
 POLL_MS = 100           # how long one poll waits for messages
-GATHER_MS = 20          # a batch is complete when a poll this long brings nothing more
-BATCH_SECONDS = 0.25    # or when it has been gathered for this long
+GATHER_MS = 20          # one poll while a batch is gathered
+BATCH_SECONDS = 0.25    # a batch is gathered for at most this long (unless full or caught up)
+GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
 GROUP = f"{APP_ID}-cases"
 CHANGELOG = f"{APP_ID}-cases-changelog"
 
@@ -111,12 +114,17 @@ class CaseStream(Service):
         self.producer: Any = None
         self.committed: dict[Any, int] = {}   # inbound TopicPartition -> committed offset
         self.assigned: set[Any] = set()
+        self.positions: dict[Any, int] = {}   # inbound TopicPartition -> next offset to take
         self._lock = asyncio.Lock()           # a batch and a rebalance never interleave
+        self._pending: asyncio.Future[None] | None = None  # the batch being stored and committed
 
     # --- life cycle -----------------------------------------------------------------------
     async def on_start(self) -> None:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+        # Each event allocates hundreds of short-lived objects while every case state stays for
+        # good: with the default thresholds the collector keeps re-scanning the states.
+        gc.set_threshold(GC_THRESHOLD, 20, 100)
         conf = self.conf = self.conf or runtime.settings
         assert conf is not None, "streams.app.configure() runs before the worker starts"
         bootstrap = self.bootstrap = self.bootstrap or runtime.bootstrap
@@ -140,6 +148,10 @@ class CaseStream(Service):
         self.consumer.subscribe([conf.topic_inbound], listener=_Listener(self))
 
     async def on_stop(self) -> None:
+        try:
+            await self.settle()  # the batch in hand is stored and committed
+        except Exception as exc:  # already reported by on_fatal; stop anyway
+            log.warning("the last batch was not committed: %s", exc)
         if self.consumer is not None:
             await self.consumer.stop()
         if self.producer is not None:
@@ -162,18 +174,31 @@ class CaseStream(Service):
 
     @Service.task
     async def _consume(self) -> None:
-        while not self.should_stop:
-            records = await self.take()
-            if records:
+        try:
+            while not self.should_stop:
+                records = await self.take()
                 async with self._lock:
-                    await self.process(records)
+                    if records:
+                        await self.process(records)
+                    elif self._pending is not None and self._pending.done():
+                        await self.settle()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self.on_fatal(exc)
+            raise
+
+    def on_fatal(self, exc: Exception) -> None:
+        """A batch could not be stored or sent: nothing of it was committed."""
+        log.critical("the case stage stopped: %s: %s (nothing after the last commit was committed)",
+                     type(exc).__name__, exc)
 
     async def take(self) -> dict[Any, list[Any]]:
         """Up to ``BATCH`` messages: what has arrived, plus more while it keeps coming quickly.
 
         A poll returns what the fetcher holds (often a few dozen messages); a batch's fixed costs
         (an insert, a flush, a commit) want thousands, so keep polling until the batch is full,
-        ``BATCH_SECONDS`` have passed, or ``GATHER_MS`` bring nothing new (caught up).
+        ``BATCH_SECONDS`` have passed, or every partition is read to its end (caught up).
         """
         records: dict[Any, list[Any]] = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH)
         n = sum(len(v) for v in records.values())
@@ -181,14 +206,28 @@ class CaseStream(Service):
             return records
         loop = asyncio.get_running_loop()
         deadline = loop.time() + BATCH_SECONDS
-        while n < BATCH and loop.time() < deadline:
+        self._note_positions(records)
+        while n < BATCH and loop.time() < deadline and not self._caught_up():
             more = await self.consumer.getmany(timeout_ms=GATHER_MS, max_records=BATCH - n)
-            if not more:
-                break
+            self._note_positions(more)
             for tp, messages in more.items():
                 records.setdefault(tp, []).extend(messages)
                 n += len(messages)
         return records
+
+    def _note_positions(self, records: dict[Any, list[Any]]) -> None:
+        for tp, messages in records.items():
+            if messages:
+                self.positions[tp] = messages[-1].offset + 1
+
+    def _caught_up(self) -> bool:
+        """Whether every assigned partition has been read to its end as last fetched (then a batch
+        goes now, not after ``BATCH_SECONDS``: a quiet stream keeps its latency low)."""
+        for tp in self.assigned:
+            high = self.consumer.highwater(tp)
+            if high is None or self.positions.get(tp, self.committed.get(tp, 0)) < high:
+                return False
+        return True
 
     # --- one batch ------------------------------------------------------------------------
     async def process(self, records: dict[Any, list[Any]]) -> None:
@@ -214,20 +253,33 @@ class CaseStream(Service):
                                       subject.encode(), partition=state["partition"]))
         futures += [f for out in outputs if (f := await self._send(out)) is not None]
         stats.count("consumed", n)
+        # each partition's watermark as of this batch goes with its offset: a restart resumes from both
+        marks = live.projection.watermarks
+        commit = {tp: (offset, marks[tp.partition].isoformat() if tp.partition in marks else "")
+                  for tp, offset in ends.items()}
+        # Store and commit this batch while the next one is read and folded; batches are
+        # committed in order, each only after its own rows and messages are stored.
+        await self.settle()
+        self._pending = asyncio.ensure_future(self._finish(outputs, futures, commit, n))
+
+    async def settle(self) -> None:
+        """Wait until the batch being stored is committed (raises what storing it raised)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending
+
+    async def _finish(self, outputs: list[Output], futures: list[Any], commit: dict[Any, tuple[int, str]],
+                      n: int) -> None:
+        from aiokafka.structs import OffsetAndMetadata
+
         # the warehouse and Kafka, both before the commit
         await asyncio.gather(store(outputs), self.producer.flush())
         for f in futures:  # a message Kafka did not take stops the worker before its input is committed
             if not f.done():
                 await f
             f.result()
-        from aiokafka.structs import OffsetAndMetadata
-
-        # each partition's watermark goes with its offset: a restart resumes from both
-        marks = live.projection.watermarks
-        await self.consumer.commit({tp: OffsetAndMetadata(offset, marks[tp.partition].isoformat()
-                                                          if tp.partition in marks else "")
-                                    for tp, offset in ends.items()})
-        self.committed.update(ends)
+        await self.consumer.commit({tp: OffsetAndMetadata(offset, mark) for tp, (offset, mark) in commit.items()})
+        self.committed.update({tp: offset for tp, (offset, _) in commit.items()})
         stats.count("committed", n)
 
     async def _send(self, out: Output) -> Any:
@@ -266,6 +318,7 @@ class CaseStream(Service):
             for tp in new:
                 meta = committed.get(tp)
                 self.committed[tp] = meta.offset if meta is not None and meta.offset >= 0 else 0
+                self.positions.pop(tp, None)
                 watermarks.pop(tp.partition, None)
                 if meta is not None and meta.metadata:
                     watermarks[tp.partition] = dt.datetime.fromisoformat(meta.metadata)
@@ -274,6 +327,7 @@ class CaseStream(Service):
 
     async def on_revoked(self, partitions: set[Any]) -> None:
         async with self._lock:  # the batch in hand finishes and commits first
+            await self.settle()
             gone = {tp.partition for tp in partitions}
             for subject in [s for s, st in live.states.items() if st.get("partition") in gone]:
                 del live.states[subject]
@@ -357,6 +411,13 @@ class _CaseStreamService(CaseStream):
     async def on_first_start(self) -> None:
         stream.service = self
         await super().on_first_start()
+
+    def on_fatal(self, exc: Exception) -> None:
+        super().on_fatal(exc)
+        # The worker must not go on without its case stage (it would look idle for ever): exit
+        # now, so whoever runs it sees it die and restarts it from the last commit.
+        logging.shutdown()
+        os._exit(70)
 
 
 def dead_letter_headers(out: Output) -> dict[str, bytes]:
