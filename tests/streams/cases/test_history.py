@@ -166,6 +166,38 @@ def test_watermarks_and_held_deadlines_are_rebuilt_from_recovered_cases() -> Non
     assert kinds(out) == [(ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
 
 
+def test_a_restart_resumes_from_the_committed_watermark_not_from_effects_read_after_the_commit() -> None:
+    import datetime as dt
+
+    x, y, b = "SIN-2020-000002", "SIN-2020-000003", "SIN-2020-000004"
+    first = CaseProjection({})
+    first.process(e.notified(x, time="2020-05-01T09:00:00Z", notified_date="2020-05-01"), Origin("in", 0, 0))
+    committed = dict(first.watermarks)  # committed with offset 1
+    after = [
+        e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),                      # held
+        e.notified(y, time="2020-05-10T10:00:00Z", notified_date="2020-05-10"),   # expires it
+        e.notified(S, time="2020-05-05T10:00:00Z", notified_date="2020-05-05"),   # out of order
+        e.notified(b, time="2020-06-01T10:00:00Z", notified_date="2020-06-01"),
+    ]
+    before_crash = []
+    for offset, raw in enumerate(after, start=1):
+        before_crash += first.process(raw, Origin("in", 0, offset))
+    assert kinds(before_crash) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 1),
+                                   (ACCEPTED, 1)]
+    # the worker died after writing x's, y's and b's states to the changelog but not S's, before the commit
+    recovered = {k: v for k, v in first.cases.items() if k != S}
+    restarted = CaseProjection(recovered)
+    restarted.rebuild(recovered.values(), watermarks=committed)
+    assert restarted.watermarks == {0: dt.datetime(2020, 5, 1, 9, tzinfo=dt.UTC)}
+    out = []
+    for offset, raw in enumerate(after, start=1):  # read again from the commit
+        out += restarted.process(raw, Origin("in", 0, offset))
+    # the same decisions as before the crash (b's time, 2020-06-01, would have expired nothing and
+    # released the held event instead); y's and b's outcomes are sent again as replays
+    assert kinds(out) == kinds(before_crash)
+    assert [o.replay for o in out] == [False, True, False, False, True]
+
+
 def test_the_projection_agrees_with_the_reference_replay_on_a_random_history() -> None:
     from producers.simulator.random_scenario import RandomOptions, generate
 
