@@ -1,8 +1,10 @@
 """The Faust app: one per worker process, configured from the platform's settings.
 
-The app object exists at import (agents, tables and views attach to it at import, as in Faust's
-medium-project layout); ``configure()`` gives it the broker, web port and the tuning measured in
-docs/architecture.md before the worker starts.
+The app object exists at import (services, timers and views attach to it at import, as in
+Faust's medium-project layout); ``configure()`` gives it the broker, web port and the tuning
+measured in docs/architecture.md before the worker starts. The hot path (``streams.cases.agents``)
+is a service on plain aiokafka clients, which reads the broker and settings kept in ``runtime``;
+Faust's own consumer serves agents that other features add (``streams.archive``).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from infra.settings import Settings, settings
 
-APP_ID = "cspr-stream"  # the consumer group; changelog topics are cspr-stream-<table>-changelog
+APP_ID = "cspr-stream"  # Faust's consumer group; the case stage's is cspr-stream-cases
 FETCH_MAX_WAIT_MS = 10
 
 log = logging.getLogger(__name__)

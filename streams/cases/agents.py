@@ -39,6 +39,7 @@ import os
 from typing import Any
 
 from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
 from infra.settings import Settings
@@ -148,14 +149,17 @@ class CaseStream(Service):
         self.consumer.subscribe([conf.topic_inbound], listener=_Listener(self))
 
     async def on_stop(self) -> None:
-        try:
-            await self.settle()  # the batch in hand is stored and committed
-        except Exception as exc:  # already reported by on_fatal; stop anyway
-            log.warning("the last batch was not committed: %s", exc)
-        if self.consumer is not None:
-            await self.consumer.stop()
-        if self.producer is not None:
-            await self.producer.stop()
+        # mode runs this before it cancels the consume loop: wait for the batch in hand, let it be
+        # stored and committed, then stop the clients (the loop then ends without another batch)
+        async with self._lock:
+            try:
+                await self.settle()
+            except Exception as exc:  # already reported by on_fatal; stop anyway
+                log.warning("the last batch was not committed: %s", exc)
+            if self.consumer is not None:
+                await self.consumer.stop()
+            if self.producer is not None:
+                await self.producer.stop()
 
     async def _ensure_changelog(self, partitions: int, security: dict[str, Any]) -> None:
         from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -178,6 +182,8 @@ class CaseStream(Service):
             while not self.should_stop:
                 records = await self.take()
                 async with self._lock:
+                    if self.should_stop:
+                        break
                     if records:
                         await self.process(records)
                     elif self._pending is not None and self._pending.done():
@@ -185,6 +191,9 @@ class CaseStream(Service):
         except asyncio.CancelledError:
             raise
         except Exception as exc:
+            if self.should_stop:  # the clients were stopped under it: nothing more is committed
+                log.info("the case stage stopped while %s", exc)
+                return
             self.on_fatal(exc)
             raise
 
@@ -278,7 +287,13 @@ class CaseStream(Service):
             if not f.done():
                 await f
             f.result()
-        await self.consumer.commit({tp: OffsetAndMetadata(offset, mark) for tp, (offset, mark) in commit.items()})
+        try:
+            await self.consumer.commit({tp: OffsetAndMetadata(offset, mark) for tp, (offset, mark) in commit.items()})
+        except (CommitFailedError, IllegalStateError) as exc:
+            # a rebalance took the partitions: whoever reads them next reads this batch again (its
+            # stored rows and sent messages are written again, idempotently); not a reason to stop
+            log.warning("batch of %d messages stored but not committed (%s); it will be read again", n, exc)
+            return
         self.committed.update({tp: offset for tp, (offset, _) in commit.items()})
         stats.count("committed", n)
 

@@ -1,8 +1,8 @@
-"""The case table's view for one batch: read each case once, write each changed case once.
+"""The case states' view for one batch: read each case once, write each changed case once.
 
-Faust writes one changelog message per table assignment (~75 µs each, measured), so the agent
-works on a batch of messages against this cache and writes every changed case back once at the
-end, with the case's contribution to the live figures before and after.
+Every changed case costs one changelog message, so the case stage works on a batch of messages
+against this cache and writes every changed case back once at the end (and sends it to the
+changelog once), with the case's contribution to the live figures before and after.
 """
 
 from __future__ import annotations
