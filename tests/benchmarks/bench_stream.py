@@ -2,7 +2,8 @@
 
 Prints, from one run on one broker:
 - end-to-end throughput: events/s from the worker starting on a full inbound topic to every
-  event counted (case table) and every accepted row in ClickHouse (the worker is idle);
+  event counted (case table) and every accepted row in ClickHouse (the worker is idle), and the
+  worker's CPU time over it;
 - beside it, a bare aiokafka consumer + ``parse_event`` on the same topic (the ceiling);
 - p50/p99 publish-to-count latency at 500 events/s offered to the running worker.
 Targets (docs): >= 8,000 events/s end to end; p99 < 2 s.
@@ -62,6 +63,14 @@ def _bare_consumer_rate(bootstrap: str, topic: str, n: int) -> float:
     return asyncio.run(consume())
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process so far (Linux /proc)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _status(port: int, fast: bool = True) -> dict:
     url = f"http://127.0.0.1:{port}/status" + ("?fast=1" if fast else "")
     with urllib.request.urlopen(url, timeout=10) as resp:
@@ -100,14 +109,18 @@ def main(events: int = EVENTS) -> None:
         worker = WorkerProcess(bootstrap, Path(tmp), Path(tmp) / "worker.log")
         try:
             worker.wait_ready(timeout_s=120)
+            cpu_before = _cpu_seconds(worker.process.pid)
             started = time.perf_counter()
             status = worker.wait_idle(len(lines), timeout_s=1800)
             elapsed = time.perf_counter() - started - 2 * 0.25  # the idle check needs two polls
+            cpu = _cpu_seconds(worker.process.pid) - cpu_before
             totals = _status(worker.port, fast=False)["case_table"]
             assert totals["accepted"] == len(oracle.accepted), (totals, len(oracle.accepted))
             print(f"end to end (inbound -> case table + figures + ClickHouse rows): {len(lines) / elapsed:,.0f} "
                   f"events/s ({elapsed:.1f} s; sunk {status['sunk']['events']:,} events, "
                   f"{status['sunk']['dead_letters']:,} dead letters)")
+            print(f"worker CPU over it: {cpu:.1f} s ({cpu / len(lines) * 1e6:.0f} µs per event, "
+                  f"{cpu / elapsed:.2f} cores; the Python side runs on one core)")
 
             # latency: new cases at 500 events/s; each is counted when the worker's accepted count passes it
             from tests.streams import events as e
