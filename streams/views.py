@@ -17,13 +17,38 @@ IDLE_AFTER_S = 1.0
 
 
 def lags() -> dict[str, int | None]:
-    """Messages not yet committed by this worker, per topic it reads (None before the first assignment).
+    """Messages not yet committed, per consumer of this worker (None before its first assignment).
 
-    The worker reads only the inbound topic: it writes the warehouse from each inbound batch
-    before committing it, so nothing it sent to cspr.events or the DLQ is waiting to be stored.
+    The case stage reads the inbound topic and writes the warehouse from each batch before it
+    commits it, so nothing it sent to cspr.events or the DLQ is waiting to be stored. Agents on
+    Faust's own consumer (the inbound archive of ``safeguarding up``) commit apart: their lag is
+    listed under ``<topic>@<their group>``.
     """
+    inbound = settings().topic_inbound
     service = stream.service
-    return {settings().topic_inbound: service.lags() if service is not None else None}
+    out: dict[str, int | None] = {inbound: service.lags() if service is not None else None}
+    if app.agents:
+        out[f"{inbound}@{app.conf.id}"] = _faust_lag(inbound)
+    return out
+
+
+def _faust_lag(topic: str) -> int | None:
+    from faust.exceptions import ConsumerNotStarted
+
+    consumer = app.consumer
+    try:
+        tps = [tp for tp in consumer.assignment() if tp.topic == topic]
+    except ConsumerNotStarted:
+        return None
+    if not tps:
+        return None
+    total = 0
+    for tp in tps:
+        high = consumer.highwater(tp)
+        if high is None:  # no fetch answered yet: unknown, not zero
+            return None
+        total += max(high - (consumer._committed_offset.get(tp) or 0), 0)
+    return total
 
 
 def case_totals() -> dict[str, int]:
