@@ -21,6 +21,7 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     app = configure(settings, broker=broker, web_port=web_port)
     import streams.cases.agents
     import streams.figures.agents
+    import streams.figures.snapshots
     import streams.figures.views
     import streams.sink.agents
     import streams.views

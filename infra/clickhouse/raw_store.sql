@@ -58,3 +58,21 @@ CREATE TABLE IF NOT EXISTS {db}.dead_letters
 )
 ENGINE = ReplacingMergeTree
 ORDER BY (raw_sha256, reason);
+
+-- The stream's figures, snapshot by the worker (streams.figures.snapshots) so dbt can reconcile
+-- them with the marts (rpt_stream_reconciliation). One row per snapshot x figure x year x
+-- dimension. ReplacingMergeTree on the whole key: a snapshot write the sink retries after a
+-- failure that had in fact landed collapses onto the same rows (read with FINAL). Snapshots are
+-- written only when the figures or the date changed; older than 90 days they are dropped.
+CREATE TABLE IF NOT EXISTS {db}.stream_figures
+(
+    taken_at    DateTime64(6, 'UTC'),
+    as_of       Date,             -- the worker's date (UTC): elapsed working days are counted to it
+    figure      LowCardinality(String),
+    year        UInt16,           -- 0 for a figure of no year (overdue)
+    dimension   String,
+    value       Int64
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (taken_at, figure, year, dimension)
+TTL toDateTime(taken_at) + INTERVAL 90 DAY;
