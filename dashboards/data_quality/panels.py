@@ -71,13 +71,18 @@ def stream_reconciliation_table() -> Panel:
         title="Stream against dbt",
         kind="table",
         x="figure",
-        series=("stream_value", "dbt_value", "agrees"),
+        series=("stream_value", "dbt_value", "difference", "agrees"),
         width=24,
-        description="The stream's live counts against the same figures computed by dbt from the "
-        "raw event store: every row should agree.",
+        description="The stream's live figures (its latest snapshot before the marts were built) "
+        "against the same figures built by dbt from the raw event store, figure by figure: every "
+        "comparable row should agree. Rows that differ come first. 'not compared': a figure "
+        "counted to the report date (reviews not received, overdue) when the snapshot and the "
+        "marts are of different dates.",
         sql=f"""
-SELECT figure, stream_value, dbt_value, if(stream_value = dbt_value, 'yes', 'NO') AS agrees
+SELECT figure, year, dimension, stream_value, dbt_value, difference,
+       multiIf(comparable = 0, 'not compared', matches = 1, 'yes', 'NO') AS agrees,
+       stream_as_of, dbt_as_of, taken_at
 FROM ${{database}}.{RECONCILIATION}
-ORDER BY agrees, figure
+ORDER BY agrees = 'yes', agrees, figure, year, dimension
 """,
     )

@@ -37,6 +37,9 @@ def report_2020_marts(warehouse: Any) -> Iterator[Built]:
     # show; rejected messages change no figure
     replayed = replay([*report_2020(seed=0), b"not json", b"[1]", b'{"specversion": "1.0", "type": "x"}'])
     load_replay(warehouse.client, database, replayed)
+    from tests.streams.figures.folding import insert_stream_snapshot  # the reconciliation's stream side
+
+    insert_stream_snapshot(warehouse.client, database, report_2020(seed=0), AS_OF)
     build(warehouse.data_dir, database, AS_OF, "--exclude-resource-type", "test")
     yield Built(warehouse.client, database, warehouse.data_dir, json.loads(FIGURES.read_text()), replayed)
     warehouse.drop(database)

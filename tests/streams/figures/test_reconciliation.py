@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from schemas.local_authorities import LA_CODES
-from streams.figures.reconciliation import COLUMNS, DATE_DEPENDENT, FIGURES, figure_rows, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, FIGURES, figure_rows, snapshot_rows
 from tests.streams import events as e
 from tests.streams.figures.test_book import LiveBook
 
@@ -30,7 +30,6 @@ def by_key(rows):
 def test_every_figure_of_the_marts_is_in_the_snapshot_for_every_year_of_their_grid() -> None:
     rows = figure_rows(small_book().book, AS_OF)
     assert {r.figure for r in rows} == set(FIGURES)
-    assert DATE_DEPENDENT <= set(FIGURES)
     for figure in FIGURES[:-1]:
         assert {r.year for r in rows if r.figure == figure} == set(range(2018, 2028)), figure
     assert len({(r.figure, r.year, r.dimension) for r in rows}) == len(rows), "one row per key"

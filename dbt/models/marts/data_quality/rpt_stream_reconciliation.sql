@@ -1,0 +1,106 @@
+-- Grain: one row per figure x year x dimension of the stream's snapshot (stg_stream_figures)
+-- that these marts were built against: the stream's count beside the same figure laid out from
+-- the marts (the marts stay the only SQL that computes a figure; this model only re-shapes
+-- them), the difference, and whether the pair is comparable.
+--
+-- The snapshot: the latest one taken at or before these marts were built (rpt_build_info's
+-- built_at), which saw no more events than the raw store they were built from; the latest of
+-- all when every snapshot is newer. No snapshot: no rows.
+-- A figure the marts have (non-zero) and the snapshot lacks is a row too, with stream_value 0.
+-- comparable: the figure does not depend on the report date, or the snapshot was read at the
+-- date the marts were built for (timeliness_not_received and overdue count working days to it).
+with build as (
+
+    select as_of as dbt_as_of, built_at from {{ ref('rpt_build_info') }}
+
+),
+
+snapshot as (
+
+    select
+        if(countIf(s.taken_at <= b.built_at) > 0, maxIf(s.taken_at, s.taken_at <= b.built_at),
+           max(s.taken_at)) as taken_at
+    from {{ ref('stg_stream_figures') }} as s
+    cross join build as b
+    having count() > 0
+
+),
+
+stream as (
+
+    select s.figure as figure, s.year as year, s.dimension as dimension, s.value as value,
+           s.as_of as as_of, s.taken_at as taken_at
+    from {{ ref('stg_stream_figures') }} as s
+    inner join snapshot as c on c.taken_at = s.taken_at
+
+),
+
+marts as (
+
+    select 'notifications' as figure, year, harm_type as dimension, toInt64(notifications) as value
+    from {{ ref('rpt_notifications') }}
+    union all
+    select 'notifications_by_la', year, local_authority, toInt64(notifications)
+    from {{ ref('fct_local_authority_notifications') }}
+    union all
+    select 'la_bands', year, band, toInt64(local_authorities)
+    from {{ ref('rpt_notifications_per_la_band') }}
+    union all
+    select 'period_change', year, concat(period_from, '..', period_to, '|current'), toInt64(current)
+    from {{ ref('rpt_period_change') }}
+    union all
+    select 'period_change', year, concat(period_from, '..', period_to, '|previous'), toInt64(previous)
+    from {{ ref('rpt_period_change') }}
+    union all
+    select 'timeliness_received', year, concat(period, '|', bucket), toInt64(received)
+    from {{ ref('rpt_rapid_review_timeliness') }}
+    union all
+    select 'timeliness_not_received', year, concat(period, '|', bucket), toInt64(not_received)
+    from {{ ref('rpt_rapid_review_timeliness') }}
+    union all
+    select 'overdue', toUInt16(0), 'reviews', toInt64(count())
+    from {{ ref('rpt_overdue_rapid_reviews') }}
+
+),
+
+both_sides as (
+
+    select figure, toUInt16(year) as year, dimension, value, 1 as from_stream from stream
+    union all
+    select figure, toUInt16(year) as year, dimension, value, 0 as from_stream from marts
+
+),
+
+compared as (
+
+    select
+        figure,
+        year,
+        dimension,
+        sumIf(value, from_stream = 1) as stream_value,
+        sumIf(value, from_stream = 0) as dbt_value,
+        max(from_stream) as in_snapshot
+    from both_sides
+    group by figure, year, dimension
+
+)
+
+select
+    c.figure as figure,
+    c.year as year,
+    c.dimension as dimension,
+    c.stream_value as stream_value,
+    c.dbt_value as dbt_value,
+    c.stream_value - c.dbt_value as difference,
+    toUInt8(c.stream_value = c.dbt_value) as matches,
+    toUInt8(c.figure not in ('timeliness_not_received', 'overdue') or s.as_of = b.dbt_as_of) as comparable,
+    s.as_of as stream_as_of,
+    s.taken_at as taken_at,
+    b.dbt_as_of as dbt_as_of,
+    b.built_at as dbt_built_at
+from compared as c
+cross join (select any(as_of) as as_of, any(taken_at) as taken_at from stream) as s
+cross join build as b
+cross join snapshot
+where c.in_snapshot = 1 or c.dbt_value != 0
+order by matches, figure, year, dimension
