@@ -100,7 +100,7 @@ class SnapshotService(Service):
     """Takes the snapshots (see the module's docstring)."""
 
     @Service.task
-    async def _loop(self) -> None:
+    async def _take_snapshots(self) -> None:
         while not self.should_stop:
             await self.sleep(TICK_S)
             today = dt.datetime.now(dt.UTC).date()

@@ -84,3 +84,49 @@ def test_date_dependent_figures_are_not_comparable_with_marts_of_another_date(wa
     got = reconciliation(warehouse.client, db)
     assert {r["figure"] for r in got if not r["comparable"]} == DATE_DEPENDENT
     assert {r["dbt_as_of"] for r in got} == {yesterday}
+
+
+READ_RECONCILIATION = """
+import json, sys
+from infra.settings import load_settings
+from infra.warehouse import get_client
+c = get_client(load_settings(), data_dir=sys.argv[1])
+r = c.query("SELECT figure, year, dimension, stream_value, dbt_value, matches, comparable, stream_as_of, dbt_as_of "
+            "FROM cspr.rpt_stream_reconciliation")
+snapshots = c.command("SELECT uniqExact(taken_at) FROM cspr.stream_figures FINAL")
+print(json.dumps({"rows": [dict(zip(r.column_names, row)) for row in r.result_rows], "snapshots": snapshots},
+                 default=str))
+"""
+
+
+@pytest.mark.integration
+def test_the_worker_snapshot_of_the_2020_history_reconciles_with_the_marts(tmp_path: Path) -> None:
+    """End to end: the calibrated 2020 history through `safeguarding run` (embedded broker, the
+    worker, which writes its figures snapshot, then dbt build, whose reconciliation test must
+    pass); every comparable figure of every kind agrees."""
+    import json
+    import subprocess
+    import sys
+
+    from producers.simulator import report_2020
+
+    events = tmp_path / "2020.jsonl"
+    events.write_bytes(b"\n".join(report_2020(seed=0)) + b"\n")
+    data = tmp_path / "data"
+    proc = subprocess.run([sys.executable, "-m", "infra.cli", "run", "--events", str(events), "--data-dir",
+                           str(data), "--timeout", "120"], capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    summary = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert summary["dbt"] == "built" and summary["accepted"] > 4000, summary
+    read = subprocess.run([sys.executable, "-c", READ_RECONCILIATION, str(data)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert read.returncode == 0, read.stderr[-2000:]
+    got = json.loads(read.stdout)
+    rows = got["rows"]
+    assert got["snapshots"] >= 1
+    assert {r["figure"] for r in rows} == set(FIGURES), "every figure kind is compared"
+    assert all(r["comparable"] == 1 for r in rows), "the snapshot and the marts are of today"
+    assert [r for r in rows if not r["matches"]] == []
+    totals = {r["year"]: r["stream_value"] for r in rows if r["figure"] == "notifications" and r["dimension"] == "total"}
+    assert totals[2020] > 0 and totals[2020] == next(
+        r["dbt_value"] for r in rows if (r["figure"], r["year"], r["dimension"]) == ("notifications", 2020, "total"))
