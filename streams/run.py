@@ -76,13 +76,18 @@ class WorkerProcess:
     """The worker as a child ``safeguarding worker`` process, reached through its web views."""
 
     def __init__(self, broker: str, data_dir: Path, log_path: Path, database: str | None = None,
-                 env: dict[str, str] | None = None):
-        self.port = _free_port()
+                 env: dict[str, str] | None = None, *, web_port: int | None = None,
+                 archive_inbound: bool = False, schedule_dbt_s: float | None = None):
+        self.port = web_port or _free_port()
         self.log_path = log_path
         cmd = [sys.executable, "-m", "infra.cli", "worker", "--bootstrap-servers", broker,
                "--data-dir", str(data_dir), "--web-port", str(self.port)]
         if database:
             cmd += ["--database", database]
+        if archive_inbound:
+            cmd.append("--archive-inbound")
+        if schedule_dbt_s:
+            cmd += ["--schedule-dbt", f"{schedule_dbt_s:g}"]
         self._log = log_path.open("ab")
         self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
                                         env={**os.environ, **(env or {})}, start_new_session=True)

@@ -73,17 +73,8 @@ def _worker_process(bootstrap: str, data_dir: Path, log_path: Path, web_port: in
     """``streams.run.WorkerProcess`` with the live stack's options (archive, schedule, fixed port)."""
     from streams.run import WorkerProcess
 
-    worker = WorkerProcess.__new__(WorkerProcess)
-    worker.port = web_port or _free_port()
-    worker.log_path = log_path
-    cmd = [sys.executable, "-m", "infra.cli", "worker", "--bootstrap-servers", bootstrap,
-           "--data-dir", str(data_dir), "--web-port", str(worker.port), "--archive-inbound"]
-    if schedule_s:
-        cmd += ["--schedule-dbt", f"{schedule_s:g}"]
-    worker._log = log_path.open("ab")
-    worker.process = subprocess.Popen(cmd, stdout=worker._log, stderr=subprocess.STDOUT, env=dict(os.environ),
-                                      start_new_session=True)
-    return worker
+    return WorkerProcess(bootstrap, data_dir, log_path, web_port=web_port, archive_inbound=True,
+                         schedule_dbt_s=schedule_s)
 
 
 def _free_port() -> int:
