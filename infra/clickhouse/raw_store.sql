@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS {db}.raw_events
     case_seq        UInt32,
     data            String,           -- the data object, JSON text
     event           String,           -- the whole event as received, JSON text
-    -- where it came from in Kafka (topic cspr.events)
+    -- where the stream read it in Kafka (topic cspr.events.inbound)
     kafka_topic     LowCardinality(String),
     kafka_partition UInt32,
     kafka_offset    UInt64,
