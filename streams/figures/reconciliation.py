@@ -15,6 +15,12 @@ same way and compares row by row.
     timeliness_received       due year      period|bucket                     rpt_rapid_review_timeliness
     timeliness_not_received   due year      period|bucket (elapsed to as_of)  rpt_rapid_review_timeliness
     overdue                   0 (no year)   'reviews'                         rpt_overdue_rapid_reviews
+    accepted_events           0 (no year)   'events'                          rpt_event_freshness
+
+``accepted_events`` is not a report figure but what the snapshot saw: every event the stream had
+accepted (the sum of its cases' last case_seq). The marts compare with the snapshot only when
+they were built from the same events (the raw store's count equals it): a snapshot taken before
+a burst that a build then read is not a disagreement, only out of step.
 
 Years: the marts' grid (2018, the contract's earliest year, to the year after ``as_of``) plus
 any other year the stream counts, every cell written even when 0, so a figure one side has and
@@ -27,6 +33,7 @@ The two ``timeliness_not_received`` and ``overdue`` figures depend on the date t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from schemas.calendar import TIMELINESS_BUCKETS, requested_completion_date
@@ -38,7 +45,7 @@ FIRST_YEAR = 2018
 PERIOD_FROM, PERIOD_TO = "04-01", "09-30"  # the report's year-on-year comparison (dbt vars period_from/to)
 PERIODS = ("outside_relaxation", "relaxation", "all")
 FIGURES = ("notifications", "notifications_by_la", "la_bands", "period_change",
-           "timeliness_received", "timeliness_not_received", "overdue")
+           "timeliness_received", "timeliness_not_received", "overdue", "accepted_events")
 DATE_DEPENDENT = frozenset({"timeliness_not_received", "overdue"})
 COLUMNS = ("taken_at", "as_of", "figure", "year", "dimension", "value")
 
@@ -69,8 +76,14 @@ def _period(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, fm, fd), dt.date(year, tm, td)
 
 
-def figure_rows(book: FigureBook, as_of: dt.date) -> list[FigureRow]:
-    """Every figure both sides compute, as (figure, year, dimension, value) rows."""
+def accepted_events(states: Iterable[dict[str, Any]]) -> int:
+    """How many events the stream has accepted in these case states (each state's last case_seq)."""
+    return sum(int(state.get("seq", 0)) for state in states)
+
+
+def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -> list[FigureRow]:
+    """Every figure both sides compute, as (figure, year, dimension, value) rows; with
+    ``accepted``, the accepted_events row too."""
     rows: list[FigureRow] = []
     years = years_of(book, as_of)
     notes = book.notifications()
@@ -97,10 +110,14 @@ def figure_rows(book: FigureBook, as_of: dt.date) -> list[FigureRow]:
                 rows.append(FigureRow("timeliness_received", year, f"{period}|{bucket}", cell["received"]))
                 rows.append(FigureRow("timeliness_not_received", year, f"{period}|{bucket}", cell["not_received"]))
     rows.append(FigureRow("overdue", 0, "reviews", len(book.overdue(as_of))))
+    if accepted is not None:
+        rows.append(FigureRow("accepted_events", 0, "events", accepted))
     return rows
 
 
-def snapshot_rows(book: FigureBook, as_of: dt.date, taken_at: dt.datetime) -> list[list[Any]]:
+def snapshot_rows(book: FigureBook, as_of: dt.date, taken_at: dt.datetime,
+                  accepted: int | None = None) -> list[list[Any]]:
     """One snapshot's ``stream_figures`` rows (``COLUMNS`` order): ``figure_rows`` stamped with
     the date they were read at and when."""
-    return [[taken_at, as_of, r.figure, r.year, r.dimension, r.value] for r in figure_rows(book, as_of)]
+    return [[taken_at, as_of, r.figure, r.year, r.dimension, r.value]
+            for r in figure_rows(book, as_of, accepted)]

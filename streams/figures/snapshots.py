@@ -31,7 +31,7 @@ from mode import Service
 from infra.warehouse.raw_store import check_database_name
 from streams import stats
 from streams.app import app
-from streams.figures.reconciliation import COLUMNS, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, accepted_events, snapshot_rows
 
 log = logging.getLogger(__name__)
 TABLE = "stream_figures"
@@ -82,7 +82,8 @@ class Snapshots:
         version = _version()
         taken_at = dt.datetime.now(dt.UTC)
         as_of = taken_at.date()
-        rows = snapshot_rows(live.book, as_of, taken_at)  # in the loop: the book changes in it
+        # in the loop: the book and the states change in it
+        rows = snapshot_rows(live.book, as_of, taken_at, accepted_events(live.states.values()))
         assert sink.writer is not None, "the worker sets the writer before it starts"
         n = int(await sink.writer.run(insert_snapshot, rows, what=f"a figures snapshot ({len(rows)} rows)"))
         self.version, self.as_of, self.at = version, as_of, time.monotonic()

@@ -32,12 +32,12 @@ def history(warehouse):
     and a snapshot of its live figures in stream_figures; then the marts built."""
     messages = random_history(seed=7, cases=200)
     db = warehouse.new_database("recon")
-    book, outputs = stream_fold(messages)
+    book, outputs, accepted = stream_fold(messages)
     events, dead = rows_of(outputs)
     insert_events(warehouse.client, db, events)
     insert_dead_letters(warehouse.client, db, dead)
     taken_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    rows = snapshot_rows(book, TODAY, taken_at)
+    rows = snapshot_rows(book, TODAY, taken_at, accepted)
     warehouse.client.insert(f"{db}.{TABLE}", rows, column_names=list(COLUMNS))
     build(warehouse.data_dir, db, TODAY)
     yield db, rows, taken_at
@@ -74,15 +74,37 @@ def test_a_wrong_stream_figure_fails_the_reconciliation_and_its_dbt_test(warehou
     assert mismatched == [("notifications", 2020, "total", 1)]
 
 
+def test_a_snapshot_of_other_events_than_the_marts_is_not_compared(warehouse, history) -> None:
+    """A build that read events the snapshot had not seen (a burst after it) is out of step, not
+    a disagreement: nothing is comparable and the dbt test passes."""
+    db, rows, taken_at = history
+    behind = [[taken_at + dt.timedelta(seconds=40), *r[1:]] for r in rows]
+    i = next(i for i, r in enumerate(behind) if r[2] == "accepted_events")
+    behind[i][5] -= 3
+    j = next(i for i, r in enumerate(behind) if r[2] == "notifications" and r[4] == "total" and r[5])
+    behind[j][5] -= 1
+    warehouse.client.insert(f"{db}.{TABLE}", behind, column_names=list(COLUMNS))
+    outcome = run_dbt(["build", "--select", "rpt_build_info", "rpt_stream_reconciliation+",
+                       "--vars", f"{{as_of: '{TODAY}'}}"], data_dir=warehouse.data_dir, database=db,
+                      work_dir=Path(warehouse.data_dir) / "dbt", quiet=True)
+    assert outcome.success
+    got = reconciliation(warehouse.client, db)
+    assert {r["comparable"] for r in got} == {0}
+    assert {(r["figure"], r["difference"]) for r in got if not r["matches"]} == {
+        ("accepted_events", -3), ("notifications", -1)}
+
+
 def test_date_dependent_figures_are_not_comparable_with_marts_of_another_date(warehouse, history) -> None:
-    db, _, _ = history
+    db, rows, taken_at = history
+    again = [[taken_at + dt.timedelta(seconds=50), *r[1:]] for r in rows]  # the right figures, newest
+    warehouse.client.insert(f"{db}.{TABLE}", again, column_names=list(COLUMNS))
     yesterday = TODAY - dt.timedelta(days=1)
     outcome = run_dbt(["run", "--select", "rpt_build_info", "rpt_stream_reconciliation",
                        "--vars", f"{{as_of: '{yesterday}'}}"], data_dir=warehouse.data_dir, database=db,
                       work_dir=Path(warehouse.data_dir) / "dbt", quiet=True)
     assert outcome.success
     got = reconciliation(warehouse.client, db)
-    assert {r["figure"] for r in got if not r["comparable"]} == DATE_DEPENDENT
+    assert {r["figure"] for r in got if not r["comparable"]} == DATE_DEPENDENT, "the events are the same"
     assert {r["dbt_as_of"] for r in got} == {yesterday}
 
 

@@ -8,13 +8,13 @@ from typing import Any
 from streams.cases.history import CaseProjection, Origin, Output
 from streams.figures.book import FigureBook
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
-from streams.figures.reconciliation import COLUMNS, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, accepted_events, snapshot_rows
 from streams.figures.snapshots import TABLE
 
 
-def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output]]:
-    """The projection's outcomes (what the sink writes) and the live book, updated by each
-    touched case's change as the worker does."""
+def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output], int]:
+    """The projection's outcomes (what the sink writes), the live book, updated by each touched
+    case's change as the worker does, and the events accepted (as the worker counts them)."""
     projection, book, last = CaseProjection({}), FigureBook(), {}
     outputs: list[Output] = []
     for offset, raw in enumerate(messages):
@@ -25,14 +25,14 @@ def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output]]:
             book.apply(diff(last.get(subject, contribution(None)), new))
             book.set_pending(subject, pending_review(view))
             last[subject] = new
-    return book, outputs
+    return book, outputs, accepted_events(projection.cases.values())
 
 
 def insert_stream_snapshot(client: Any, database: str, messages: list[bytes], as_of: dt.date,
                            taken_at: dt.datetime | None = None) -> list[list[Any]]:
     """Write the stream's snapshot of ``messages`` into ``{database}.stream_figures``, as the worker
     would (by default taken a minute ago: before the marts built next)."""
-    book, _ = stream_fold(messages)
-    rows = snapshot_rows(book, as_of, taken_at or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1))
+    book, _, accepted = stream_fold(messages)
+    rows = snapshot_rows(book, as_of, taken_at or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), accepted)
     client.insert(f"{database}.{TABLE}", rows, column_names=list(COLUMNS))
     return rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from schemas.local_authorities import LA_CODES
-from streams.figures.reconciliation import COLUMNS, FIGURES, figure_rows, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, FIGURES, accepted_events, figure_rows, snapshot_rows
 from tests.streams import events as e
 from tests.streams.figures.test_book import LiveBook
 
@@ -28,9 +28,11 @@ def by_key(rows):
 
 
 def test_every_figure_of_the_marts_is_in_the_snapshot_for_every_year_of_their_grid() -> None:
-    rows = figure_rows(small_book().book, AS_OF)
+    rows = figure_rows(small_book().book, AS_OF, accepted=5)
     assert {r.figure for r in rows} == set(FIGURES)
-    for figure in FIGURES[:-1]:
+    assert [r for r in rows if r.figure == "accepted_events"] == [("accepted_events", 0, "events", 5)]
+    assert "accepted_events" not in {r.figure for r in figure_rows(small_book().book, AS_OF)}
+    for figure in FIGURES[:-2]:
         assert {r.year for r in rows if r.figure == figure} == set(range(2018, 2028)), figure
     assert len({(r.figure, r.year, r.dimension) for r in rows}) == len(rows), "one row per key"
 
@@ -69,3 +71,8 @@ def test_table_rows_carry_the_snapshot_date_and_time() -> None:
     taken = dt.datetime(2026, 11, 26, 9, 0, tzinfo=dt.UTC)
     rows = snapshot_rows(small_book().book, AS_OF, taken)
     assert len(COLUMNS) == len(rows[0]) and {(r[0], r[1]) for r in rows} == {(taken, AS_OF)}
+
+
+def test_accepted_events_are_each_cases_last_case_seq_summed() -> None:
+    live = small_book()
+    assert accepted_events(live.projection.cases.values()) == 4  # three notifications, one review

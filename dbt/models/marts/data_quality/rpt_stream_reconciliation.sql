@@ -7,8 +7,11 @@
 -- built_at), which saw no more events than the raw store they were built from; the latest of
 -- all when every snapshot is newer. No snapshot: no rows.
 -- A figure the marts have (non-zero) and the snapshot lacks is a row too, with stream_value 0.
--- comparable: the figure does not depend on the report date, or the snapshot was read at the
--- date the marts were built for (timeliness_not_received and overdue count working days to it).
+-- comparable: the snapshot saw the events the marts were built from (its accepted_events equals
+-- the raw store's count, rpt_event_freshness.events: otherwise the two are only out of step, e.g.
+-- a build in the middle of a burst), and the figure does not depend on the report date or the
+-- snapshot was read at the date the marts were built for (timeliness_not_received and overdue
+-- count working days to it).
 with build as (
 
     select as_of as dbt_as_of, built_at from {{ ref('rpt_build_info') }}
@@ -60,6 +63,9 @@ marts as (
     union all
     select 'overdue', toUInt16(0), 'reviews', toInt64(count())
     from {{ ref('rpt_overdue_rapid_reviews') }}
+    union all
+    select 'accepted_events', toUInt16(0), 'events', toInt64(events)
+    from {{ ref('rpt_event_freshness') }}
 
 ),
 
@@ -93,7 +99,8 @@ select
     c.dbt_value as dbt_value,
     c.stream_value - c.dbt_value as difference,
     toUInt8(c.stream_value = c.dbt_value) as matches,
-    toUInt8(c.figure not in ('timeliness_not_received', 'overdue') or s.as_of = b.dbt_as_of) as comparable,
+    toUInt8(e.same_events
+            and (c.figure not in ('timeliness_not_received', 'overdue') or s.as_of = b.dbt_as_of)) as comparable,
     s.as_of as stream_as_of,
     s.taken_at as taken_at,
     b.dbt_as_of as dbt_as_of,
@@ -102,5 +109,10 @@ from compared as c
 cross join (select any(as_of) as as_of, any(taken_at) as taken_at from stream) as s
 cross join build as b
 cross join snapshot
+cross join (
+    select toUInt8(countIf(figure = 'accepted_events' and in_snapshot = 1 and stream_value = dbt_value) = 1)
+        as same_events
+    from compared
+) as e
 where c.in_snapshot = 1 or c.dbt_value != 0
 order by matches, figure, year, dimension
