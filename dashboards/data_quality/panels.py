@@ -75,9 +75,10 @@ def stream_reconciliation_table() -> Panel:
         width=24,
         description="The stream's live figures (its latest snapshot before the marts were built) "
         "against the same figures built by dbt from the raw event store, figure by figure: every "
-        "comparable row should agree. Rows that differ come first. 'not compared': a figure "
-        "counted to the report date (reviews not received, overdue) when the snapshot and the "
-        "marts are of different dates.",
+        "comparable row should agree. Rows that differ come first. 'not compared': the snapshot "
+        "had not seen the events the marts were built from (accepted_events differ: a build during "
+        "a burst), or a figure counted to the report date (reviews not received, overdue) when the "
+        "snapshot and the marts are of different dates.",
         sql=f"""
 SELECT figure, year, dimension, stream_value, dbt_value, difference,
        multiIf(comparable = 0, 'not compared', matches = 1, 'yes', 'NO') AS agrees,
