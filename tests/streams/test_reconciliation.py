@@ -108,6 +108,28 @@ def test_date_dependent_figures_are_not_comparable_with_marts_of_another_date(wa
     assert {r["dbt_as_of"] for r in got} == {yesterday}
 
 
+def test_marts_of_an_earlier_year_compare_only_the_years_they_lay_out(warehouse, history) -> None:
+    """A report as at an earlier year (the demo's 2021-03-31 against today's snapshot): the marts
+    lay out years up to the one after their T, the stream up to the one after today; the years
+    only the stream has are not a disagreement, and the dbt test passes."""
+    db, rows, taken_at = history
+    again = [[taken_at + dt.timedelta(seconds=55), *r[1:]] for r in rows]
+    warehouse.client.insert(f"{db}.{TABLE}", again, column_names=list(COLUMNS))
+    as_of = dt.date(2023, 1, 1)  # after every event of the history (they end in 2022)
+    assert as_of.year + 1 < TODAY.year, "the test needs marts whose years stop before the stream's"
+    outcome = run_dbt(["build", "--select", "int_report_years", "rpt_build_info", "rpt_stream_reconciliation",
+                       "stream_figures_match_the_marts", "--vars", f"{{as_of: '{as_of}'}}"],
+                      data_dir=warehouse.data_dir, database=db, work_dir=Path(warehouse.data_dir) / "dbt",
+                      quiet=True)
+    assert outcome.success, "the reconciliation's dbt test failed on figures of years the marts do not lay out"
+    got = reconciliation(warehouse.client, db)
+    later = [r for r in got if r["year"] > as_of.year + 1]
+    assert later and not any(r["comparable"] for r in later)
+    compared = [r for r in got if r["comparable"]]
+    assert compared and all(r["matches"] for r in compared)
+    assert {r["figure"] for r in compared} == set(FIGURES) - DATE_DEPENDENT
+
+
 READ_RECONCILIATION = """
 import json, sys
 from infra.settings import load_settings
