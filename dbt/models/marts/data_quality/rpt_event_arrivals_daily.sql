@@ -1,18 +1,9 @@
 -- Grain: one row per arrival day (UTC date of ingested_at): accepted events, late ones (recorded
 -- more than a day before they arrived) and out-of-order ones (arrived after an event of the same
 -- case with a later time, so the stream had to place them back in time order).
-{% set event_models = ['stg_incident_notified', 'stg_incident_corrected', 'stg_incident_withdrawn',
-                       'stg_rapid_review_submitted', 'stg_rapid_review_decision_made',
-                       'stg_panel_feedback_issued', 'stg_lcspr_initiated', 'stg_lcspr_publication_notified',
-                       'stg_lcspr_report_received', 'stg_lcspr_published'] %}
 with events as (
 
-    {%- for m in event_models %}
-    select subject, case_seq, event_time, ingested_at from {{ ref(m) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+    select subject, case_seq, event_time, ingested_at from {{ ref('stg_events') }}
 
 ),
 
