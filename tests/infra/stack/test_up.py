@@ -254,6 +254,12 @@ def test_a_second_stack_on_the_same_folder_is_refused_naming_the_first(history: 
                               timeout=60, check=False)
         assert proc.returncode == 2
         assert f"already running on {tmp_path / 'data'} (pid {first.process.pid}" in proc.stderr
-        assert first.get("/status")["idle"]  # the first one is untouched
+        # the first one is untouched: still running, and it settles to idle (its consumers may
+        # still be joining the group just after "ready", when /status says not idle yet)
+        deadline = time.monotonic() + 60
+        while not first.get("/status")["idle"] and time.monotonic() < deadline:
+            assert first.process.poll() is None, f"the first stack died:\n{first.log()}"
+            time.sleep(0.5)
+        assert first.get("/status")["idle"]
     finally:
         first.stop(signal.SIGINT)
