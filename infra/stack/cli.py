@@ -33,7 +33,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register_up(sub: Any) -> None:
-    from infra.settings import settings
 
     p = sub.add_parser(
         "up",
@@ -46,7 +45,7 @@ def register_up(sub: Any) -> None:
     )
     p.add_argument("--data-dir", type=Path, default=None, help="where to keep everything (default: CSPR_DATA_DIR)")
     p.add_argument("--events", type=Path, default=None, help="a JSON Lines file of events to publish once the stack is up")
-    p.add_argument("--web-port", type=int, default=settings().worker_web_port,
+    p.add_argument("--web-port", type=int, default=None,
                    help="port of the worker's live figures and /status (default CSPR_WORKER_WEB_PORT; 0: any free port)")
     p.add_argument("--briefing-port", type=int, default=8080, help="port of the briefing server (default 8080; 0: any)")
     p.add_argument("--dbt-every", type=float, default=300.0, metavar="SECONDS",
@@ -64,6 +63,9 @@ def cmd_up(args: argparse.Namespace) -> int:
     from infra.stack.up import run_up
     from schemas.errors import CsprError
 
+    conf = load_settings()
+    if args.web_port is None:
+        args.web_port = conf.worker_web_port
     for name in ("web_port", "briefing_port"):
         value = getattr(args, name)
         if not 0 <= value <= 65535:
@@ -74,7 +76,6 @@ def cmd_up(args: argparse.Namespace) -> int:
         raise CsprError("--drain must be >= 0 and --timeout > 0 seconds")
     if args.events is not None and not args.events.is_file():
         raise CsprError(f"--events {str(args.events)!r} is not a file")
-    conf = load_settings()
     if conf.kafka_bootstrap_servers != "embedded":
         raise CsprError("`up` runs the embedded stack; CSPR_KAFKA_BOOTSTRAP_SERVERS is "
                         f"{conf.kafka_bootstrap_servers!r} (unset it, or run `safeguarding worker` against that broker)")
