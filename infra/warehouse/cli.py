@@ -2,8 +2,8 @@
 
 ``dbt`` passes its arguments to dbt, run in this process on the warehouse of the settings
 (chDB in-process under ``--data-dir``, or the ClickHouse server of CSPR_CLICKHOUSE_URL).
-``report figures`` prints the annual report's figures as JSON, read from the marts (built as at
-``--as-of`` first when they are not).
+``report figures`` prints the annual report's figures as JSON, read from the vintage as known at
+``--as-of`` (built first when it is missing); ``report vintages`` lists and builds vintages.
 """
 
 from __future__ import annotations
@@ -43,15 +43,31 @@ def register(sub: Any) -> None:
     report_sub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
     figures = report_sub.add_parser(
         "figures", help="print the annual report's figures (JSON) for a year as at a date",
-        description="Build the marts as at --as-of if they are not, and print the figures of --year in "
-        "the shape of the acceptance file. Every figure is read from the marts.",
+        description="Read the figures of --year from vintage --as-of (the marts as known at that date, "
+        "in their own database), building that vintage first when it is missing, and print them in the "
+        "shape of the acceptance file. Every figure is read from the marts; the vintage read is named "
+        "on stderr, dbt's log goes to stderr too.",
     )
     figures.add_argument("--year", type=_year, required=True, help="report year, e.g. 2020")
     figures.add_argument("--as-of", type=_date, required=True, help="report date T (YYYY-MM-DD), e.g. 2021-03-31")
     figures.add_argument("--data-dir", type=Path, default=None,
                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
-    figures.add_argument("--rebuild", action="store_true", help="build the marts even if built as at --as-of")
+    figures.add_argument("--rebuild", action="store_true", help="build the vintage even if it is built")
     figures.set_defaults(func=report_figures_command)
+
+    vintages_p = report_sub.add_parser(
+        "vintages", help="list the vintages (figures as known at a date), building some first",
+        description="Print the vintage catalogue as JSON: each vintage's name, as-of date, status, when "
+        "it was built and the events it knows. --build T (a date or 'latest') builds vintage T aside "
+        "and swaps it in when every dbt model and test passed; a failure leaves every vintage as it was.",
+    )
+    vintages_p.add_argument("--build", action="append", default=[], metavar="T",
+                            help="build vintage T (YYYY-MM-DD or latest); repeatable")
+    vintages_p.add_argument("--defaults", action="store_true",
+                            help="build the default vintages that are missing (quarter ends, report dates) and latest")
+    vintages_p.add_argument("--data-dir", type=Path, default=None,
+                            help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    vintages_p.set_defaults(func=report_vintages_command)
 
     from infra.cli import register_optional
 
@@ -107,25 +123,48 @@ def _prepare_warehouse(settings: Any, data_dir: Path | None) -> Any:
 
 
 def report_figures_command(args: argparse.Namespace) -> int:
-    from infra.warehouse.dbt_runner import run_dbt
-    from infra.warehouse.figures import built_as_of, read_figures
+    from infra.warehouse import vintages
+    from infra.warehouse.figures import read_figures
 
     settings = current_settings()
     client = _prepare_warehouse(settings, args.data_dir)
     database = settings.clickhouse_database
-    if args.rebuild or built_as_of(client, database) != args.as_of:
-        log.info("building the marts as at %s", args.as_of)
-        outcome = run_dbt(
-            ["build", "--vars", json.dumps({"as_of": args.as_of.isoformat(),
-                                            "suppression_threshold": settings.suppression_threshold})],
-            settings=settings, data_dir=args.data_dir, quiet=True,
-        )
-        if not outcome.success:
-            print(f"safeguarding report figures: building the marts as at {args.as_of} failed"
-                  + (f": {outcome.exception}" if outcome.exception else " (see the dbt log above)"),
-                  file=sys.stderr)
+    try:
+        if args.rebuild:
+            raise vintages.VintageError("rebuild asked")
+        vintage = vintages.readable(client, database, args.as_of)
+    except vintages.VintageError:
+        log.info("building vintage %s", vintages.name_for(args.as_of))
+        try:
+            vintage = vintages.build(client, settings, database, args.as_of, data_dir=args.data_dir)
+        except vintages.VintageError as exc:
+            print(f"safeguarding report figures: {exc}", file=sys.stderr)
             return 1
-    figures = read_figures(client, database, args.year, args.as_of)
+    print(f"safeguarding report figures: vintage {vintage.name} (as known at {vintage.as_of}, "
+          f"built {vintage.built_at:%Y-%m-%d %H:%M:%S} UTC, {vintage.events:,} events) in database "
+          f"{vintage.database}", file=sys.stderr)
+    figures = read_figures(client, vintage.database, args.year, args.as_of)
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def report_vintages_command(args: argparse.Namespace) -> int:
+    """List the vintages (JSON); with --build, build the ones asked first (--defaults: every
+    default vintage that is missing, and latest)."""
+    from infra.warehouse import vintages
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    database = settings.clickhouse_database
+    wanted: list[dt.date | None] = [vintages.parse_as_of(t) for t in args.build]
+    if args.defaults:
+        wanted += [*vintages.missing_defaults(client, database), None]
+    failed = 0
+    for result in vintages.build_all(client, settings, database, wanted, data_dir=args.data_dir):
+        if isinstance(result, vintages.VintageError):
+            print(f"safeguarding report vintages: {result}", file=sys.stderr)
+            failed += 1
+    json.dump([v.describe() for v in vintages.catalogue(client, database)], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 1 if failed else 0
