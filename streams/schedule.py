@@ -6,11 +6,12 @@ warehouse then, and stopping or pausing the worker every few minutes would stall
 and race its sink. So ``safeguarding worker --schedule-dbt SECONDS`` adds a Faust task that, every
 SECONDS when the sink has written anything since the last build:
 
-1. runs dbt in-process (``infra.warehouse.dbt_runner``: the first time ``dbt build`` without the
-   tests — seeds and every model — then ``dbt run``, the incremental models-only build) as at
-   today;
-2. renders the quarterly briefing of the quarter of the latest event time in the raw store into
-   ``DIR/briefings/latest.html`` (and ``briefing-<YYYYQn>.html``), written atomically.
+1. builds the ``latest`` vintage (``infra.warehouse.vintages``: dbt in-process, every model and
+   test, aside, swapped in when it passed; its case fold continues incrementally), and then one
+   default vintage that is missing (a quarter end or a report date);
+2. renders the quarterly briefing of the quarter of the latest event time in the raw store, as
+   known now (the ``latest`` vintage), into ``DIR/briefings/latest.html`` (and
+   ``briefing-<YYYYQn>.html``), written atomically. Never the machine clock's quarter.
 
 Both run on the sink's own ClickHouse thread (``Writer._executor``, one thread): every call
 to chDB in the process stays on that one thread, in order, so dbt never runs while a sink insert
@@ -49,27 +50,34 @@ def latest_quarter(client: Any, database: str) -> str | None:
     return f"{latest.year}Q{(latest.month - 1) // 3 + 1}"
 
 
-def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path, first: bool) -> dict[str, Any]:
-    """dbt, then the briefing; blocking (run it on the ClickHouse thread). Returns what it did."""
+def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path) -> dict[str, Any]:
+    """The ``latest`` vintage, then one missing default vintage (a quarter end or report date:
+    one per build, so a long history's vintages arrive over a few builds without holding up the
+    sink), then the briefing of the latest quarter with events as known now; blocking (run it on
+    the ClickHouse thread). Returns what it did. A failed vintage build raises (the vintages
+    built before are unchanged) and no briefing is written from it."""
     from dashboards.briefing.build import render_briefing, write_atomically
     from dashboards.briefing.data import Quarter
+    from infra.warehouse import vintages
     from infra.warehouse.client import get_client
-    from infra.warehouse.dbt_runner import run_dbt
 
-    args = ["build", "--exclude", "resource_type:test"] if first else ["run"]
-    outcome = run_dbt(args, settings=conf, data_dir=data_dir, database=database, quiet=True)
-    if not outcome.success:
-        why = outcome.exception or "see the dbt log under <data-dir>/dbt/logs"
-        raise RuntimeError(f"dbt {' '.join(args)} failed: {why}")
     client = get_client(conf, data_dir)
+    latest = vintages.build(client, conf, database, None, data_dir=data_dir)
+    built = [latest.name]
+    missing = vintages.missing_defaults(client, database)
+    if missing:
+        try:
+            built.append(vintages.build(client, conf, database, missing[-1], data_dir=data_dir).name)
+        except vintages.VintageError as exc:  # latest is built; the next build tries again
+            log.error("%s", exc)
     quarter = latest_quarter(client, database)
     if quarter is None:
-        return {"dbt": " ".join(args), "briefing": None, "quarter": None}
-    html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold)
+        return {"dbt": "vintages " + ", ".join(built), "briefing": None, "quarter": None}
+    html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold, vintage=latest)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_atomically(out_dir / f"briefing-{quarter}.html", html)
     write_atomically(out_dir / "latest.html", html)
-    return {"dbt": " ".join(args), "briefing": str(out_dir / "latest.html"), "quarter": quarter}
+    return {"dbt": "vintages " + ", ".join(built), "briefing": str(out_dir / "latest.html"), "quarter": quarter}
 
 
 def _written() -> int:
@@ -94,7 +102,6 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
     @app.task
     async def scheduled_builds() -> None:
         built_at_written = -1
-        first = True
         while True:
             await asyncio.sleep(every_s)
             written = _written()
@@ -106,14 +113,13 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
             started = time.monotonic()
             try:
                 done = await loop.run_in_executor(sink.writer._executor, build_once, conf, data_dir, db,
-                                                  briefings_dir, first)
+                                                  briefings_dir)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed build must not stop the stream; the next one retries
                 log.error("scheduled dbt build failed: %s", exc)
                 state.update(failures=state["failures"] + 1, last_ok=False, last_error=str(exc)[:2000])
             else:
-                first = False
                 built_at_written = written
                 state.update(builds=state["builds"] + 1, last_ok=True, last_error=None, **done)
                 log.warning("scheduled build: dbt %s, briefing %s (%.1f s)", done["dbt"], done["briefing"],

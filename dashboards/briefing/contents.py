@@ -53,6 +53,9 @@ SECTIONS: tuple[Contents, ...] = (
     Contents("Who is harmed", "The children concerned and their circumstances.",
              (children_by_age_barchart, ethnicity_against_census_barchart, deprivation_barchart,
               case_characteristics_barchart)),
-    Contents("Local areas", "Notifications by local authority. Small counts are suppressed.",
+    # Seam: the local-area marts' grain is the year, so these tables show the year to the
+    # quarter's end (as known at the vintage's date). A quarter x local-area suppressed viewer
+    # table replaces them here when the disclosure-control work adds one.
+    Contents("Local areas", "Notifications by local authority in the year to date. Small counts are suppressed.",
              (notifications_by_region_table, notifications_by_local_authority_table)),
 )

@@ -183,10 +183,20 @@ def build(client: Any, settings: Settings, database: str, as_of: dt.date | None,
         client.command(f"RENAME DATABASE {aside} TO {target}")
     took = time.perf_counter() - started
     _record(client, db, name, t_date, target, "ok", events, took, "")
+    _rebuild_revisions(client, db)
     log.info("vintage %s (as known at %s) built in %.1f s: %d events", name, t_date, took, events)
     v = find(client, db, name)
     assert v is not None
     return v
+
+
+def _rebuild_revisions(client: Any, db: str) -> None:
+    from infra.warehouse import revisions
+
+    try:
+        revisions.rebuild(client, db, catalogue(client, db))
+    except Exception as exc:  # the vintage is built and readable; the revisions mart says when it was not rebuilt
+        log.error("the revisions mart was not rebuilt after a vintage build: %s", str(exc).splitlines()[0])
 
 
 def _failures(result: Any) -> str:

@@ -136,7 +136,7 @@ from infra.settings import load_settings
 from infra.warehouse import get_client
 c = get_client(load_settings(), data_dir=sys.argv[1])
 r = c.query("SELECT figure, year, dimension, stream_value, dbt_value, matches, comparable, stream_as_of, dbt_as_of "
-            "FROM cspr.rpt_stream_reconciliation")
+            "FROM cspr_latest.rpt_stream_reconciliation")
 snapshots = c.command("SELECT uniqExact(taken_at) FROM cspr.stream_figures FINAL")
 print(json.dumps({"rows": [dict(zip(r.column_names, row)) for row in r.result_rows], "snapshots": snapshots},
                  default=str))
