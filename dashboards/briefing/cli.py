@@ -49,7 +49,7 @@ def _briefing(args: argparse.Namespace) -> int:
     as_of = quarter.end if args.as_of is None else vintages.parse_as_of(args.as_of)
     client = get_client(s, data_dir=args.data_dir)
     try:
-        vintage = vintages.readable(client, database, as_of)
+        vintage = vintages.readable(client, database, as_of, strict=True)
     except vintages.VintageError as exc:
         print(f"safeguarding report briefing: no briefing of {quarter}: {exc}", file=sys.stderr)
         return 1

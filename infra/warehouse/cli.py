@@ -69,6 +69,19 @@ def register(sub: Any) -> None:
                             help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
     vintages_p.set_defaults(func=report_vintages_command)
 
+    export_p = report_sub.add_parser(
+        "export", help="write every published table of a vintage as CSV (open data), with metadata",
+        description="Write DIR/<table>.csv for every published table of vintage --as-of (built first when "
+        "it is missing) and DIR/metadata.json naming the vintage, the tables' definitions and the symbols: "
+        "c suppressed, x not available, z not applicable. Only viewer tables: local-area counts are the "
+        "suppressed ones.",
+    )
+    export_p.add_argument("--as-of", required=True, help="the vintage: a date YYYY-MM-DD or 'latest'")
+    export_p.add_argument("--out", required=True, type=Path, help="the folder to write")
+    export_p.add_argument("--data-dir", type=Path, default=None,
+                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    export_p.set_defaults(func=report_export_command)
+
     from infra.cli import register_optional
 
     register_optional(report_sub, "dashboards.briefing.cli")
@@ -143,6 +156,9 @@ def report_figures_command(args: argparse.Namespace) -> int:
     print(f"safeguarding report figures: vintage {vintage.name} (as known at {vintage.as_of}, "
           f"built {vintage.built_at:%Y-%m-%d %H:%M:%S} UTC, {vintage.events:,} events) in database "
           f"{vintage.database}", file=sys.stderr)
+    if vintage.message:
+        print(f"safeguarding report figures: warning: vintage {vintage.name}: {vintage.message}; "
+              "read the last successful build", file=sys.stderr)
     figures = read_figures(client, vintage.database, args.year, args.as_of)
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
@@ -168,3 +184,27 @@ def report_vintages_command(args: argparse.Namespace) -> int:
     json.dump([v.describe() for v in vintages.catalogue(client, database)], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 1 if failed else 0
+
+
+def report_export_command(args: argparse.Namespace) -> int:
+    from infra.warehouse import vintages
+    from infra.warehouse.export import export
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    database = settings.clickhouse_database
+    as_of = vintages.parse_as_of(args.as_of)
+    try:
+        try:
+            vintage = vintages.readable(client, database, as_of, strict=True)
+        except vintages.VintageError:
+            vintage = vintages.build(client, settings, database, as_of, data_dir=args.data_dir)
+    except vintages.VintageError as exc:
+        print(f"safeguarding report export: {exc}", file=sys.stderr)
+        return 1
+    files = export(client, vintage, args.out, settings.suppression_threshold)
+    print(f"safeguarding report export: vintage {vintage.name} (as known at {vintage.as_of}): "
+          f"{len(files)} files in {args.out}", file=sys.stderr)
+    for f in files:
+        print(f)
+    return 0

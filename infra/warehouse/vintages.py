@@ -122,18 +122,44 @@ def find(client: Any, database: str, name: str) -> Vintage | None:
     return next((v for v in catalogue(client, database) if v.name == name), None)
 
 
-def readable(client: Any, database: str, as_of: dt.date | None) -> Vintage:
-    """The vintage to read for ``as_of`` (None: latest), or VintageError saying why there is none."""
+def last_ok(client: Any, database: str, name: str) -> Vintage | None:
+    """The latest successful build of vintage ``name`` (the one its database holds), if any."""
+    db = check_database_name(database)
+    if not _exists_table(client, db, CATALOGUE):
+        return None
+    rows = client.query(
+        f"SELECT name, database, as_of, status, built_at, events, message FROM {db}.{CATALOGUE}"
+        " WHERE name = {name:String} AND status = 'ok' ORDER BY built_at DESC LIMIT 1",
+        parameters={"name": name}).result_rows
+    return Vintage(*rows[0][:5], int(rows[0][5]), rows[0][6]) if rows else None  # type: ignore[arg-type]
+
+
+def readable(client: Any, database: str, as_of: dt.date | None, *, strict: bool = False) -> Vintage:
+    """The vintage to read for ``as_of`` (None: latest), or VintageError saying why there is none.
+
+    A vintage whose latest build failed after an earlier one succeeded: the earlier build is
+    still in its database, unchanged; it is returned (its ``message`` says a later build failed)
+    unless ``strict`` (the briefing), which refuses it."""
     name = name_for(as_of)
-    v = find(client, database, name)
+    attempt = find(client, database, name)
+    good = last_ok(client, database, name)
     when = "as known now" if as_of is None else f"as known at {as_of:%-d %B %Y}"
     build = ("safeguarding report vintages --build " + ("latest" if as_of is None else as_of.isoformat()))
-    if v is None or not _exists_database(client, database_for(database, name)):
+    failed = attempt is not None and attempt.status != "ok"
+    why = (f" ({attempt.built_at:%Y-%m-%d %H:%M} UTC: {attempt.message.splitlines()[0] if attempt.message else '?'})"
+           if failed and attempt is not None else "")
+    if good is None or not _exists_database(client, database_for(database, name)):
+        if failed:
+            raise VintageError(f"vintage {name} ({when}) failed at its last build{why}; fix it and run `{build}`")
         raise VintageError(f"vintage {name} ({when}) is not built; build it with `{build}`")
-    if v.status != "ok":
-        raise VintageError(f"vintage {name} ({when}) failed at its last build ({v.built_at:%Y-%m-%d %H:%M} UTC"
-                           + (f": {v.message.splitlines()[0]}" if v.message else "") + f"); fix it and run `{build}`")
-    return v
+    if failed:
+        if strict:
+            raise VintageError(f"vintage {name} ({when}) failed at its last build{why}; the build of "
+                               f"{good.built_at:%Y-%m-%d %H:%M} UTC is not shown as current; fix it and run `{build}`")
+        from dataclasses import replace
+
+        return replace(good, message=f"a later build failed{why}")
+    return good
 
 
 def build(client: Any, settings: Settings, database: str, as_of: dt.date | None,
@@ -194,7 +220,7 @@ def _rebuild_revisions(client: Any, db: str) -> None:
     from infra.warehouse import revisions
 
     try:
-        revisions.rebuild(client, db, catalogue(client, db))
+        revisions.rebuild(client, db, [v for v in (last_ok(client, db, c.name) for c in catalogue(client, db)) if v])
     except Exception as exc:  # the vintage is built and readable; the revisions mart says when it was not rebuilt
         log.error("the revisions mart was not rebuilt after a vintage build: %s", str(exc).splitlines()[0])
 
