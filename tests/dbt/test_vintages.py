@@ -91,6 +91,7 @@ def _fold_state(client, database: str) -> tuple:
     return tuple(client.query(f"SELECT count(), max(folded_at) FROM {database}.int_case_states_as_at").result_rows[0])
 
 
+@pytest.mark.slow
 def test_report_figures_of_any_year_as_of_equal_the_reference_and_vintages_sit_side_by_side(
         warehouse, history, cli):
     db, result = history
@@ -168,6 +169,7 @@ def _text(page: Path) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", t)))
 
 
+@pytest.mark.slow
 def test_the_calibrated_2020_briefings_are_as_known_at_their_quarter_end_with_revisions(warehouse, cli, tmp_path):
     from producers.simulator.report_2020 import build as report_2020
 
