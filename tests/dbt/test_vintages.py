@@ -188,8 +188,7 @@ def test_the_calibrated_2020_briefings_are_as_known_at_their_quarter_end_with_re
         q2_then, q3_then = in_quarter(dt.date(2020, 6, 30), 2), in_quarter(dt.date(2020, 9, 30), 3)
         q2_at_q3, q2_now = in_quarter(dt.date(2020, 9, 30), 2), in_quarter(dt.date(2021, 3, 31), 2)
         pages = {}
-        for q, months, end in (("2020Q2", "April to June 2020", "30 June 2020"),
-                               ("2020Q3", "July to September 2020", "30 September 2020")):
+        for q, end in (("2020Q2", "30 June 2020"), ("2020Q3", "30 September 2020")):
             out = tmp_path / f"{q}.html"
             code, _, err = cli(db, "report", "briefing", "--quarter", q, "--out", str(out))
             assert code == 0, err
@@ -212,3 +211,36 @@ def test_the_calibrated_2020_briefings_are_as_known_at_their_quarter_end_with_re
             "the calibrated history revises its quarters (late notifications, withdrawals)"
     finally:
         _drop_all(warehouse.client, db)
+
+
+def test_export_writes_the_published_tables_of_a_vintage_with_the_symbols(warehouse, history, cli, tmp_path):
+    import csv
+
+    from infra.warehouse.export import PUBLISHED
+
+    db, result = history
+    as_of = dt.date(2021, 3, 31)
+    _vintage(warehouse, db, as_of)
+    out = tmp_path / "open-data"
+    code, _, err = cli(db, "report", "export", "--as-of", as_of.isoformat(), "--out", str(out))
+    assert code == 0, err
+    assert "vintage v20210331" in err
+    assert {p.name for p in out.iterdir()} == {f"{t}.csv" for t in PUBLISHED} | {"metadata.json"}
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["vintage"]["name"] == "v20210331" and meta["vintage"]["as_of"] == "2021-03-31"
+    assert set(meta["symbols"]) == {"c", "x", "z"} and all(t["definition"] for t in meta["tables"])
+
+    def rows(table: str) -> list[dict[str, str]]:
+        with (out / f"{table}.csv").open(newline="") as f:
+            return list(csv.DictReader(f))
+
+    want = figures_from_replay(result, 2020, as_of)["notifications"]
+    got = {r["harm_type"]: int(r["notifications"]) for r in rows("rpt_notifications") if r["year"] == "2020"}
+    assert got == want
+    # a year after the vintage's: not available (x); a percentage change on nothing: not applicable (z)
+    later = [r for r in rows("rpt_period_change") if r["year"] == "2022"]
+    assert later and all(r[k] == "x" for r in later for k in ("current", "previous", "pct_change"))
+    assert any(r["pct_change"] == "z" for r in rows("rpt_period_change") if r["previous"] == "0")
+    # local counts are the suppressed viewer table's: never 1 or 2
+    counts = {r["notifications"] for r in rows("rpt_local_authority_notifications")}
+    assert "c" in counts and not counts & {"1", "2"}
