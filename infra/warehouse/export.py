@@ -8,9 +8,9 @@ meaning), the symbols, and the rules (as-of, suppression, rounding).
 Only viewer tables are published: national aggregates and the *suppressed* local-area marts
 (``rpt_local_authority_notifications``, ``rpt_region_notifications``, whose small counts are
 already ``c``). Never a case-level table (``rpt_overdue_rapid_reviews``), the unsuppressed
-``fct_local_authority_notifications``, or the pipeline's data-quality marts.
-# Seam: when the disclosure-control work adds its viewer tables (quarter x local area), they
-# join PUBLISHED here; this module reads tables, it never suppresses.
+``fct_local_authority_notifications``, or the pipeline's data-quality marts. Seam: when the
+disclosure-control work adds its viewer tables (quarter x local area), they join ``PUBLISHED``;
+this module reads tables, it never suppresses.
 
 Symbols (the Government Statistical Service's):
   ``c``  confidential: suppressed to protect the children concerned (as the marts hold it)
@@ -68,10 +68,10 @@ def _definitions() -> dict[str, str]:
 
 
 def _cell(value: Any, not_available: bool) -> Any:
+    if not_available and (value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))):
+        return "x"
     if value is None:
         return "z"
-    if not_available and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return "x"
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     return value

@@ -244,3 +244,14 @@ def test_export_writes_the_published_tables_of_a_vintage_with_the_symbols(wareho
     # local counts are the suppressed viewer table's: never 1 or 2
     counts = {r["notifications"] for r in rows("rpt_local_authority_notifications")}
     assert "c" in counts and not counts & {"1", "2"}
+
+
+def test_the_default_vintages_are_every_quarter_end_and_report_date_before_today():
+    got = vintages.default_dates(dt.date(2019, 11, 3), today=dt.date(2021, 4, 1))
+    assert got == [dt.date(2019, 12, 31), dt.date(2020, 3, 31), dt.date(2020, 6, 30), dt.date(2020, 9, 30),
+                   dt.date(2020, 12, 31), dt.date(2021, 3, 31)]
+    assert vintages.default_dates(dt.date(2019, 11, 3), today=dt.date(2021, 3, 31))[-1] == dt.date(2020, 12, 31)
+    assert vintages.default_dates(None, today=dt.date(2021, 4, 1)) == []
+    assert vintages.name_for(None) == "latest" and vintages.name_for(dt.date(2020, 9, 30)) == "v20200930"
+    with pytest.raises(vintages.VintageError, match="YYYY-MM-DD or 'latest'"):
+        vintages.parse_as_of("30/09/2020")
