@@ -21,8 +21,8 @@ def register(sub: Any) -> None:
 def _register_validate(sub: Any) -> None:
     p = sub.add_parser(
         "validate",
-        help="check a JSON Lines file of events against contract v1",
-        description="Check each line of a JSON Lines file against event contract v1. Prints each "
+        help="check a JSON Lines file of events against event contract v1 or v2",
+        description="Check each line of a JSON Lines file against event contract v1 or v2. Prints each "
         "invalid line as 'line N: <reason>: <path>: <message>' and a closing 'N valid, M invalid'. "
         "Exit status 0 only when every line is valid.",
     )

@@ -27,7 +27,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "produce",
         help="validate a JSON Lines file of events and publish it to Kafka",
-        description="Validate each line of a JSON Lines file against event contract v1 and publish "
+        description="Validate each line of a JSON Lines file against event contract v1 or v2 and publish "
         "the valid ones to the inbound topic (key = subject), idempotently with acks=all. Invalid "
         "lines are reported as 'line N: <reason>: <path>: <message>' and not sent. Re-running the "
         "same file is safe: the platform ignores a second event with the same (source, id). "

@@ -121,7 +121,7 @@ class DeliveryResult:
 
 # --- the service --------------------------------------------------------------------------
 class Publisher:
-    """Publishes contract-v1 events to ``topic`` (default ``cspr.events.inbound``).
+    """Publishes contract v1 and v2 events to ``topic`` (default ``cspr.events.inbound``).
 
     Construction connects to the broker and raises :class:`BrokerUnavailable` if none answers
     within ``connect_timeout_s``. ``delivery_timeout_s`` bounds how long one event may wait

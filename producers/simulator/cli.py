@@ -45,6 +45,9 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, metavar="FILE",
                    help="output file ('-' for standard output); written to FILE.partial first, then renamed, "
                    "so a failed run never leaves half a file")
+    p.add_argument("--contract", choices=("v1", "v2"), default="v1",
+                   help="v2: reviews, decisions, Panel feedback and LCSPR reports carry coded learning (contract "
+                   "v2) and safeguarding partnerships' events are added; v1 (default): exactly today's history")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed: the same seed gives the same bytes (ids, dates, values); default 0")
     g = p.add_argument_group("random scenario")
@@ -70,16 +73,15 @@ def _lines(args: argparse.Namespace) -> Iterator[bytes]:
     if args.scenario == "report-2020":
         from producers.simulator import report_2020
 
-        return iter(report_2020(args.seed))
-    from producers.simulator.random_scenario import RandomOptions, generate
+        return iter(report_2020(args.seed, args.contract))
+    from producers.simulator import random_history
 
-    options = RandomOptions(
-        cases=args.cases, seed=args.seed, start_year=args.start_year, years=args.years,
+    return random_history(  # validates before anything is written
+        args.cases, args.seed, args.contract, start_year=args.start_year, years=args.years,
         correction_rate=args.correction_rate, withdrawal_rate=args.withdrawal_rate,
         duplicate_rate=args.duplicate_rate, out_of_order_rate=args.out_of_order_rate,
         invalid_rate=args.invalid_rate,
-    )  # validates before anything is written
-    return generate(options)
+    )
 
 
 def _with_progress(lines: Iterable[bytes], label: str) -> Iterator[bytes]:
