@@ -8,7 +8,9 @@ from collections import Counter
 
 import pytest
 
+from infra.warehouse.figures import read_figures
 from infra.warehouse.raw_store import insert_events, raw_event_row
+from producers.reference.figures import figures_from_replay
 from producers.reference.history import replay
 from producers.simulator import report_2020
 from schemas import parse_event
@@ -91,3 +93,21 @@ def test_partnerships_and_their_yearly_reports_are_typed(v2_store):
                  *(getattr(e.data.wt2018_evidence, r) if e.data.wt2018_evidence else None for r in WT2018_REQUIREMENTS))
                 for e in reports]
     assert Counter(rows) == Counter(expected)
+
+
+def test_v2_events_count_in_every_v1_figure(warehouse):
+    """A partner that moves to v2 changes no figure: the v1 marts read both versions (without it a
+    v2 review, decision, feedback or LCSPR report would vanish from every v1 figure silently)."""
+    lines = report_2020(0, "v2")
+    result = replay(lines)
+    assert any(a.event.type.endswith(".v2") for a in result.accepted)
+    db = warehouse.new_database("v2fig")
+    try:
+        load_replay(warehouse.client, db, result)
+        build(warehouse.data_dir, db, AS_OF)
+        for year in (2019, 2020):
+            got = read_figures(warehouse.client, db, year, AS_OF)
+            want = figures_from_replay(result, year, AS_OF)
+            assert got == want, {k: (got.get(k), v) for k, v in want.items() if got.get(k) != v}
+    finally:
+        warehouse.drop(db)
