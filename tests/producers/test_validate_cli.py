@@ -104,4 +104,5 @@ def test_a_directory_is_a_clear_message_and_exit_2(tmp_path: Path) -> None:
 def test_no_file_argument_is_a_usage_error() -> None:
     done = run()
     assert done.returncode == 2
-    assert "usage:" in done.stderr and "file" in done.stderr
+    assert done.stderr == ("safeguarding validate: the following arguments are required: file "
+                           "(see `safeguarding validate --help`)\n")
