@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from infra.settings import Settings
-from schemas.errors import CsprError, ExitCode, ServiceUnavailable, exit_code_for_counts
+from schemas.errors import CsprError, ExitCode, ServiceUnavailable, UsageError, exit_code_for_counts
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -71,7 +71,7 @@ def _lines(path: Path) -> list[bytes]:
         with path.open("rb") as fh:
             return [line.rstrip(b"\r\n") for line in fh if line.strip()]
     except OSError as exc:
-        raise RunFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _free_port() -> int:

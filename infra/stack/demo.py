@@ -18,7 +18,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from schemas.errors import CsprError
+from schemas.errors import CsprError, ExitCode
 
 YEAR, AS_OF = 2020, "2021-03-31"
 QUARTERS = ("2020Q2", "2020Q3")
@@ -28,7 +28,11 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 class DemoStepFailed(CsprError):
-    """A step of the demo failed; its own output says why."""
+    """A step of the demo failed; its own output says why, and its exit status is the demo's."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = ExitCode(exit_code) if exit_code in iter(ExitCode) else ExitCode.UNAVAILABLE
 
 
 def _step(title: str, argv: list[str], capture: bool = False) -> str:
@@ -39,7 +43,8 @@ def _step(title: str, argv: list[str], capture: bool = False) -> str:
     proc = subprocess.run(cmd, stdout=subprocess.PIPE if capture else None, text=True, check=False)
     took = time.monotonic() - started
     if proc.returncode != 0:
-        raise DemoStepFailed(f"step '{title}' failed (exit {proc.returncode}) after {took:.1f} s; see its output above")
+        raise DemoStepFailed(f"step '{title}' failed (exit {proc.returncode}) after {took:.1f} s; see its output above",
+                             proc.returncode)
     console.print(f"done in {took:.1f} s", style="green")
     return proc.stdout or ""
 
