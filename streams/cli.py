@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from infra.cli_checks import data_dir_to_write, input_file, port, seconds
@@ -83,4 +84,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     conf = load_settings()
     summary = run_file(args.events, args.data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
-    return summary.exit_code()
+    code = summary.exit_code()
+    if code:
+        bad = sum(summary.dead_lettered_by_reason.values()) + summary.held
+        print(f"safeguarding run: {bad:,} of {summary.read:,} events were dead-lettered or are still held "
+              f"(see the summary); exit status {int(code)}", file=sys.stderr)
+    return code
