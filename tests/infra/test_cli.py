@@ -13,7 +13,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -164,13 +163,14 @@ def _tree(folder: Path) -> dict[str, tuple[int, int]]:
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSPR_")}
-    return {**env, "COLUMNS": "200", "CSPR_KAFKA_CONNECT_TIMEOUT_S": "15", **extra}
+    # A row that waited for a broker would wait 600 s and hit the 120 s timeout of the run: a
+    # failure that names the row, with no timing assertion to flake on a busy machine.
+    return {**env, "COLUMNS": "200", "CSPR_KAFKA_CONNECT_TIMEOUT_S": "600", **extra}
 
 
 @dataclass
 class Outcome:
     proc: subprocess.CompletedProcess[str]
-    seconds: float
     before: dict[str, tuple[int, int]]
     after: dict[str, tuple[int, int]]
 
@@ -180,10 +180,9 @@ def _run_case(root: Path, index: int, c: Case) -> Outcome:
     cwd.mkdir()
     _inputs(cwd)
     before = _tree(cwd)
-    started = time.monotonic()
     proc = subprocess.run([str(SCRIPT), *c.argv], cwd=cwd, env=_env(c.env), input=c.stdin.decode(),
                           capture_output=True, text=True, timeout=120, check=False)
-    return Outcome(proc, time.monotonic() - started, before, _tree(cwd))
+    return Outcome(proc, before, _tree(cwd))
 
 
 @pytest.fixture(scope="module")
@@ -205,7 +204,6 @@ def test_a_mistake_is_one_line_the_promised_exit_status_and_writes_nothing(outco
     assert lines[0].startswith("safeguarding"), lines[0]
     assert out.proc.returncode == c.code, out.proc.stderr
     assert out.after == out.before, "wrote " + ", ".join(sorted(set(out.after) ^ set(out.before)))
-    assert out.seconds < 12, f"took {out.seconds:.1f} s: it waited for a service it should not need"
 
 
 def test_nothing_is_written_outside_the_folders_given() -> None:
