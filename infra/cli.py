@@ -18,11 +18,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, NoReturn
 
-from schemas.errors import CsprError, ExitCode, UsageError, exit_code_for
-
-# The names stage commands use; the meaning lives in schemas.errors.ExitCode.
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_UNAVAILABLE, EXIT_INTERRUPTED = (
-    ExitCode.OK, ExitCode.INVALID, ExitCode.USAGE, ExitCode.UNAVAILABLE, ExitCode.INTERRUPTED)
+from schemas.errors import CsprError, UsageError, exit_code_for
 
 # Stages whose ``<stage>.cli`` module registers subcommands, in the order ``--help`` lists them.
 STAGES = ("producers", "streams", "infra.warehouse", "dashboards", "infra.stack")

@@ -10,9 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.cli import EXIT_OK
 from infra.cli_checks import output_file
-from schemas.errors import CsprError, UsageError
+from schemas.errors import CsprError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
 SCENARIOS = ("report-2020", "random")
@@ -129,4 +128,4 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     where = "standard output" if args.out == "-" else args.out
     print(f"wrote {count:,} events ({args.scenario}, seed {args.seed}) to {where} in {seconds:.1f}s "
           f"({count / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK
