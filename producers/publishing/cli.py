@@ -3,7 +3,9 @@
 A thin layer on :class:`producers.publishing.Publisher`: invalid lines are reported by line
 number and reason and not sent; the rest are published as they are. Progress (count, rate)
 goes to stderr; the closing summary to stdout. Exit 0 when every line was sent; 1 when any
-line was invalid or undelivered; 2 for a bad file, argument or setting; 3 when no broker answers.
+line was invalid or undelivered, or the file holds no events (checked, with binary data and a
+JSON array, before the broker is contacted); 2 for a bad file, argument or setting; 3 when no
+broker answers.
 """
 
 from __future__ import annotations
