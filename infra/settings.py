@@ -7,7 +7,6 @@ that names the variable, never later with a traceback.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -84,7 +83,7 @@ class Settings(BaseSettings):
         for part in v.split(","):
             host, _, port = part.strip().rpartition(":")
             if not host or not port.isdigit():
-                raise ValueError(f"must be 'embedded' or host:port[,host:port], got {v!r}")
+                raise ValueError("must be 'embedded' or host:port[,host:port]")
         return v
 
     @property
@@ -99,16 +98,20 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, or raise ``SettingsError`` naming each bad variable."""
+    """Read the settings, or raise ``SettingsError`` naming each bad variable, on one line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        problems = []
         for err in exc.errors(include_url=False):
             name = "CSPR_" + "_".join(str(p) for p in err["loc"]).upper()
-            shown = os.environ.get(name)
-            lines.append(f"{name}: {err['msg']}" + (f" (got {shown!r})" if shown is not None else ""))
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+            message = err["msg"].removeprefix("Value error, ")
+            shown = "" if any(word in name for word in _SECRET_WORDS) else f" (got {err['input']!r})"
+            problems.append(f"{name}: {message[:1].lower()}{message[1:]}{shown}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None
+
+
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN")
 
 
 @lru_cache(maxsize=1)

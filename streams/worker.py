@@ -18,7 +18,7 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
-    app = configure(settings, broker=broker, web_port=web_port)
+    app = configure(settings, broker=broker, web_port=web_port, data_dir=data_dir)
     import streams.cases.agents
     import streams.figures.agents
     import streams.figures.snapshots

@@ -3,7 +3,9 @@
 A thin layer on :class:`producers.publishing.Publisher`: invalid lines are reported by line
 number and reason and not sent; the rest are published as they are. Progress (count, rate)
 goes to stderr; the closing summary to stdout. Exit 0 when every line was sent; 1 when any
-line was invalid or undelivered; 2 for a bad file, argument or setting; 3 when no broker answers.
+line was invalid or undelivered, or the file holds no events (checked, with binary data and a
+JSON array, before the broker is contacted); 2 for a bad file, argument or setting; 3 when no
+broker answers.
 """
 
 from __future__ import annotations
@@ -11,13 +13,12 @@ from __future__ import annotations
 import argparse
 import itertools
 import logging
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from infra.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from infra.cli_checks import input_file
+from schemas.errors import exit_code_for_counts
 
 PROGRESS_EVERY = 500  # results between progress-bar refreshes: rich costs microseconds per call
 MAX_FAILURES_SHOWN = 20  # a broker gone mid-run fails every event alike: show a few, count the rest
@@ -32,10 +33,10 @@ def register(sub: Any) -> None:
         "lines are reported as 'line N: <reason>: <path>: <message>' and not sent. Re-running the "
         "same file is safe: the platform ignores a second event with the same (source, id). "
         "Needs a running broker: --bootstrap-servers or CSPR_KAFKA_BOOTSTRAP_SERVERS.",
-        epilog="Exit status: 0 all sent, 1 some lines invalid or undelivered, 2 bad file/argument/"
-        "setting, 3 broker unreachable.",
+        epilog="Exit status: 0 all sent; 1 some lines invalid or undelivered, or none at all; 2 bad file, "
+        "argument or setting; 3 broker unreachable.",
     )
-    p.add_argument("file", help="JSON Lines file, or - for standard input")
+    p.add_argument("file", type=input_file(stdin=True), help="JSON Lines file, or - for standard input")
     p.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]",
                    help="the broker(s) to publish to (default: CSPR_KAFKA_BOOTSTRAP_SERVERS)")
     p.add_argument("--topic", help="topic to publish to (default: CSPR_TOPIC_INBOUND, cspr.events.inbound)")
@@ -50,17 +51,14 @@ def cmd_produce(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from infra.cli_checks import read_json_lines
     from infra.settings import settings as current_settings
-    from producers.cli import read_lines
     from producers.publishing.publisher import DeliveryResult, Publisher
 
     if not getattr(args, "verbose", 0):
         # kafka-python logs every refused connection attempt; our own error says it once, clearly.
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = current_settings()
-    if args.file != "-" and not Path(args.file).is_file():
-        print(f"safeguarding produce: cannot read {args.file}: no such file", file=sys.stderr)
-        return EXIT_USAGE
     servers = args.bootstrap_servers or settings.kafka_bootstrap_servers
     topic = args.topic or settings.topic_inbound
 
@@ -84,7 +82,7 @@ def cmd_produce(args: argparse.Namespace) -> int:
     try:
         with progress:
             task = progress.add_task("checking" if args.dry_run else "publishing", total=total, rate=0.0)
-            lines, numbers = itertools.tee(read_lines(args.file))
+            lines, numbers = itertools.tee(read_json_lines(args.file))
             raws = (raw for _, raw in lines)
             refs = (number for number, _ in numbers)
             results: Iterator[DeliveryResult]
@@ -103,9 +101,6 @@ def cmd_produce(args: argparse.Namespace) -> int:
                     progress.update(task, completed=done, rate=done / max(time.monotonic() - started, 1e-9))
             progress.update(task, completed=done, total=done,
                             rate=done / max(time.monotonic() - started, 1e-9))
-    except OSError as exc:
-        print(f"safeguarding produce: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
-        return EXIT_USAGE
     finally:
         if publisher is not None:
             publisher.close()
@@ -118,7 +113,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     else:
         print(f"{counts['sent']} sent, {counts['invalid']} invalid, {counts['failed']} failed "
               f"to {topic} at {servers} in {elapsed:.1f} s")
-    return EXIT_OK if counts["invalid"] == 0 and counts["failed"] == 0 else EXIT_INVALID
+    good = counts["valid"] if args.dry_run else counts["sent"]
+    return exit_code_for_counts(good=good, bad=counts["invalid"] + counts["failed"])
 
 
 def _report(console: Any, result: Any) -> None:

@@ -214,7 +214,7 @@ def test_up_refuses_a_missing_events_file_before_starting_anything(tmp_path: Pat
                            "--events", str(tmp_path / "missing.jsonl")], capture_output=True, text=True,
                           timeout=60, check=False)
     assert proc.returncode == 2
-    assert "missing.jsonl" in proc.stderr and "is not a file" in proc.stderr
+    assert proc.stderr.endswith("missing.jsonl: No such file or directory\n")
     assert "Traceback" not in proc.stderr
     assert not (tmp_path / "d").exists()
 
