@@ -88,8 +88,9 @@ def _lines(args: argparse.Namespace) -> Iterator[bytes]:
 
     values = {name: default if getattr(args, name) is None else getattr(args, name)
               for name, default in RANDOM_OPTIONS.items()}
+    cases = int(values.pop("cases"))
     # validates before anything is written
-    return random_history(values.pop("cases"), args.seed, args.contract, **values)
+    return random_history(cases, args.seed, args.contract, **values)
 
 
 def _with_progress(lines: Iterable[bytes], label: str) -> Iterator[bytes]:
