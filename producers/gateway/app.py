@@ -98,7 +98,7 @@ EVENTS_OPENAPI: dict[str, Any] = {
     },
     "security": [{"bearer": []}],
 }
-_VIEW_ERRORS = {"401": _json(_ERROR, "no token, or a token this gateway does not know"),
+_VIEW_ERRORS: dict[int | str, dict[str, Any]] = {"401": _json(_ERROR, "no token, or a token this gateway does not know"),
                 "503": _json(_ERROR, "the warehouse cannot be read now")}
 
 
@@ -196,7 +196,8 @@ def create_app(gw: Gateway) -> FastAPI:
         dead = await run_in_threadpool(v.dead_letters, partner.authority, limit)
         return {"authority": partner.authority, "accepted": accepted, "dead_letters": dead}
 
-    @app.get("/partner/events/{event_id}", summary="What became of one event", responses=_VIEW_ERRORS)
+    @app.get("/partner/events/{event_id}", summary="What became of one event",
+             responses={**_VIEW_ERRORS, "400": _json(_ERROR, "not an event id")})
     async def partner_event(request: Request, event_id: str) -> Any:
         partner = partner_of(request, cookie=True)
         try:

@@ -52,7 +52,7 @@ def _credentials_path(args: argparse.Namespace) -> Path | None:
 
     path = args.credentials or settings().gateway_credentials
     if path is None:
-        print(f"safeguarding gateway: give --credentials FILE or set CSPR_GATEWAY_CREDENTIALS", file=sys.stderr)
+        print("safeguarding gateway: give --credentials FILE or set CSPR_GATEWAY_CREDENTIALS", file=sys.stderr)
     return path
 
 

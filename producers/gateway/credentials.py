@@ -13,6 +13,7 @@ Both tokens work in between. The gateway re-reads the file when it changes: no r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -105,11 +106,9 @@ class Credentials:
         if not found:
             return None
         if self.path is not None:
-            with self._lock:
-                try:
-                    self._reload()
-                except CredentialsError:
-                    pass  # keep the last good file: a half-written edit must not lock every partner out
+            # keep the last good file: a half-written edit must not lock every partner out
+            with self._lock, contextlib.suppress(CredentialsError):
+                self._reload()
         entry = self._entries.get(found["key"])
         if entry is None:
             hmac.compare_digest(hash_token(token), "0" * 64)  # the same work for an unknown key id

@@ -89,7 +89,7 @@ class Running:
             raise ServiceUnavailable(f"the gateway cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         bound = sock.getsockname()[1]
         server = uvicorn.Server(uvicorn_config(create_app(gw), host, bound))
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]  # not the main thread
+        # uvicorn leaves signals alone off the main thread: the caller stops it with stop()
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="cspr-gateway", daemon=True)
         thread.start()
         deadline = time.monotonic() + timeout_s

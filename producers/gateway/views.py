@@ -117,10 +117,12 @@ class PartnerViews:
         for text, seq in rows:
             raw = text.encode("utf-8")
             accepted.append(AcceptedEvent(parse_event(raw), raw, int(seq)))
-        return [c for c in cases_as_at(accepted, as_of) if c.first("incident.notified").event.source == authority]
+        # a case is the partner's when it notified it (the Panel's events on it are included)
+        return [c for c in cases_as_at(accepted, as_of) if c.of("incident.notified")[0].event.source == authority]
 
     def rapid_reviews(self, authority: str, as_of: dt.date) -> dict[str, Any]:
-        due, overdue = [], []
+        due: list[dict[str, Any]] = []
+        overdue: list[dict[str, Any]] = []
         received = 0
         for case in self._cases(authority, as_of):
             if case.first("rapid_review.submitted") is not None:
@@ -137,7 +139,7 @@ class PartnerViews:
             else:
                 due.append(row)
         due.sort(key=lambda r: (r["requested_completion_date"], r["subject"]))
-        overdue.sort(key=lambda r: (-r["working_days_overdue"], r["subject"]))
+        overdue.sort(key=lambda r: (-int(r["working_days_overdue"]), r["subject"]))
         return {"as_of": as_of.isoformat(), "received": received, "due": due, "overdue": overdue}
 
     # --- its data quality -------------------------------------------------------------------
@@ -149,10 +151,10 @@ class PartnerViews:
         present: Counter[str] = Counter()
         for (text,) in rows:
             _count_empty(json.loads(text), "", missing, present)
-        fields = [{"field": f, "missing": missing[f], "of": missing[f] + present[f],
-                   "missing_pct": round(100 * missing[f] / (missing[f] + present[f]), 1)}
-                  for f in missing]
-        fields.sort(key=lambda r: (-r["missing"], r["field"]))
+        fields: list[dict[str, Any]] = [
+            {"field": f, "missing": missing[f], "of": missing[f] + present[f],
+             "missing_pct": round(100 * missing[f] / (missing[f] + present[f]), 1)}
+            for f in sorted(missing, key=lambda f: (-missing[f], f))]
         return {"notifications": len(rows), "fields_most_often_missing": fields}
 
 

@@ -92,11 +92,15 @@ def test_acl_script_names_the_topics_the_code_uses() -> None:
     assert f"TOPIC_INBOUND={defaults['topic_inbound'].default}" in script
     assert f"TOPIC_EVENTS={defaults['topic_events'].default}" in script
     assert f"TOPIC_DLQ={defaults['topic_dlq'].default}" in script
-    # Partners get exactly one permission: write (and describe) the inbound topic.
+    # Partners get exactly one permission: write (and describe) their own inbound topic.
     partner_lines = [line for line in script.splitlines() if '"$principal"' in line]
     assert partner_lines == [
-        '  allow --allow-principal "$principal" --operation Write --operation Describe --topic "$TOPIC_INBOUND"'
+        '  allow --allow-principal "$principal" --operation Write --operation Describe --topic "$TOPIC_INBOUND.$code"'
     ]
+    # Only the gateway and the worker (its partner relay) write the shared inbound topic.
+    writers = [line.split()[2] for line in script.splitlines()
+               if line.startswith("allow ") and "Write" in line and line.endswith('--topic "$TOPIC_INBOUND"')]
+    assert sorted(writers) == ["User:gateway", "User:worker"]
 
 
 def test_kafka_image_version_is_the_one_the_tests_run() -> None:
