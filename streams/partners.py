@@ -67,18 +67,43 @@ def _subject_of(raw: bytes) -> str | None:
     return subject if isinstance(subject, str) else None
 
 
+class _Relay:
+    service: PartnerRelay | None = None
+
+
+relay = _Relay()
+
+
+def relay_lag() -> int | None:
+    """Messages on the partners' own topics not yet relayed and committed (0 when there are none
+    to read; None before the relay has started)."""
+    service = relay.service
+    if service is None or service.consumer is None:
+        return None
+    total = 0
+    for tp in service.consumer.assignment():
+        high = service.consumer.highwater(tp)
+        if high is None:
+            return None
+        total += max(high - service.committed.get(tp, 0), 0)
+    return total
+
+
 @app.service
 class PartnerRelay(Service):
     """Reads every ``<inbound>.<authority>`` topic (by pattern) and forwards or dead-letters."""
 
     consumer: Any = None
     producer: Any = None
+    committed: dict[Any, int]
 
     async def on_start(self) -> None:
         from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
         conf = runtime.settings
         assert conf is not None, "streams.app.configure() runs before the worker starts"
+        self.committed = {}
+        relay.service = self
         security = kafka_security(conf)
         self.inbound = conf.topic_inbound
         self.dlq = conf.topic_dlq
@@ -103,6 +128,7 @@ class PartnerRelay(Service):
     async def _relay(self) -> None:
         while not self.should_stop:
             try:
+                await self._note_committed()
                 records = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH)
             except asyncio.CancelledError:
                 raise
@@ -121,6 +147,14 @@ class PartnerRelay(Service):
                     log.critical("the partner relay stopped: %s: %s", type(exc).__name__, exc)
                     logging.shutdown()
                     os._exit(70)
+
+    async def _note_committed(self) -> None:
+        """Where each newly assigned partition was committed (for the lag in /status)."""
+        for tp in self.consumer.assignment() - set(self.committed):
+            offset = await self.consumer.committed(tp)
+            if offset is None:
+                offset = (await self.consumer.beginning_offsets([tp]))[tp]
+            self.committed[tp] = offset
 
     async def relay(self, records: dict[Any, list[Any]]) -> None:
         from aiokafka.structs import OffsetAndMetadata
@@ -148,5 +182,6 @@ class PartnerRelay(Service):
         for f in futures:  # a message the broker did not take stops the relay before its offset is committed
             await f
         await self.consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
+        self.committed.update(ends)
         stats.count("relayed", len(futures) - len(dead))
         stats.count("refused_by_relay", len(dead))

@@ -155,7 +155,8 @@ def create_app(gw: Gateway) -> FastAPI:
 
     def views() -> PartnerViews:
         if gw.views is None:
-            raise ViewUnavailable("this gateway has no warehouse configured (CSPR_CLICKHOUSE_URL)")
+            raise ViewUnavailable("this gateway serves no partner view: it has no warehouse it may read (under "
+                                  "`safeguarding up` the worker holds the chDB folder)")
         return gw.views
 
     @app.get("/healthz", include_in_schema=False)

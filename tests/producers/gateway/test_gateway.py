@@ -243,6 +243,28 @@ def test_over_http_another_authoritys_source_is_refused_and_bad_input_is_answere
     stack.worker.wait_idle(0, timeout_s=60)
 
 
+def test_each_partner_has_its_own_rate_limit(stack: Stack) -> None:
+    conf = load_settings(gateway_rate_events_per_s=0.5, gateway_rate_burst=2)
+    gateway = Running.start(build(conf, bootstrap_servers=stack.bootstrap, credentials=Credentials(stack.credentials),
+                                  views=False))
+    try:
+        url = f"{gateway.url}/events"
+        headers = {"Content-Type": BATCH}
+        broken = json.dumps([{"type": "nothing"}, {"type": "nothing"}]).encode()  # counted, then refused: never sent
+        first = requests.post(url, data=broken, timeout=30, headers={**headers, "Authorization": f"Bearer {stack.tokens[stack.a]}"})
+        assert first.status_code == 200 and first.json()["rejected"] == 2
+        limited = requests.post(url, data=broken, timeout=30, headers={**headers, "Authorization": f"Bearer {stack.tokens[stack.a]}"})
+        assert limited.status_code == 429 and limited.json()["error"] == "rate_limited"
+        assert 1 <= int(limited.headers["Retry-After"]) <= 4
+        other = requests.post(url, data=broken, timeout=30, headers={**headers, "Authorization": f"Bearer {stack.tokens[stack.b]}"})
+        assert other.status_code == 200  # another partner's bucket is its own
+        too_many = requests.post(url, data=json.dumps([{}] * 3).encode(), timeout=30,
+                                 headers={**headers, "Authorization": f"Bearer {stack.tokens['urn:cspr:panel']}"})
+        assert too_many.status_code == 413 and too_many.json()["error"] == "batch_too_large"
+    finally:
+        gateway.stop()
+
+
 def test_on_kafka_another_authoritys_source_on_a_partners_own_topic_is_dead_lettered(stack: Stack) -> None:
     from kafka import KafkaProducer
 
