@@ -9,18 +9,6 @@ import pytest
 
 from producers.gateway.credentials import Credentials, CredentialsError, add_token, hash_token, revoke_token
 from producers.gateway.limits import RateLimiter
-from schemas.partners import (
-    UnknownAuthority,
-    authority_of,
-    authority_of_topic,
-    binding_problem,
-    check_partner_message,
-    partner_topic,
-)
-from schemas.reasons import INVALID_JSON, SOURCE_NOT_AUTHORISED
-from tests.streams import events as e
-
-INBOUND = "cspr.events.inbound"
 
 
 def test_a_token_is_stored_only_as_its_hash_and_names_its_authority(tmp_path: Path) -> None:
@@ -63,32 +51,6 @@ def test_a_malformed_token_file_is_reported_with_its_line(tmp_path: Path) -> Non
     path.write_text("abcdef01 E99999999 sha256:" + "0" * 64 + "\n")
     with pytest.raises(CredentialsError, match="line 1: 'E99999999' is not the ONS code"):
         Credentials(path)
-
-
-def test_authorities_and_their_topics() -> None:
-    assert authority_of("panel") == "urn:cspr:panel"
-    assert partner_topic(INBOUND, "E09000005") == "cspr.events.inbound.E09000005"
-    assert authority_of_topic(INBOUND, "cspr.events.inbound.panel") == "urn:cspr:panel"
-    assert authority_of_topic(INBOUND, "cspr.events.inbound") is None
-    assert authority_of_topic(INBOUND, "cspr.events.inbound.E99999999") is None
-    with pytest.raises(UnknownAuthority):
-        authority_of("urn:cspr:la:nowhere")
-    assert binding_problem("urn:cspr:la:E06000001", "urn:cspr:la:E06000001") is None
-
-
-def test_an_event_of_another_authority_on_a_partners_topic_is_refused() -> None:
-    mine = e.notified("SIN-2020-000001", la="E06000001")
-    theirs = e.notified("SIN-2020-000002", la="E09000005")
-    assert check_partner_message(INBOUND, "cspr.events.inbound.E06000001", mine).source == "urn:cspr:la:E06000001"
-    with pytest.raises(Exception) as refused:
-        check_partner_message(INBOUND, "cspr.events.inbound.E06000001", theirs)
-    assert refused.value.reason == SOURCE_NOT_AUTHORISED and refused.value.problems[0].path == "source"
-    with pytest.raises(Exception) as unbound:
-        check_partner_message(INBOUND, "cspr.events.inbound", mine)
-    assert unbound.value.reason == SOURCE_NOT_AUTHORISED
-    with pytest.raises(Exception) as broken:
-        check_partner_message(INBOUND, "cspr.events.inbound.E06000001", b"{nope")
-    assert broken.value.reason == INVALID_JSON
 
 
 def test_the_rate_limit_counts_events_and_refills() -> None:
