@@ -64,17 +64,6 @@ class Credentials:
         if path is not None:
             self._reload(force=True)
 
-    @classmethod
-    def from_tokens(cls, tokens: dict[str, str]) -> Credentials:
-        """In memory, from {token: LA code or source} (tests, embedded mode)."""
-        entries = {}
-        for token, who in tokens.items():
-            found = _TOKEN.match(token)
-            if not found:
-                raise CredentialsError(f"not a gateway token (cspr_<8 hex>_<secret>): {token[:12]}...")
-            entries[found["key"]] = (authority_of(who), hash_token(token))
-        return cls(entries=entries)
-
     def _reload(self, force: bool = False) -> None:
         assert self.path is not None
         try:
@@ -117,9 +106,6 @@ class Credentials:
         if not hmac.compare_digest(hash_token(token.strip()), digest):
             return None
         return Partner(authority, found["key"])
-
-    def key_ids(self, authority: str) -> list[str]:
-        return sorted(k for k, (a, _) in self._entries.items() if a == authority)
 
 
 def add_token(path: Path, who: str) -> tuple[str, str]:
