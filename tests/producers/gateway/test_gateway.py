@@ -55,6 +55,7 @@ AS_OF = dt.date(2021, 3, 31)
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 CASE_EXISTS_ID = "0c5e0000-0000-4000-8000-0000000000e5"
 
 
@@ -426,11 +427,14 @@ def test_the_partner_page_in_chromium_lists_its_dead_letters_and_nothing_of_anot
     signin = tmp_path / "signin.html"
     signin.write_text(f"""<!doctype html><form method="post" action="{views}/partner/login">
 <input name="token" value="{stack.tokens[stack.a]}"></form><script>document.forms[0].submit()</script>""")
-    proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom", signin.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+    def chromium(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args, signin.as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+
+    proc = chromium("--dump-dom")
     dom = proc.stdout
     assert f"{stack.a}: what became of your events" in dom, (proc.stderr[-2000:], dom[:1000])
     rows = re.findall(r'<tr data-event-id="([^"]*)"', dom)
@@ -441,6 +445,12 @@ def test_the_partner_page_in_chromium_lists_its_dead_letters_and_nothing_of_anot
     assert not {i for i, _ in others if i} & set(rows)
     b_cases = {x.event.subject for x in replay(stack.inbound).accepted if x.event.source == stack.b}
     assert not {s for s in b_cases if s in dom}
+    # a screenshot for a person to look at (tests/artifacts/ is not committed)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "partner-page.png"
+    shot.unlink(missing_ok=True)
+    chromium("--window-size=1280,2400", "--hide-scrollbars", f"--screenshot={shot}")
+    assert shot.exists() and shot.stat().st_size > 20_000
 
 
 def test_the_gateway_keeps_its_openapi_document(stack: Stack, views: str, monkeypatch: pytest.MonkeyPatch) -> None:
