@@ -57,6 +57,20 @@ class Settings(BaseSettings):
     partner_secret: SecretStr | None = Field(
         None, description="The partner's key for deriving child references (HMAC-SHA256)."
     )
+    partner_token: SecretStr | None = Field(
+        None, description="The partner's bearer token for the HTTP gateway (safeguarding produce --http)."
+    )
+
+    # --- HTTP gateway (producers/gateway) ---
+    gateway_credentials: Path | None = Field(
+        None, description="The gateway's token file: one 'key_id authority sha256:hash' line per token."
+    )
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(8088, ge=0, le=65535)
+    gateway_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest request body.")
+    gateway_max_batch_events: int = Field(5000, ge=1, description="Most events in one batched request.")
+    gateway_rate_events_per_s: float = Field(5000.0, gt=0, description="Each partner's sustained event rate.")
+    gateway_rate_burst: int = Field(20000, ge=1, description="Events a partner may send at once above the rate.")
 
     # --- stream ---
     worker_web_port: int = Field(6066, ge=0, le=65535)

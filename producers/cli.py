@@ -16,6 +16,7 @@ def register(sub: Any) -> None:
     _register_validate(sub)
     register_optional(sub, "producers.publishing.cli")  # produce
     register_optional(sub, "producers.simulator.cli")  # simulate
+    register_optional(sub, "producers.gateway.cli")  # gateway
 
 
 def _register_validate(sub: Any) -> None:

@@ -40,6 +40,9 @@ def register(sub: Any) -> None:
     p.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]",
                    help="the broker(s) to publish to (default: CSPR_KAFKA_BOOTSTRAP_SERVERS)")
     p.add_argument("--topic", help="topic to publish to (default: CSPR_TOPIC_INBOUND, cspr.events.inbound)")
+    p.add_argument("--http", metavar="URL",
+                   help="publish through the partner gateway at URL instead of Kafka (CloudEvents over HTTP, "
+                   "batched), with the token in CSPR_PARTNER_TOKEN")
     p.add_argument("--dry-run", action="store_true", help="validate only; connect to nothing, send nothing")
     p.add_argument("--create-topics", action="store_true",
                    help="create the platform's topics first if missing (needs the right to create topics)")
@@ -61,9 +64,19 @@ def cmd_produce(args: argparse.Namespace) -> int:
     settings = current_settings()
     servers = args.bootstrap_servers or settings.kafka_bootstrap_servers
     topic = args.topic or settings.topic_inbound
+    if args.http and (args.bootstrap_servers or args.topic or args.create_topics):
+        print("safeguarding produce: --http publishes through the gateway; it takes no --bootstrap-servers, "
+              "--topic or --create-topics", file=sys.stderr)
+        return EXIT_USAGE
 
-    publisher = None
-    if not args.dry_run:
+    publisher: Any = None
+    if args.http and not args.dry_run:
+        from producers.publishing.http import HttpPublisher
+
+        token = settings.partner_token.get_secret_value() if settings.partner_token else None
+        publisher = HttpPublisher(args.http, token)
+        servers, topic = args.http, "the gateway"
+    elif not args.dry_run:
         if args.create_topics:
             from infra.topics import ensure_topics
 

@@ -167,6 +167,8 @@ def test_up_serves_live_figures_and_the_scheduled_briefing_and_stops_on_sigint(h
         quarter = up.get("/schedule")["quarter"]  # of the latest event time in the store
         assert quarter is not None and quarter.startswith("2020Q")
         assert f"Quarterly learning briefing: 2020 Q{quarter[-1]}" in page
+        with urllib.request.urlopen(up.state["gateway_url"] + "/healthz", timeout=10) as resp:
+            assert json.loads(resp.read()) == {"status": "ok"}  # the partners' HTTP way in is up too
         history["seen"] = {"figures": up.figures(), "cases": status["case_table"]}
     finally:
         up.stop(signal.SIGINT)
