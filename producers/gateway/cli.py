@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.cli import EXIT_INVALID, EXIT_OK, EXIT_USAGE
+from infra.cli_checks import data_dir_to_read, port
+from schemas.errors import ExitCode, InvalidInput, UsageError
 
 
 def register(sub: Any) -> None:
@@ -23,11 +24,11 @@ def register(sub: Any) -> None:
                         description="Serve the gateway with uvicorn. TLS: --ssl-certfile and --ssl-keyfile "
                         "(in production it is served only over TLS).")
     s.add_argument("--host", help="address to listen on (default CSPR_GATEWAY_HOST, 127.0.0.1)")
-    s.add_argument("--port", type=int, help="port (default CSPR_GATEWAY_PORT, 8088)")
+    s.add_argument("--port", type=port("--port"), help="port (default CSPR_GATEWAY_PORT, 8088)")
     s.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]",
                    help="the broker to publish to (default CSPR_KAFKA_BOOTSTRAP_SERVERS)")
     s.add_argument("--credentials", type=Path, help="the token file (default CSPR_GATEWAY_CREDENTIALS)")
-    s.add_argument("--data-dir", type=Path, help="read the partner views from the chDB folder under DIR")
+    s.add_argument("--data-dir", type=data_dir_to_read, help="read the partner views from the chDB folder under DIR")
     s.add_argument("--no-views", action="store_true", help="serve ingestion only (no warehouse)")
     s.add_argument("--ssl-certfile", type=Path, help="TLS certificate chain (PEM)")
     s.add_argument("--ssl-keyfile", type=Path, help="TLS private key (PEM)")
@@ -47,12 +48,12 @@ def register(sub: Any) -> None:
     r.set_defaults(func=cmd_token_revoke)
 
 
-def _credentials_path(args: argparse.Namespace) -> Path | None:
+def _credentials_path(args: argparse.Namespace) -> Path:
     from infra.settings import settings
 
-    path = args.credentials or settings().gateway_credentials
+    path: Path | None = args.credentials or settings().gateway_credentials
     if path is None:
-        print("safeguarding gateway: give --credentials FILE or set CSPR_GATEWAY_CREDENTIALS", file=sys.stderr)
+        raise UsageError("give --credentials FILE or set CSPR_GATEWAY_CREDENTIALS")
     return path
 
 
@@ -65,11 +66,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         logging.getLogger("kafka").setLevel(logging.CRITICAL)
     settings = current()
     path = _credentials_path(args)
-    if path is None:
-        return EXIT_USAGE
     if bool(args.ssl_certfile) != bool(args.ssl_keyfile):
-        print("safeguarding gateway serve: give both --ssl-certfile and --ssl-keyfile, or neither", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("give both --ssl-certfile and --ssl-keyfile, or neither")
     ssl = {"ssl_certfile": str(args.ssl_certfile), "ssl_keyfile": str(args.ssl_keyfile)} if args.ssl_certfile else {}
     gw = build(settings, bootstrap_servers=args.bootstrap_servers, credentials=Credentials(path),
                views=not args.no_views, data_dir=args.data_dir, secure_cookies=bool(ssl))
@@ -77,7 +75,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"gateway on {'https' if ssl else 'http'}://{host}:{port} (POST /events, GET /partner, /docs)",
           file=sys.stderr)
     serve(gw, host, port, **ssl)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_token_add(args: argparse.Namespace) -> int:
@@ -85,26 +83,20 @@ def cmd_token_add(args: argparse.Namespace) -> int:
     from schemas.partners import UnknownAuthority
 
     path = _credentials_path(args)
-    if path is None:
-        return EXIT_USAGE
     try:
         key_id, token = add_token(path, args.authority)
     except UnknownAuthority as exc:
-        print(f"safeguarding gateway token add: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError(str(exc)) from exc
     print(f"key id {key_id} added to {path}; give this token to the partner (it is not stored):", file=sys.stderr)
     print(token)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     from producers.gateway.credentials import revoke_token
 
     path = _credentials_path(args)
-    if path is None:
-        return EXIT_USAGE
     if not revoke_token(path, args.key_id):
-        print(f"safeguarding gateway token revoke: no key id {args.key_id!r} in {path}", file=sys.stderr)
-        return EXIT_INVALID
+        raise InvalidInput(f"no key id {args.key_id!r} in {path}")
     print(f"key id {args.key_id} revoked", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK

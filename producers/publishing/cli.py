@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from infra.cli_checks import input_file
-from schemas.errors import exit_code_for_counts
+from schemas.errors import UsageError, exit_code_for_counts
 
 PROGRESS_EVERY = 500  # results between progress-bar refreshes: rich costs microseconds per call
 MAX_FAILURES_SHOWN = 20  # a broker gone mid-run fails every event alike: show a few, count the rest
@@ -65,9 +65,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     servers = args.bootstrap_servers or settings.kafka_bootstrap_servers
     topic = args.topic or settings.topic_inbound
     if args.http and (args.bootstrap_servers or args.topic or args.create_topics):
-        print("safeguarding produce: --http publishes through the gateway; it takes no --bootstrap-servers, "
-              "--topic or --create-topics", file=sys.stderr)
-        return EXIT_USAGE
+        raise UsageError("--http publishes through the gateway; it takes no --bootstrap-servers, "
+                         "--topic or --create-topics")
 
     publisher: Any = None
     if args.http and not args.dry_run:
