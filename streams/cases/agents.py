@@ -57,6 +57,7 @@ POLL_MS = 100           # how long one poll waits for messages
 GATHER_MS = 20          # one poll while a batch is gathered
 BATCH_SECONDS = 0.25    # a batch is gathered for at most this long (unless full or caught up)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
+DLQ_VALUE_MAX = 1 << 20  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
 GROUP = f"{APP_ID}-cases"
 CHANGELOG = f"{APP_ID}-cases-changelog"
 
@@ -309,7 +310,7 @@ class CaseStream(Service):
                 stats.counts["accepted"] += 1
             return fut
         if out.kind == REJECTED:
-            fut = await self.producer.send(self.conf.topic_dlq, out.raw, key,
+            fut = await self.producer.send(self.conf.topic_dlq, dlq_value(out.raw), key,
                                            headers=list(dead_letter_headers(out).items()))
             stats.counts["sent_dead_letters"] += 1
             if not out.replay:
@@ -435,11 +436,20 @@ class _CaseStreamService(CaseStream):
         os._exit(70)
 
 
+def dlq_value(raw: bytes) -> bytes:
+    """A dead letter's value on the DLQ topic: the message, cut to ``DLQ_VALUE_MAX`` bytes (its
+    ``size`` header says how long it was) so that no message is too large to dead-letter; the
+    warehouse's ``dead_letters`` row keeps it whole."""
+    return raw[:DLQ_VALUE_MAX]
+
+
 def dead_letter_headers(out: Output) -> dict[str, bytes]:
     return {
         "reason": (out.reason or "").encode(),
-        "detail": (out.detail or "")[:4000].encode(),
-        "problems": json.dumps([{"path": p, "message": m} for p, m in out.problems]).encode(),
+        "detail": (out.detail or "")[:4000].encode("utf-8", "replace"),
+        "problems": json.dumps([{"path": p, "message": m} for p, m in out.problems[:50]])[:16_000].encode(
+            "utf-8", "replace"),
+        "size": str(len(out.raw)).encode(),
         "origin_topic": out.origin.topic.encode(),
         "origin_partition": str(out.origin.partition).encode(),
         "origin_offset": str(out.origin.offset).encode(),
