@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,6 @@ def register(sub: Any) -> None:
     p.add_argument("--data-dir", type=Path, help="folder whose warehouse/ holds chDB (default: CSPR_DATA_DIR)")
     p.add_argument("--web-port", type=int, help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
-    p.add_argument("--archive-inbound", action="store_true",
-                   help="also keep every inbound message in <database>.raw_inbound (what `safeguarding up` "
-                   "replays into a fresh broker)")
     p.add_argument("--schedule-dbt", type=float, metavar="SECONDS", default=None,
                    help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
                    "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
@@ -59,10 +57,16 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if args.schedule_dbt is not None and not args.schedule_dbt > 0:
         raise CsprError(f"--schedule-dbt must be a positive number of seconds, got {args.schedule_dbt:g}")
     _check_broker(broker, conf.kafka_connect_timeout_s)
+    web_port = args.web_port
+    if web_port == 0:  # any free port (Faust itself cannot serve on port 0): say which
+        from infra.brokers import free_port
+
+        web_port = free_port()
+        print(f"worker: web views on http://127.0.0.1:{web_port}/", file=sys.stderr, flush=True)
     data_dir = args.data_dir if args.data_dir is not None else (
         None if conf.clickhouse_url.startswith("http") else conf.data_dir)
-    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database,
-                      archive_inbound=args.archive_inbound, schedule_dbt_s=args.schedule_dbt)
+    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=web_port, database=args.database,
+                      schedule_dbt_s=args.schedule_dbt)
 
 
 def _check_broker(servers: str, timeout_s: float) -> None:

@@ -12,7 +12,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="run the main job on the embedded stack: simulate 2020, stream it, build the marts, report",
-        description="Simulate the calibrated 2020 event history; start the embedded stack (tansu, the "
+        description="Simulate the calibrated 2020 event history; start the embedded stack (Apache Kafka, the "
         "Faust worker, chDB); publish the history through the producer SDK; wait until every event is "
         "in ClickHouse; run dbt; print the annual report's headline figures beside the values the "
         "Panel published; write the 2020 Q2 and Q3 briefings. Exit status 0 when every figure "

@@ -1,4 +1,4 @@
-"""The case stage (``streams.cases.agents.CaseStream``) on each real broker (tansu, Kafka) and the session's chDB
+"""The case stage (``streams.cases.agents.CaseStream``) on a real broker (Kafka) and the session's chDB
 warehouse: it consumes the inbound topic, writes ClickHouse, sends its outcomes on, commits, and a
 new instance recovers the cases from the changelog without reading committed messages again."""
 
