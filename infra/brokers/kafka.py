@@ -72,7 +72,10 @@ def ensure_jars(libs_dir: Path | None = None, timeout_s: float = 900.0) -> Path:
 
 def kafka_cluster_id() -> str:
     """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool makes)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:  # never one starting with '-': the StorageTool would read it as an option (as Kafka's Uuid does)
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 class KafkaBroker(ChildBroker):

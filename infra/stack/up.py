@@ -307,7 +307,8 @@ class Supervisor:
         while time.monotonic() < deadline:
             self.check()
             lag = inbound_lag(self.broker.bootstrap_servers, self.conf) if self.broker.running else None
-            zero = zero + 1 if lag == 0 and self.ready["worker"] else 0
+            status = self.worker.status() if lag == 0 and self.ready["worker"] else None
+            zero = zero + 1 if status and status["idle"] else 0
             if zero >= 2:
                 return
             time.sleep(0.5)

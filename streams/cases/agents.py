@@ -59,6 +59,7 @@ GATHER_MS = 20          # one poll while a batch is gathered
 BATCH_SECONDS = 0.25    # a batch is gathered for at most this long (unless full or caught up)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0  # between attempts while the broker is away
+PROBE_S = 2.0           # how often /status learns whether the broker answers
 DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
 GROUP = f"{APP_ID}-cases"
 CHANGELOG = f"{APP_ID}-cases-changelog"
@@ -226,6 +227,22 @@ class CaseStream(Service):
                 return
             self.on_fatal(exc)
             raise
+
+    @Service.timer(PROBE_S)
+    async def _probe_broker(self) -> None:
+        """Whether the broker answers a metadata request, for /status: an idle worker's consumer
+        retries quietly, so without this an outage would not show until a batch waits for it."""
+        if self.producer is None:
+            return
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), PROBE_S * 2)
+        except Exception as exc:  # KafkaError, a timeout: the broker is away
+            since = stats.waiting.get("kafka broker", "").split(" since ")[-1].rstrip(")") or \
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            stats.waiting["kafka broker"] = (f"{self.bootstrap} does not answer ({type(exc).__name__}; "
+                                             f"since {since})")
+            return
+        stats.waiting.pop("kafka broker", None)
 
     def on_fatal(self, exc: Exception) -> None:
         """A batch could not be stored or sent: nothing of it was committed."""
