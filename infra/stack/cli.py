@@ -37,11 +37,11 @@ def register_up(sub: Any) -> None:
     p = sub.add_parser(
         "up",
         help="run the live embedded stack (broker, worker, dbt on a schedule, live figures, briefing) until Ctrl-C",
-        description="Start the embedded broker, replay the warehouse's inbound archive into it (so the cases and "
-        "live figures come back, nothing counted twice), start the worker (it owns the chDB folder; it runs dbt "
+        description="Start the embedded broker (Apache Kafka on its own log under DIR/kafka, kept across "
+        "restarts), start the worker (it resumes from its committed offsets; it owns the chDB folder and runs dbt "
         "and renders the latest briefing on a schedule), optionally publish --events FILE, and serve the live "
-        "figures and DIR/briefings/ on localhost. Ctrl-C or SIGTERM stops every child cleanly (exit 0). "
-        "The URLs are printed and written to DIR/stack.json.",
+        "figures and DIR/briefings/ on localhost. A worker or broker that dies is restarted. Ctrl-C or SIGTERM "
+        "stops every child cleanly (exit 0). The URLs are printed and written to DIR/stack.json.",
     )
     p.add_argument("--data-dir", type=Path, default=None, help="where to keep everything (default: CSPR_DATA_DIR)")
     p.add_argument("--events", type=Path, default=None, help="a JSON Lines file of events to publish once the stack is up")
@@ -52,9 +52,10 @@ def register_up(sub: Any) -> None:
                    help="run dbt and render the latest briefing every SECONDS when anything new arrived "
                    "(default 300; 0: never)")
     p.add_argument("--drain", type=float, default=10.0, metavar="SECONDS",
-                   help="on stop, wait up to SECONDS for the stream to take what is in the broker (default 10)")
-    p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the replay or the file to be "
-                   "taken (default 900)")
+                   help="on stop, wait up to SECONDS for the stream to take what is in the broker; the rest stays "
+                   "in the broker's log for the next start (default 10)")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the worker to take what the "
+                   "broker holds, or the file (default 900)")
     p.set_defaults(func=cmd_up)
 
 

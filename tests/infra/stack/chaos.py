@@ -163,10 +163,15 @@ def run_chaos(data_dir: Path, kills: int, cases: int, seed: int, rate: float = 1
             time.sleep(0.2)  # not acknowledged: the partner sends it again
     partner.close()
     deadline = time.monotonic() + 600
+    status: Any = None
     while True:  # caught up: the worker has committed everything (its lag from the broker is 0)
-        status = up.get("/status")
-        if status["idle"] and status["lag"] and all(v == 0 for v in status["lag"].values()):
+        try:
+            status = up.get("/status")
+        except (OSError, ValueError):  # a worker killed late is still being restarted
+            status = None
+        if status and status["idle"] and status["lag"] and all(v == 0 for v in status["lag"].values()):
             break
+        assert up.process.poll() is None, up.log()
         assert time.monotonic() < deadline, f"the stream did not catch up: {status}"
         time.sleep(1)
     restarts_seen += len(up.state().get("restarts", []))
