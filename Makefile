@@ -41,7 +41,7 @@ test-unit: $(STAMP) ## run the tests that need no broker
 	@$(PY) -m pytest -m "not integration"
 
 chaos: $(STAMP) $(KAFKA_STAMP) ## kill the worker 10 times and the whole stack once under a partner's load; check nothing was lost
-	@$(PY) -m tests.infra.stack.chaos --kills 10 --cases 1500
+	@$(PY) -m tests.infra.stack.chaos --kills 10 --cases 4000
 
 bench: $(STAMP) ## run the benchmarks; each prints its figures
 	@$(PY) -m tests.benchmarks
