@@ -10,7 +10,7 @@ BROWSER_STAMP := .cache/browser/.chromium
 DATA ?= data
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-unit bench lint schemas clean
+.PHONY: help setup demo test test-unit chaos bench lint schemas clean
 
 help: ## list the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -30,9 +30,9 @@ $(BROWSER_STAMP): infra/browser/install-chromium.sh
 	@bash infra/browser/install-chromium.sh
 	@mkdir -p $(dir $@) && touch $@
 
-setup: $(STAMP) ## create .venv from requirements.txt and requirements-dev.txt (`make test` fetches the Kafka jars)
+setup: $(STAMP) $(KAFKA_STAMP) ## create .venv (requirements.txt and requirements-dev.txt) and fetch the Kafka broker's jars (Java 17 + Maven)
 
-demo: $(STAMP) ## run the main job on the embedded stack (see README)
+demo: $(STAMP) $(KAFKA_STAMP) ## run the main job on the embedded stack (see README)
 	@$(VENV)/bin/safeguarding demo --data-dir $(DATA)
 
 test: $(STAMP) $(KAFKA_STAMP) $(BROWSER_STAMP) ## set up (.venv, the Kafka jars, Chromium) and run the whole test suite
@@ -40,6 +40,9 @@ test: $(STAMP) $(KAFKA_STAMP) $(BROWSER_STAMP) ## set up (.venv, the Kafka jars,
 
 test-unit: $(STAMP) ## run the tests that need no broker
 	@$(PY) -m pytest -m "not integration"
+
+chaos: $(STAMP) $(KAFKA_STAMP) ## kill the worker 10 times and the whole stack once under a partner's load; check nothing was lost
+	@$(PY) -m tests.infra.stack.chaos --kills 10 --cases 4000
 
 bench: $(STAMP) ## run the benchmarks; each prints its figures
 	@$(PY) -m tests.benchmarks

@@ -32,7 +32,7 @@ class Settings(BaseSettings):
 
     # --- Kafka ---
     kafka_bootstrap_servers: str = Field(
-        "embedded", description="host:port[,host:port]; 'embedded' starts tansu on a free loopback port."
+        "embedded", description="host:port[,host:port]; 'embedded' starts Apache Kafka (KRaft, one node) on loopback, its log under the data folder."
     )
     kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
     kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"

@@ -20,6 +20,9 @@ SCHEMA_VIOLATION = "schema_violation"
 CASE_EXISTS = "case_exists"
 UNKNOWN_CASE = "unknown_case"
 CASE_RULE_VIOLATION = "case_rule_violation"
+# The stream itself failed on the message (a fault of the platform, not of the partner): the
+# message is dead-lettered with the error so that no message can stop the stream.
+PROCESSING_ERROR = "processing_error"
 
 REASONS: dict[str, str] = {
     MESSAGE_TOO_LARGE: "the message is larger than 256 KiB",
@@ -35,9 +38,12 @@ REASONS: dict[str, str] = {
     CASE_EXISTS: "a second incident.notified for a case that already has one",
     UNKNOWN_CASE: "no notification for the case arrived within 7 days of event time",
     CASE_RULE_VIOLATION: "the event would break a rule over the case's history",
+    PROCESSING_ERROR: "the stream failed on this message (a platform fault; detail names the error): "
+    "report it, and re-send the message once it is fixed",
 }
 STATELESS_REASONS: tuple[str, ...] = (
     MESSAGE_TOO_LARGE, NOT_UTF8, NESTING_TOO_DEEP, INVALID_JSON, NOT_AN_OBJECT, UNKNOWN_TYPE,
     SOURCE_NOT_AUTHORISED, SCHEMA_VIOLATION,
 )
-STREAM_REASONS: tuple[str, ...] = (SOURCE_NOT_AUTHORISED, CASE_EXISTS, UNKNOWN_CASE, CASE_RULE_VIOLATION)
+STREAM_REASONS: tuple[str, ...] = (SOURCE_NOT_AUTHORISED, CASE_EXISTS, UNKNOWN_CASE, CASE_RULE_VIOLATION,
+                                   PROCESSING_ERROR)

@@ -3,8 +3,7 @@
 The app object exists at import (services, timers and views attach to it at import, as in
 Faust's medium-project layout); ``configure()`` gives it the broker, web port and the tuning
 measured in docs/architecture.md before the worker starts. The hot path (``streams.cases.agents``)
-is a service on plain aiokafka clients, which reads the broker and settings kept in ``runtime``;
-Faust's own consumer serves agents that other features add (``streams.archive``).
+is a service on plain aiokafka clients, which reads the broker and settings kept in ``runtime``.
 """
 
 from __future__ import annotations
@@ -83,7 +82,7 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "topic_partitions": conf.topic_partitions,
         "topic_replication_factor": conf.topic_replication_factor,
         "topic_allow_declare": True,
-        # tansu completes a group join after half the session timeout (60 s by default)
+        # a dead worker's partitions move to a live one within this
         "broker_session_timeout": 8.0,
         "broker_heartbeat_interval": 1.0,
         "broker_request_timeout": 30.0,

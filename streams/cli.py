@@ -23,9 +23,6 @@ def register(sub: Any) -> None:
                    "a server)")
     p.add_argument("--web-port", type=port("--web-port"), help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
-    p.add_argument("--archive-inbound", action="store_true",
-                   help="also keep every inbound message in <database>.raw_inbound (what `safeguarding up` "
-                   "replays into a fresh broker)")
     p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
                    help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
                    "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
@@ -60,11 +57,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise CsprError("the worker needs a broker address: set CSPR_KAFKA_BOOTSTRAP_SERVERS or pass "
                         "--bootstrap-servers (or use `safeguarding run`, which starts the embedded broker)")
     _check_broker(broker, conf.kafka_connect_timeout_s)
+    web_port = args.web_port
+    if web_port == 0:  # any free port (Faust itself cannot serve on port 0): say which
+        from infra.brokers import free_port
+
+        web_port = free_port()
+        print(f"worker: web views on http://127.0.0.1:{web_port}/", file=sys.stderr, flush=True)
     data_dir = args.data_dir
     if data_dir is None and not conf.clickhouse_url.startswith("http"):
         data_dir = check_writable_dir(conf.data_dir, "CSPR_DATA_DIR")
-    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database,
-                      archive_inbound=args.archive_inbound, schedule_dbt_s=args.schedule_dbt)
+    return run_worker(conf, broker=broker, data_dir=data_dir, web_port=web_port, database=args.database,
+                      schedule_dbt_s=args.schedule_dbt)
 
 
 def _check_broker(servers: str, timeout_s: float) -> None:

@@ -13,7 +13,7 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "demo",
         help="run the main job on the embedded stack: simulate 2020, stream it, build the marts, report",
-        description="Simulate the calibrated 2020 event history; start the embedded stack (tansu, the "
+        description="Simulate the calibrated 2020 event history; start the embedded stack (Apache Kafka, the "
         "Faust worker, chDB); publish the history through the producer SDK; wait until every event is "
         "in ClickHouse; run dbt; print the annual report's headline figures beside the values the "
         "Panel published; write the 2020 Q2 and Q3 briefings. Exit status 0 when every figure "
@@ -37,11 +37,11 @@ def register_up(sub: Any) -> None:
     p = sub.add_parser(
         "up",
         help="run the live embedded stack (broker, worker, dbt on a schedule, live figures, briefing) until Ctrl-C",
-        description="Start the embedded broker, replay the warehouse's inbound archive into it (so the cases and "
-        "live figures come back, nothing counted twice), start the worker (it owns the chDB folder; it runs dbt "
+        description="Start the embedded broker (Apache Kafka on its own log under DIR/kafka, kept across "
+        "restarts), start the worker (it resumes from its committed offsets; it owns the chDB folder and runs dbt "
         "and renders the latest briefing on a schedule), optionally publish --events FILE, and serve the live "
-        "figures and DIR/briefings/ on localhost. Ctrl-C or SIGTERM stops every child cleanly (exit 0). "
-        "The URLs are printed and written to DIR/stack.json.",
+        "figures and DIR/briefings/ on localhost. A worker or broker that dies is restarted. Ctrl-C or SIGTERM "
+        "stops every child cleanly (exit 0). The URLs are printed and written to DIR/stack.json.",
     )
     p.add_argument("--data-dir", type=data_dir_to_write, default=None,
                    help="where to keep everything (default: CSPR_DATA_DIR)")
@@ -54,9 +54,10 @@ def register_up(sub: Any) -> None:
                    help="run dbt and render the latest briefing every SECONDS when anything new arrived "
                    "(default 300; 0: never)")
     p.add_argument("--drain", type=seconds("--drain", zero="do not wait"), default=10.0, metavar="SECONDS",
-                   help="on stop, wait up to SECONDS for the stream to take what is in the broker (default 10)")
-    p.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the replay or the file to be "
-                   "taken (default 900)")
+                   help="on stop, wait up to SECONDS for the stream to take what is in the broker; the rest stays "
+                   "in the broker's log for the next start (default 10)")
+    p.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the worker to "
+                   "take what the broker holds, or the file (default 900)")
     p.set_defaults(func=cmd_up, data_dir_use="write")
 
 
