@@ -20,6 +20,9 @@ SCHEMA_VIOLATION = "schema_violation"
 CASE_EXISTS = "case_exists"
 UNKNOWN_CASE = "unknown_case"
 CASE_RULE_VIOLATION = "case_rule_violation"
+# The stream itself failed on the message (a fault of the platform, not of the partner): the
+# message is dead-lettered with the error so that no message can stop the stream.
+PROCESSING_ERROR = "processing_error"
 
 REASONS: dict[str, str] = {
     MESSAGE_TOO_LARGE: "the message is larger than 256 KiB",
@@ -27,7 +30,7 @@ REASONS: dict[str, str] = {
     NESTING_TOO_DEEP: "the JSON nests more than 32 levels (no valid event nests more than 5)",
     INVALID_JSON: "the message is not one JSON value",
     NOT_AN_OBJECT: "the JSON is not an object",
-    UNKNOWN_TYPE: "type is missing or not one of the ten v1 event types",
+    UNKNOWN_TYPE: "type is missing or not one of the event types of contract v1 and v2",
     SOURCE_NOT_AUTHORISED: "the source may not send this event: a Panel type not from urn:cspr:panel, "
     "urn:cspr:panel sending an LA type, a notification whose local_authority is not the LA of "
     "source (parse_event), or an event for another LA's case (stream)",
@@ -35,9 +38,12 @@ REASONS: dict[str, str] = {
     CASE_EXISTS: "a second incident.notified for a case that already has one",
     UNKNOWN_CASE: "no notification for the case arrived within 7 days of event time",
     CASE_RULE_VIOLATION: "the event would break a rule over the case's history",
+    PROCESSING_ERROR: "the stream failed on this message (a platform fault; detail names the error): "
+    "report it, and re-send the message once it is fixed",
 }
 STATELESS_REASONS: tuple[str, ...] = (
     MESSAGE_TOO_LARGE, NOT_UTF8, NESTING_TOO_DEEP, INVALID_JSON, NOT_AN_OBJECT, UNKNOWN_TYPE,
     SOURCE_NOT_AUTHORISED, SCHEMA_VIOLATION,
 )
-STREAM_REASONS: tuple[str, ...] = (SOURCE_NOT_AUTHORISED, CASE_EXISTS, UNKNOWN_CASE, CASE_RULE_VIOLATION)
+STREAM_REASONS: tuple[str, ...] = (SOURCE_NOT_AUTHORISED, CASE_EXISTS, UNKNOWN_CASE, CASE_RULE_VIOLATION,
+                                   PROCESSING_ERROR)

@@ -3,8 +3,9 @@
 embedded broker (child) -> topics -> worker (child; it owns the chDB folder while it runs) ->
 publish the file through the producer SDK -> wait until the worker is idle -> stop the worker ->
 ``safeguarding dbt build`` (child) -> stop the broker -> summary. Every child is stopped on
-Ctrl-C or error. A second run on the same folder with the same file changes nothing: the broker
-starts empty, the worker rebuilds the same cases, and the raw store collapses repeated rows.
+Ctrl-C or error. The broker's log is ``DIR/kafka`` (kept: a later ``run`` or ``up`` on the folder
+resumes on it). A second run on the same folder with the same file changes nothing: the worker
+resumes from its committed offsets and cases, and the file's events are duplicates.
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from infra.brokers.base import die_with_parent
 from infra.settings import Settings
-from schemas.errors import CsprError, ServiceUnavailable
+from schemas.errors import CsprError, ExitCode, ServiceUnavailable, UsageError, exit_code_for_counts
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -36,7 +38,10 @@ POLL_S = 0.25
 
 
 class RunFailed(CsprError):
-    """A step of the run failed; the message says which and where its log is."""
+    """A part of the embedded stack (the worker, dbt) failed; the message says which and where
+    its log is. Like an unreachable service, it is not the caller's to fix: exit 3."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 @dataclass
@@ -49,7 +54,12 @@ class Summary:
     dead_lettered_by_reason: dict[str, int] = field(default_factory=dict)
     held: int = 0
     dbt: str = "skipped"
-    ok: bool = True
+
+    def exit_code(self) -> ExitCode:
+        """0 when every event was accepted (or was a duplicate of one that was); 1 when any was
+        dead-lettered, or is still held (it was never stored), or there was nothing to take."""
+        return exit_code_for_counts(good=self.accepted + self.duplicates,
+                                    bad=sum(self.dead_lettered_by_reason.values()) + self.held)
 
     def as_dict(self) -> dict[str, Any]:
         return {"events_read": self.read, "valid": self.valid, "accepted": self.accepted,
@@ -63,7 +73,7 @@ def _lines(path: Path) -> list[bytes]:
         with path.open("rb") as fh:
             return [line.rstrip(b"\r\n") for line in fh if line.strip()]
     except OSError as exc:
-        raise RunFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _free_port() -> int:
@@ -77,20 +87,21 @@ class WorkerProcess:
 
     def __init__(self, broker: str, data_dir: Path, log_path: Path, database: str | None = None,
                  env: dict[str, str] | None = None, *, web_port: int | None = None,
-                 archive_inbound: bool = False, schedule_dbt_s: float | None = None):
+                 schedule_dbt_s: float | None = None):
         self.port = web_port or _free_port()
         self.log_path = log_path
         cmd = [sys.executable, "-m", "infra.cli", "worker", "--bootstrap-servers", broker,
                "--data-dir", str(data_dir), "--web-port", str(self.port)]
         if database:
             cmd += ["--database", database]
-        if archive_inbound:
-            cmd.append("--archive-inbound")
         if schedule_dbt_s:
             cmd += ["--schedule-dbt", f"{schedule_dbt_s:g}"]
         self._log = log_path.open("ab")
+        # its own session (a Ctrl-C at the terminal reaches the parent, which stops it in order),
+        # but it dies with the parent however the parent dies (no orphan holding the warehouse)
         self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                        env={**os.environ, **(env or {})}, start_new_session=True)
+                                        env={**os.environ, **(env or {})}, start_new_session=True,
+                                        preexec_fn=die_with_parent())
 
     def status(self, fast: bool = True) -> dict[str, Any] | None:
         """The worker's /status; ``fast`` skips the totals over every case (a walk of the whole
@@ -189,14 +200,26 @@ def publish(lines: list[bytes], bootstrap: str, conf: Settings, summary: Summary
             if progress is not None:
                 progress.advance(task)
     if invalid:
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        from kafka.errors import KafkaError
+
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                 max_request_size=16 << 20)
         try:
+            futures = []
             for raw in invalid:
-                producer.send(conf.topic_inbound, key=_subject_of(raw), value=raw)
+                try:
+                    futures.append(producer.send(conf.topic_inbound, key=_subject_of(raw), value=raw))
+                except KafkaError as exc:  # larger than the producer takes: said, not sent
+                    console.print(f"[yellow]an invalid line of {len(raw):,} bytes was not sent: {exc}[/yellow]")
             producer.flush(timeout=60)
+            for f in futures:
+                try:
+                    f.get(timeout=60)
+                    sent += 1
+                except KafkaError as exc:  # e.g. larger than the broker takes: said, not sent
+                    console.print(f"[yellow]the broker refused an invalid line: {type(exc).__name__}: {exc}[/yellow]")
         finally:
             producer.close()
-        sent += len(invalid)
     return sent
 
 
@@ -221,14 +244,15 @@ def run_file(events: Path, data_dir: Path, conf: Settings, build_dbt: bool = Tru
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         console.print(f"[bold]run[/bold] {events} ({len(lines):,} events) -> {data_dir}")
-        broker = EmbeddedBroker(work_dir=logs)
+        broker = EmbeddedBroker(data_dir)
         try:
-            broker.start()
+            with console.status("starting the embedded broker (Apache Kafka)"):
+                broker.start()
         except BrokerError as exc:
             raise ServiceUnavailable(f"the embedded broker did not start: {exc}") from None
         stack.callback(broker.stop)
         bootstrap = broker.bootstrap_servers
-        console.print(f"broker: tansu at {bootstrap}")
+        console.print(f"broker: Apache Kafka at {bootstrap} (log {broker.data_dir})")
         ensure_topics(bootstrap, conf)
         worker = WorkerProcess(bootstrap, data_dir, logs / "worker.log")
         stack.callback(worker.kill)
@@ -254,7 +278,6 @@ def run_file(events: Path, data_dir: Path, conf: Settings, build_dbt: bool = Tru
         if build_dbt:
             summary.dbt = _dbt_build(data_dir, logs / "dbt.log")
     _print(summary)
-    summary.ok = summary.dbt in ("built", "skipped", "no dbt project")
     return summary
 
 

@@ -7,6 +7,7 @@ from collections import Counter
 
 counts: Counter[str] = Counter()
 rejected_by_reason: Counter[str] = Counter()
+waiting: dict[str, str] = {}  # service -> what the worker waits for (shown on /status while it lasts)
 last_activity = time.monotonic()
 
 
@@ -19,3 +20,4 @@ def count(name: str, n: int = 1) -> None:
 def reset() -> None:
     counts.clear()
     rejected_by_reason.clear()
+    waiting.clear()

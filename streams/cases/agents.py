@@ -36,6 +36,7 @@ import gc
 import json
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from aiokafka.abc import ConsumerRebalanceListener
@@ -57,6 +58,9 @@ POLL_MS = 100           # how long one poll waits for messages
 GATHER_MS = 20          # one poll while a batch is gathered
 BATCH_SECONDS = 0.25    # a batch is gathered for at most this long (unless full or caught up)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
+BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0  # between attempts while the broker is away
+PROBE_S = 2.0           # how often /status learns whether the broker answers
+DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
 GROUP = f"{APP_ID}-cases"
 CHANGELOG = f"{APP_ID}-cases-changelog"
 
@@ -104,6 +108,17 @@ def kafka_security(conf: Settings) -> dict[str, Any]:
     return options
 
 
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message for the producer."""
+
+    topic: str
+    value: bytes
+    key: bytes | None
+    partition: int | None
+    headers: list[tuple[str, bytes]] | None = None
+
+
 class CaseStream(Service):
     """The consumer loop of the inbound topic (see the module's docstring)."""
 
@@ -118,6 +133,7 @@ class CaseStream(Service):
         self.positions: dict[Any, int] = {}   # inbound TopicPartition -> next offset to take
         self._lock = asyncio.Lock()           # a batch and a rebalance never interleave
         self._pending: asyncio.Future[None] | None = None  # the batch being stored and committed
+        self.uncommitted: dict[Any, tuple[int, str]] = {}  # stored, but the commit failed: retried
 
     # --- life cycle -----------------------------------------------------------------------
     async def on_start(self) -> None:
@@ -130,10 +146,10 @@ class CaseStream(Service):
         assert conf is not None, "streams.app.configure() runs before the worker starts"
         bootstrap = self.bootstrap = self.bootstrap or runtime.bootstrap
         security = kafka_security(conf)
-        # not idempotent: aiokafka's idempotent producer fails on tansu (InitProducerId); the
-        # outputs are at-least-once and every consumer of them is idempotent by (source, id)
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5,
-                                         max_batch_size=1 << 20, max_request_size=8 << 20,
+        # idempotent, acks=all: a retried send is written once; the outputs are still
+        # at-least-once across a crash, and every consumer of them is idempotent by (source, id)
+        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+                                         linger_ms=5, max_batch_size=1 << 20, max_request_size=8 << 20,
                                          request_timeout_ms=30_000, **security)
         await self.producer.start()
         partitions = await self.producer.partitions_for(conf.topic_inbound)
@@ -142,7 +158,6 @@ class CaseStream(Service):
             bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False,
             auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_WAIT_MS, max_partition_fetch_bytes=8 << 20,
             fetch_max_bytes=64 << 20, max_poll_records=BATCH,
-            # tansu completes a group join after half the session timeout
             session_timeout_ms=8000, heartbeat_interval_ms=1000, rebalance_timeout_ms=30_000,
             request_timeout_ms=40_000, **security)
         await self.consumer.start()
@@ -170,7 +185,8 @@ class CaseStream(Service):
         await admin.start()
         try:
             await admin.create_topics([NewTopic(CHANGELOG, partitions, self.conf.topic_replication_factor,
-                                                topic_configs={"cleanup.policy": "compact"})])
+                                                topic_configs={"cleanup.policy": "compact",
+                                                               "max.message.bytes": str(8 << 20)})])
         except TopicAlreadyExistsError:
             pass
         finally:
@@ -178,9 +194,22 @@ class CaseStream(Service):
 
     @Service.task
     async def _consume(self) -> None:
+        from aiokafka.errors import KafkaError
+
+        wait = BACKOFF_FIRST_S
         try:
             while not self.should_stop:
-                records = await self.take()
+                try:
+                    records = await self.take()
+                except KafkaError as exc:  # the broker is away: wait for it, however long
+                    stats.waiting["kafka fetch"] = f"{type(exc).__name__}: {exc}"
+                    log.warning("cannot read %s (%s: %s); retrying in %.1f s", self.conf.topic_inbound if self.conf
+                                else "the inbound topic", type(exc).__name__, exc, wait)
+                    await asyncio.sleep(wait)
+                    wait = min(wait * 2, BACKOFF_MAX_S)
+                    continue
+                wait = BACKOFF_FIRST_S
+                stats.waiting.pop("kafka fetch", None)
                 async with self._lock:
                     if self.should_stop:
                         break
@@ -188,6 +217,8 @@ class CaseStream(Service):
                         await self.process(records)
                     elif self._pending is not None and self._pending.done():
                         await self.settle()
+                    elif self._pending is None and self.uncommitted:  # quiet: commit what failed to
+                        await self._commit(dict(self.uncommitted), 0)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -196,6 +227,22 @@ class CaseStream(Service):
                 return
             self.on_fatal(exc)
             raise
+
+    @Service.timer(PROBE_S)
+    async def _probe_broker(self) -> None:
+        """Whether the broker answers a metadata request, for /status: an idle worker's consumer
+        retries quietly, so without this an outage would not show until a batch waits for it."""
+        if self.producer is None:
+            return
+        try:
+            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), PROBE_S * 2)
+        except Exception as exc:  # KafkaError, a timeout: the broker is away
+            since = stats.waiting.get("kafka broker", "").split(" since ")[-1].rstrip(")") or \
+                dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            stats.waiting["kafka broker"] = (f"{self.bootstrap} does not answer ({type(exc).__name__}; "
+                                             f"since {since})")
+            return
+        stats.waiting.pop("kafka broker", None)
 
     def on_fatal(self, exc: Exception) -> None:
         """A batch could not be stored or sent: nothing of it was committed."""
@@ -254,13 +301,9 @@ class CaseStream(Service):
             return
         touched = live.projection.take_touched()
         live.cache.flush(touched, live.book)
-        send = self.producer.send
-        futures = []
-        for subject in touched:
-            state = live.states[subject]
-            futures.append(await send(CHANGELOG, json.dumps(state, separators=(",", ":")).encode(),
-                                      subject.encode(), partition=state["partition"]))
-        futures += [f for out in outputs if (f := await self._send(out)) is not None]
+        messages = [Message(CHANGELOG, json.dumps(live.states[s], separators=(",", ":")).encode(), s.encode(),
+                            live.states[s]["partition"]) for s in touched]
+        messages += [m for out in outputs if (m := self._message(out)) is not None]
         stats.count("consumed", n)
         # each partition's watermark as of this batch goes with its offset: a restart resumes from both
         marks = live.projection.watermarks
@@ -269,7 +312,7 @@ class CaseStream(Service):
         # Store and commit this batch while the next one is read and folded; batches are
         # committed in order, each only after its own rows and messages are stored.
         await self.settle()
-        self._pending = asyncio.ensure_future(self._finish(outputs, futures, commit, n))
+        self._pending = asyncio.ensure_future(self._finish(outputs, messages, commit, n))
 
     async def settle(self) -> None:
         """Wait until the batch being stored is committed (raises what storing it raised)."""
@@ -277,45 +320,95 @@ class CaseStream(Service):
         if pending is not None:
             await pending
 
-    async def _finish(self, outputs: list[Output], futures: list[Any], commit: dict[Any, tuple[int, str]],
+    async def _finish(self, outputs: list[Output], messages: list[Message], commit: dict[Any, tuple[int, str]],
                       n: int) -> None:
+        # the warehouse and Kafka, both before the commit; each waits for as long as its service is
+        # away (an outage of any length), saying so on /status
+        await asyncio.gather(store(outputs), self._deliver(messages))
+        await self._commit(commit, n)
+
+    async def _deliver(self, messages: list[Message]) -> None:
+        """Send every message and wait until Kafka has acknowledged each (acks=all); what it did not
+        take is sent again after a pause, for as long as the broker is away."""
+        from aiokafka.errors import KafkaError
+
+        wait = BACKOFF_FIRST_S
+        todo = messages
+        while todo:
+            futures: list[Any] = []
+            failed: list[Message] = []
+            error: BaseException | None = None
+            for i, m in enumerate(todo):
+                try:
+                    futures.append(await self.producer.send(m.topic, m.value, m.key, partition=m.partition,
+                                                            headers=m.headers))
+                except KafkaError as exc:  # no metadata for the topic (the broker is away): later
+                    failed, error = todo[i:], exc
+                    break
+            for m, f in zip(todo, futures, strict=False):
+                try:
+                    await f
+                except KafkaError as exc:
+                    failed.append(m)
+                    error = exc
+            if not failed:
+                break
+            stats.waiting["kafka"] = (f"{len(failed)} messages not acknowledged by {self.bootstrap} "
+                                      f"({type(error).__name__}: {error}); retrying every {wait:g} s")
+            log.warning("Kafka did not take %d messages (%s: %s); retrying in %.1f s — offsets are not "
+                        "committed until it does", len(failed), type(error).__name__, error, wait)
+            await asyncio.sleep(wait)
+            wait = min(wait * 2, BACKOFF_MAX_S)
+            todo = failed
+        stats.waiting.pop("kafka", None)
+
+    async def _commit(self, commit: dict[Any, tuple[int, str]], n: int) -> None:
+        """Commit a stored batch's offsets. A failure is no reason to stop: a later commit covers
+        these offsets too (it is retried while the stream is quiet), and a batch read again is
+        written again idempotently."""
+        from aiokafka.errors import KafkaError
         from aiokafka.structs import OffsetAndMetadata
 
-        # the warehouse and Kafka, both before the commit
-        await asyncio.gather(store(outputs), self.producer.flush())
-        for f in futures:  # a message Kafka did not take stops the worker before its input is committed
-            if not f.done():
-                await f
-            f.result()
+        commit = {tp: v for tp, v in commit.items() if tp in self.assigned}
+        if not commit:
+            return
         try:
             await self.consumer.commit({tp: OffsetAndMetadata(offset, mark) for tp, (offset, mark) in commit.items()})
         except (CommitFailedError, IllegalStateError) as exc:
             # a rebalance took the partitions: whoever reads them next reads this batch again (its
-            # stored rows and sent messages are written again, idempotently); not a reason to stop
+            # stored rows and sent messages are written again, idempotently)
             log.warning("batch of %d messages stored but not committed (%s); it will be read again", n, exc)
             return
+        except KafkaError as exc:
+            self.uncommitted.update(commit)
+            stats.waiting["kafka commit"] = f"offsets of {n} stored messages not committed yet ({type(exc).__name__})"
+            log.warning("batch of %d messages stored but not committed yet (%s: %s); retrying", n,
+                        type(exc).__name__, exc)
+            return
+        for tp, (offset, _) in commit.items():
+            if self.uncommitted.get(tp, (-1, ""))[0] <= offset:
+                self.uncommitted.pop(tp, None)
+        if not self.uncommitted:
+            stats.waiting.pop("kafka commit", None)
         self.committed.update({tp: offset for tp, (offset, _) in commit.items()})
         stats.count("committed", n)
 
-    async def _send(self, out: Output) -> Any:
-        """Send one outcome where it goes and count it; returns the delivery future (or None)."""
+    def _message(self, out: Output) -> Message | None:
+        """Where one outcome goes (and count it); None when it goes nowhere."""
         assert self.conf is not None
         key = out.subject.encode() if out.subject else None
         if out.kind == ACCEPTED:
-            fut = await self.producer.send(self.conf.topic_events, out.raw, key,
-                                           headers=[("case_seq", str(out.case_seq).encode())])
             stats.counts["sent_events"] += 1
             if not out.replay:
                 stats.counts["accepted"] += 1
-            return fut
+            return Message(self.conf.topic_events, out.raw, key, None,
+                           [("case_seq", str(out.case_seq).encode())])
         if out.kind == REJECTED:
-            fut = await self.producer.send(self.conf.topic_dlq, out.raw, key,
-                                           headers=list(dead_letter_headers(out).items()))
             stats.counts["sent_dead_letters"] += 1
             if not out.replay:
                 stats.counts["dead_lettered"] += 1
                 stats.rejected_by_reason[out.reason or "unknown"] += 1
-            return fut
+            return Message(self.conf.topic_dlq, dlq_value(out.raw), key, None, list(dead_letter_headers(out).items()))
         if out.kind == DUPLICATE:
             stats.counts["duplicates"] += 1
         elif out.kind == HELD and not out.replay:
@@ -349,6 +442,7 @@ class CaseStream(Service):
             self.assigned -= set(partitions)
             for tp in partitions:
                 self.committed.pop(tp, None)
+                self.uncommitted.pop(tp, None)
 
     async def _recover(self, partitions: set[int]) -> None:
         """Read the changelog partitions of these inbound partitions to their end into the states."""
@@ -435,11 +529,20 @@ class _CaseStreamService(CaseStream):
         os._exit(70)
 
 
+def dlq_value(raw: bytes) -> bytes:
+    """A dead letter's value on the DLQ topic: the message, cut to ``DLQ_VALUE_MAX`` bytes (its
+    ``size`` header says how long it was) so that no message is too large to dead-letter; the
+    warehouse's ``dead_letters`` row keeps it whole."""
+    return raw[:DLQ_VALUE_MAX]
+
+
 def dead_letter_headers(out: Output) -> dict[str, bytes]:
     return {
         "reason": (out.reason or "").encode(),
-        "detail": (out.detail or "")[:4000].encode(),
-        "problems": json.dumps([{"path": p, "message": m} for p, m in out.problems]).encode(),
+        "detail": (out.detail or "")[:4000].encode("utf-8", "replace"),
+        "problems": json.dumps([{"path": p, "message": m} for p, m in out.problems[:50]])[:16_000].encode(
+            "utf-8", "replace"),
+        "size": str(len(out.raw)).encode(),
         "origin_topic": out.origin.topic.encode(),
         "origin_partition": str(out.origin.partition).encode(),
         "origin_offset": str(out.origin.offset).encode(),

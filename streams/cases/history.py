@@ -6,7 +6,8 @@ contract and the project's shared definitions give them:
 
 1. a message that fails ``parse_event`` is rejected with the validation reason;
 2. a schema-valid event whose (source, lower-case id) was seen before is a duplicate: counted,
-   otherwise ignored;
+   otherwise ignored — unless that earlier event was dead-lettered: a rejected id is not "seen",
+   so an event re-sent once its cause is fixed (its notification sent, say) is judged afresh;
 3. ``incident.notified`` for a case that already has one is rejected ``case_exists``; otherwise
    it is accepted and the events held for the case are released in arrival order (one whose
    ``time`` is more than 7 days before the notification's ``time`` is rejected ``unknown_case``);
@@ -16,6 +17,9 @@ contract and the project's shared definitions give them:
 5. accepted events get ``case_seq`` 1, 2, ... per case; a held event is rejected ``unknown_case``
    once the event-time watermark (the largest ``time`` read from its partition) passes its
    ``time`` + 7 days.
+
+No message can stop the stream: any error while applying one message (a bug, a recursion limit,
+a message nobody foresaw) rejects that message ``processing_error`` with the error as detail.
 
 Duplicates are detected per case (the inbound topic is keyed by ``subject``, so a case's events
 all reach one partition and one worker); the raw store's ReplacingMergeTree collapses the rare
@@ -33,6 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import json
+import logging
 from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,8 +45,15 @@ from typing import Any
 from schemas import EventValidationError, parse_event
 from schemas.incidents import incident_problems
 from schemas.local_authorities import la_code_of
-from schemas.reasons import CASE_EXISTS, CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED, UNKNOWN_CASE
+from schemas.reasons import (
+    CASE_EXISTS,
+    CASE_RULE_VIOLATION,
+    PROCESSING_ERROR,
+    SOURCE_NOT_AUTHORISED,
+    UNKNOWN_CASE,
+)
 
+log = logging.getLogger(__name__)
 HOLD_WINDOW = dt.timedelta(days=7)
 
 ACCEPTED, REJECTED, HELD, DUPLICATE = "accepted", "rejected", "held", "duplicate"
@@ -157,7 +169,15 @@ class CaseProjection:
 
     # --- one message ----------------------------------------------------------------------
     def process(self, raw: bytes, origin: Origin = Origin()) -> list[Output]:
-        """Apply one inbound message; return what to send, in order."""
+        """Apply one inbound message; return what to send, in order. Never raises: a message the
+        rules fail on is rejected ``processing_error`` (see the module's docstring)."""
+        try:
+            return self._process(raw, origin)
+        except Exception as exc:  # RecursionError, a bug in a rule, ...: this message only
+            log.exception("message at %s could not be processed; dead-lettering it", origin.tag())
+            return [_failed(raw, origin, exc)]
+
+    def _process(self, raw: bytes, origin: Origin) -> list[Output]:
         try:
             event = parse_event(raw)
         except EventValidationError as err:
@@ -204,9 +224,12 @@ class CaseProjection:
         if seen is not None:
             if seen[0] == origin.tag() and origin.offset >= 0:
                 return self._replay(state, event, raw, origin, seen)
-            state["counts"]["duplicates"] += 1
-            self._save(state)
-            return [_out(DUPLICATE, event, raw, origin, detail=f"duplicate of the event first read at {seen[0]}")]
+            if not _dead_lettered(seen):
+                state["counts"]["duplicates"] += 1
+                self._save(state)
+                return [_out(DUPLICATE, event, raw, origin,
+                             detail=f"duplicate of the event first read at {seen[0]}")]
+            # dead-lettered before: not "seen" (the README's remedies re-send it once fixed)
         t = _iso(event.time)
         if state["max_time"] is None or t > state["max_time"]:
             state["max_time"] = t
@@ -383,6 +406,11 @@ def _jsonable(data: Any) -> Any:
     return data
 
 
+def _dead_lettered(seen: list[Any]) -> bool:
+    """Whether a ``seen`` entry records a rejection (its outcome is a reason, not a seq or held)."""
+    return isinstance(seen[1], str) and seen[1] != HELD
+
+
 def _origin(tag: str) -> Origin:
     topic, partition, offset = tag.rsplit("/", 2)
     return Origin(topic, int(partition), int(offset))
@@ -400,11 +428,18 @@ def _invalid(raw: bytes, origin: Origin, err: EventValidationError) -> Output:
                   event_id=envelope.get("id"), type=envelope.get("type"))
 
 
+def _failed(raw: bytes, origin: Origin, exc: BaseException) -> Output:
+    envelope = _peek(raw)
+    detail = f"the stream failed on this message: {type(exc).__name__}: {exc}"[:2000]
+    return Output(REJECTED, raw, origin, subject=envelope.get("subject"), reason=PROCESSING_ERROR, detail=detail,
+                  source=envelope.get("source"), event_id=envelope.get("id"), type=envelope.get("type"))
+
+
 def _peek(raw: bytes) -> dict[str, str]:
     """What can be read of an invalid message's envelope (strings only), for the dead letter."""
     try:
         doc = json.loads(raw)
-    except (ValueError, RecursionError):
+    except Exception:  # ValueError, RecursionError, ...: nothing can be read
         return {}
     if not isinstance(doc, dict):
         return {}
@@ -412,7 +447,7 @@ def _peek(raw: bytes) -> dict[str, str]:
 
 
 __all__ = [
-    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "REJECTED",
+    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PROCESSING_ERROR", "REJECTED",
     "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "Origin", "Output", "case_rule_problem",
     "current_incident", "incident_problem",
 ]

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from infra.warehouse import dead_letter_row, insert_dead_letters, insert_events, raw_event_row
+from schemas.reasons import PROCESSING_ERROR
 from streams import stats
 from streams.cases.history import ACCEPTED, REJECTED, Output
 from streams.sink.writer import Writer
@@ -49,13 +50,25 @@ def rows_of(outputs: Sequence[Output]) -> tuple[list[list[Any]], list[list[Any]]
     dead: list[list[Any]] = []
     for out in outputs:
         o = out.origin
-        if out.kind == ACCEPTED:
-            assert out.event is not None and out.case_seq is not None
-            events.append(raw_event_row(out.raw, out.event, out.case_seq, o.topic, o.partition, o.offset))
-        elif out.kind == REJECTED:
-            dead.append(dead_letter_row(out.raw, out.reason or "unknown", out.detail or "", out.problems,
-                                        topic=o.topic, partition=o.partition, offset=o.offset))
+        try:
+            if out.kind == ACCEPTED:
+                assert out.event is not None and out.case_seq is not None
+                events.append(raw_event_row(out.raw, out.event, out.case_seq, o.topic, o.partition, o.offset))
+            elif out.kind == REJECTED:
+                dead.append(dead_letter_row(out.raw, out.reason or "unknown", out.detail or "", out.problems,
+                                            topic=o.topic, partition=o.partition, offset=o.offset))
+        except Exception as exc:  # no message can stop the stream: its row becomes a plain dead letter
+            log.exception("no row could be built for the message at %s; dead-lettering it", o.tag())
+            dead.append(failed_row(out, exc))
     return events, dead
+
+
+def failed_row(out: Output, exc: BaseException) -> list[Any]:
+    """The dead_letters row of a message whose own row could not be built: its bytes, no envelope."""
+    o = out.origin
+    detail = f"the stream failed to store this message ({out.kind}): {type(exc).__name__}: {exc}"[:2000]
+    return dead_letter_row(bytes(out.raw or b""), PROCESSING_ERROR, detail, (), topic=o.topic,
+                           partition=o.partition, offset=o.offset)
 
 
 def _insert_both(client: Any, database: str, events: list[list[Any]], dead: list[list[Any]]) -> tuple[int, int]:

@@ -27,6 +27,7 @@ from infra.warehouse import (
 )
 from infra.warehouse.raw_store import RawStoreError
 from schemas import EventValidationError, parse_event
+from streams import stats
 
 log = logging.getLogger(__name__)
 BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 30.0
@@ -109,11 +110,14 @@ class Writer:
         wait = BACKOFF_FIRST_S
         while True:
             try:
-                return await loop.run_in_executor(self._executor, self._call, fn, *args)
+                result = await loop.run_in_executor(self._executor, self._call, fn, *args)
+                stats.waiting.pop("clickhouse", None)
+                return result
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
                 self._client = None if "chdb" not in self.settings.clickhouse_url else self._client
+                stats.waiting["clickhouse"] = f"to write {what} ({type(exc).__name__}); retrying every {wait:g} s"
                 log.warning("ClickHouse unavailable (%s); waiting %.1f s to write %s — "
                             "Kafka offsets are not committed until it is written", exc, wait, what)
                 await asyncio.sleep(wait)

@@ -1,4 +1,4 @@
-"""SDK producer throughput: ``Publisher.publish_many`` (validate + idempotent, acks=all) to tansu.
+"""SDK producer throughput: ``Publisher.publish_many`` (validate + idempotent, acks=all) to the embedded Kafka.
 
 Prints events/s for a fixed number of small incident.notified events, with the ``crc32c``
 package in use (kafka-python computes CRC32C in pure Python without it: ~3x slower), and
@@ -7,6 +7,7 @@ the rate of validation alone for comparison. Target: >= 20,000 events/s on 2 cor
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 EVENTS = 50_000
@@ -33,7 +34,7 @@ def main() -> None:
         parse_event(raw)
     validate_rate = EVENTS / (time.perf_counter() - started)
 
-    with EmbeddedBroker() as broker:
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(tmp) as broker:
         ensure_topics(broker.bootstrap_servers, load_settings())
         with Publisher(broker.bootstrap_servers) as publisher:
             list(publisher.publish_many(lines[:2000]))  # warm up: connections, producer id, metadata
@@ -49,8 +50,8 @@ def main() -> None:
     print(f"events: {EVENTS:,} of ~{size:.0f} bytes; CRC32C by {crc_impl}; compression {codec}; "
           f"idempotent {idempotent}; acks=all")
     print(f"validation alone (parse_event): {validate_rate:,.0f} events/s")
-    print("Publisher.publish_many to tansu, per round: " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s")
-    print(f"Publisher.publish_many to tansu, best: {rate:,.0f} events/s"
+    print("Publisher.publish_many to the embedded Kafka, per round: " + ", ".join(f"{r:,.0f}" for r in rates) + " events/s")
+    print(f"Publisher.publish_many to the embedded Kafka, best: {rate:,.0f} events/s"
           f" [target >= {TARGET:,}: {'met' if rate >= TARGET else 'NOT met'}]")
 
 

@@ -1,4 +1,4 @@
-"""The stream end to end: a 200,000-event random history through one worker, on tansu and chDB.
+"""The stream end to end: a 200,000-event random history through one worker, on the embedded Kafka and chDB.
 
 Prints, from one run on one broker:
 - end-to-end throughput: events/s from the worker starting on a full inbound topic to every
@@ -91,7 +91,7 @@ def main(events: int = EVENTS) -> None:
     oracle = replay(lines)
     print(f"history: {len(lines):,} events ({len(oracle.accepted):,} accepted, {oracle.duplicates:,} duplicates, "
           f"{len(oracle.rejected):,} rejected by the oracle)")
-    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(work_dir=tmp) as broker:
+    with tempfile.TemporaryDirectory() as tmp, EmbeddedBroker(tmp) as broker:
         bootstrap = broker.bootstrap_servers
         ensure_topics(bootstrap, conf)
         producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20, batch_size=512 * 1024,

@@ -1,7 +1,7 @@
-"""The whole stream on a real broker (tansu and Apache Kafka): producer SDK -> Kafka -> worker ->
+"""The whole stream on a real broker (Apache Kafka): producer SDK -> Kafka -> worker ->
 ClickHouse, with a SIGKILL part-way, compared with the reference replay (the oracle).
 
-One worker per broker; the tests run in order and share it, to keep the suite quick:
+One worker; the tests run in order and share it, to keep the suite quick:
 1. the calibrated 2020 history, with the worker killed (SIGKILL) part-way and restarted, ends
    with every live figure and the raw store equal to the oracle's answer;
 2. re-publishing the whole file changes nothing;

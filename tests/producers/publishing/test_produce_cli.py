@@ -39,26 +39,26 @@ def mixed_file(tmp_path: Path) -> Path:
 
 
 @pytest.mark.integration
-def test_produce_sends_the_valid_lines_reports_the_invalid_ones_and_exits_1(tansu_broker, mixed_file, tmp_path):
-    done = run(["produce", str(mixed_file), "--bootstrap-servers", tansu_broker.bootstrap_servers,
+def test_produce_sends_the_valid_lines_reports_the_invalid_ones_and_exits_1(kafka_broker, mixed_file, tmp_path):
+    done = run(["produce", str(mixed_file), "--bootstrap-servers", kafka_broker.bootstrap_servers,
                 "--create-topics"], cwd=tmp_path)
     assert done.returncode == 1, done.stderr
     assert "line 3: invalid_json" in done.stderr
     assert "line 6: " in done.stderr and "E99999999" in done.stderr
     assert "40 sent, 2 invalid, 0 failed" in done.stdout
     assert "Traceback" not in done.stderr
-    records = consume_all(tansu_broker.bootstrap_servers, "cspr.events.inbound", expected=40)
+    records = consume_all(kafka_broker.bootstrap_servers, "cspr.events.inbound", expected=40)
     assert sorted(r.value for r in records) == sorted(history(40))
 
 
 @pytest.mark.integration
-def test_produce_from_stdin_with_only_valid_lines_exits_0(tansu_broker, tmp_path):
+def test_produce_from_stdin_with_only_valid_lines_exits_0(kafka_broker, tmp_path):
     lines = history(5)
     done = run(["produce", "-", "--topic", "from-stdin", "--no-progress"], cwd=tmp_path,
-               stdin=b"\n".join(lines) + b"\n", CSPR_KAFKA_BOOTSTRAP_SERVERS=tansu_broker.bootstrap_servers)
+               stdin=b"\n".join(lines) + b"\n", CSPR_KAFKA_BOOTSTRAP_SERVERS=kafka_broker.bootstrap_servers)
     assert done.returncode == 0, done.stderr
     assert "5 sent, 0 invalid, 0 failed to from-stdin" in done.stdout
-    assert sorted(r.value for r in consume_all(tansu_broker.bootstrap_servers, "from-stdin", expected=5)) == sorted(lines)
+    assert sorted(r.value for r in consume_all(kafka_broker.bootstrap_servers, "from-stdin", expected=5)) == sorted(lines)
 
 
 def test_dry_run_validates_without_any_broker(mixed_file, tmp_path):
@@ -91,3 +91,12 @@ def test_produce_exits_3_quickly_when_the_broker_is_down(mixed_file, tmp_path):
 def test_a_missing_file_is_a_usage_error(tmp_path):
     done = run(["produce", str(tmp_path / "nope.jsonl"), "--dry-run"], cwd=tmp_path)
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_dry_run_accepts_contract_v2_beside_v1(tmp_path):
+    examples = Path(__file__).resolve().parents[3] / "schemas" / "examples"
+    both = tmp_path / "both.jsonl"
+    both.write_bytes((examples / "events.jsonl").read_bytes() + (examples / "events-v2.jsonl").read_bytes())
+    done = run(["produce", str(both), "--dry-run"], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "16 valid, 0 invalid (dry run: nothing sent)" in done.stdout

@@ -65,11 +65,11 @@ def test_republishing_a_file_duplicates_messages_but_not_their_source_and_id(bro
 
 
 @pytest.mark.integration
-def test_invalid_events_are_reported_and_never_sent(tansu_broker):
-    create_topic(tansu_broker.bootstrap_servers, "mixed")
+def test_invalid_events_are_reported_and_never_sent(kafka_broker):
+    create_topic(kafka_broker.bootstrap_servers, "mixed")
     unknown_la = notified(1, la="E99999999")
     lines = [line(notified(0)), b'{"specversion": "1.0"', line(unknown_la), line(notified(2))]
-    with Publisher(tansu_broker.bootstrap_servers, topic="mixed") as publisher:
+    with Publisher(kafka_broker.bootstrap_servers, topic="mixed") as publisher:
         results = list(publisher.publish_many(lines, refs=[10, 11, 12, 13]))
     assert [(r.ref, r.status) for r in results] == [(10, "sent"), (11, "invalid"), (12, "invalid"), (13, "sent")]
     assert results[1].reason == "invalid_json"
@@ -78,19 +78,19 @@ def test_invalid_events_are_reported_and_never_sent(tansu_broker):
     with pytest.raises(InvalidEvent) as caught:
         results[2].raise_for_error()
     assert caught.value.reason == results[2].reason
-    records = consume_all(tansu_broker.bootstrap_servers, "mixed", expected=2)
+    records = consume_all(kafka_broker.bootstrap_servers, "mixed", expected=2)
     assert sorted(r.value for r in records) == sorted([lines[0], lines[3]])
 
 
 @pytest.mark.integration
-def test_a_dict_or_text_event_is_sent_as_json_that_parses_to_the_same_event(tansu_broker):
-    create_topic(tansu_broker.bootstrap_servers, "dicts")
+def test_a_dict_or_text_event_is_sent_as_json_that_parses_to_the_same_event(kafka_broker):
+    create_topic(kafka_broker.bootstrap_servers, "dicts")
     event = notified(7)
-    with Publisher(tansu_broker.bootstrap_servers, topic="dicts") as publisher:
+    with Publisher(kafka_broker.bootstrap_servers, topic="dicts") as publisher:
         first = publisher.publish(event).raise_for_error()
         second = publisher.publish(json.dumps(event)).raise_for_error()
     assert first.status == second.status == "sent" and first.event_id == event["id"]
-    records = consume_all(tansu_broker.bootstrap_servers, "dicts", expected=2)
+    records = consume_all(kafka_broker.bootstrap_servers, "dicts", expected=2)
     assert {r.value for r in records} == {json.dumps(event, separators=(",", ":")).encode(), json.dumps(event).encode()}
     assert all(parse_event(r.value) == parse_event(event) for r in records)
 
@@ -168,11 +168,11 @@ def test_a_broker_that_dies_mid_run_gives_failed_results_within_the_delivery_tim
     from infra.brokers import EmbeddedBroker
 
     lines = history(20)
-    embedded = EmbeddedBroker(work_dir=tmp_path)
+    embedded = EmbeddedBroker(tmp_path)
     try:
         embedded.start()
     except BrokerError as exc:
-        unavailable(f"tansu could not start: {exc}")
+        unavailable(f"the embedded broker could not start: {exc}")
     try:
         with Publisher(embedded.bootstrap_servers, topic="dies", delivery_timeout_s=3) as publisher:
             assert {r.status for r in publisher.publish_many(lines[:10])} == {"sent"}

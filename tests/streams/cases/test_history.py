@@ -82,6 +82,36 @@ def test_a_held_event_more_than_7_days_older_than_the_notification_is_unknown_ca
     assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
 
 
+def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once() -> None:
+    # the README's remedy: the LA sends the missing notification, then re-sends the events
+    late = e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01")
+    lines = [late, e.notified("SIN-2020-000002", time="2020-05-09T10:00:00Z"),   # expires the held event
+             e.notified(S, time="2020-05-09T11:00:00Z"), late, late]
+    projection, out = run(*lines)
+    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 1), (ACCEPTED, 2),
+                          (DUPLICATE, None)]
+    assert projection.cases[S]["counts"] == {"accepted": 2, "duplicates": 1, "rejected": 1, "held": 0}
+    want = replay(lines)
+    assert sorted((a.event.subject, a.case_seq) for a in want.accepted) == [
+        (S, 1), (S, 2), ("SIN-2020-000002", 1)]
+    assert want.duplicates == 1
+
+
+def test_every_rejected_event_may_be_re_sent_with_the_same_id_once_fixed() -> None:
+    # case_rule_violation: a review received before the notified date, re-sent once the date is
+    # corrected, is accepted; re-sent again, it is a duplicate. source_not_authorised stays rejected.
+    early = e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-03")
+    fixed = e.corrected(S, "2020-05-21T00:00:00Z", {"notified_date": "2020-05-02", "incident_date": "2020-05-01"})
+    wrong = e.submitted("SIN-2020-000003", "2020-05-20T00:00:00Z", "2020-05-20", la=e.OTHER_LA)
+    lines = [e.notified(S), early, fixed, early, early, e.notified("SIN-2020-000003"), wrong]
+    _, out = run(*lines)
+    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, CASE_RULE_VIOLATION), (ACCEPTED, 2), (ACCEPTED, 3),
+                          (DUPLICATE, None), (ACCEPTED, 1), (REJECTED, SOURCE_NOT_AUTHORISED)]
+    want = replay(lines)
+    assert [a.case_seq for a in want.accepted if a.event.subject == S] == [1, 2, 3]
+    assert want.duplicates == 1 and [r.reason for r in want.rejected] == [CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED]
+
+
 def test_a_held_event_is_rejected_once_the_watermark_passes_its_time_plus_7_days() -> None:
     other = "SIN-2020-000002"
     _, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),
