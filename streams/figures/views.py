@@ -6,15 +6,27 @@
 - ``/figures/timeliness?year=2020&as_of=2021-03-31``: rapid-review timeliness buckets; ``as_of``
   before the stream's watermark is answered "as known at" that date from the case table
 - ``/overdue``: rapid reviews past their requested completion date and not received
+
+Two roles. A **viewer** (no credentials) gets what could be published: the authority counts
+through the same disclosure control as the viewer tables (``schemas.disclosure``: 1..threshold
+and whatever would let one be worked out show as 'c'), the bands of those published figures
+('0', 'c', '3-6', '7+'), and of the overdue reviews only how many there are. An **analyst** (the
+request carries ``Authorization: Bearer <CSPR_ANALYST_TOKEN>``) gets the exact counts, the exact
+bands and the overdue cases. Without ``CSPR_ANALYST_TOKEN`` set there is no analyst view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+from collections import defaultdict
 from typing import Any
 
 from faust.web import Request, Response, View
 
+from infra.settings import settings
+from schemas.disclosure import band_of, bands, suppress_years
+from schemas.local_authorities import LOCAL_AUTHORITIES
 from streams.app import app
 from streams.cases.agents import case_states, live
 from streams.figures.agents import overdue_now
@@ -44,6 +56,37 @@ def _year(request: Request) -> int:
     return int(text)
 
 
+def is_analyst(request: Request) -> bool:
+    """Whether the request carries the analyst token (compared in constant time)."""
+    token = settings().analyst_token
+    given = request.headers.get("Authorization", "")
+    if token is None or not given.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.get_secret_value().encode())
+
+
+def suppressed_notifications(figures: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed."""
+    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
+    exact = {(int(y), la): n for y, per_la in figures["by_local_authority"].items() for la, n in per_la.items()}
+    shown = suppress_years(exact, regions, threshold)
+    by_la: dict[str, dict[str, str]] = defaultdict(dict)
+    for (y, la), text in sorted(shown.items()):
+        if (y, la) in exact:  # the same authorities as the exact view (those with a notification)
+            by_la[str(y)][la] = text
+    return {"by_month": figures["by_month"], "by_local_authority": dict(by_la)}
+
+
+def suppressed_bands(book: FigureBook, year: int, threshold: int) -> dict[str, int]:
+    """How many authorities fall in each band of their *published* figure in ``year``."""
+    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
+    exact = {(year, la): n for la, n in book.notifications_by_authority(year).items()}
+    out = dict.fromkeys(bands(threshold), 0)
+    for text in suppress_years(exact, regions, threshold).values():
+        out[band_of(text, threshold)] += 1
+    return out
+
+
 def _book_as_of(as_of: dt.date) -> FigureBook:
     """The live book, or one rebuilt as known at the end of ``as_of`` when events after it exist."""
     end = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
@@ -67,7 +110,8 @@ class _FigureView(View):
 @app.page("/figures/notifications")
 class NotificationsView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return live.book.notifications()
+        figures = live.book.notifications()
+        return figures if is_analyst(request) else suppressed_notifications(figures, settings().suppression_threshold)
 
 
 @app.page("/figures/period-change")
@@ -82,7 +126,10 @@ class PeriodChangeView(_FigureView):
 @app.page("/figures/local-authorities")
 class LocalAuthoritiesView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return live.book.local_authority_bands(_year(request))
+        year = _year(request)
+        if is_analyst(request):
+            return live.book.local_authority_bands(year)
+        return suppressed_bands(live.book, year, settings().suppression_threshold)
 
 
 @app.page("/figures/timeliness")
@@ -95,4 +142,7 @@ class TimelinessView(_FigureView):
 @app.page("/overdue")
 class OverdueView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return overdue_now.snapshot()
+        overdue = overdue_now.snapshot()
+        if is_analyst(request):
+            return overdue
+        return {"as_of": overdue["as_of"], "count": overdue["count"]}  # the cases are case-level: analysts only
