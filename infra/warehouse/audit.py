@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,23 +114,22 @@ def audit_cells(values: dict[Cell, str], sums: list[tuple[Cell, list[Cell]]], th
     return exposed
 
 
-def published_areas(client: Any, database: str) -> tuple[dict[Cell, str], list[tuple[Cell, list[Cell]]]]:
-    """The area cells of the viewer tables of ``database`` and the sums a reader knows hold."""
+def published_areas(la_rows: Iterable[Sequence[Any]], region_rows: Iterable[Sequence[Any]],
+                    ) -> tuple[dict[Cell, str], list[tuple[Cell, list[Cell]]]]:
+    """The area cells a reader sees and the sums a reader knows hold. ``la_rows``: (year, period,
+    authority, region code, text); ``region_rows``: (year, period, region code, region name, text),
+    England's row named 'England'."""
     values: dict[Cell, str] = {}
     la_region: dict[Cell, list[Cell]] = defaultdict(list)  # (year, period, region) -> authority cells
     periods: dict[tuple[Any, ...], dict[str, Cell]] = defaultdict(dict)  # (year, level, code) -> period -> cell
-    for year, period, la, region, text in client.query(
-            f"SELECT year, period, local_authority, region_code, notifications "
-            f"FROM {database}.pub_local_authority_notifications").result_rows:
+    for year, period, la, region, text in la_rows:
         cell = ("la", year, period, la)
         values[cell] = text
         la_region[(year, period, region)].append(cell)
         periods[(year, "la", la)][period] = cell
     england: dict[tuple[Any, str], Cell] = {}
     regions: dict[tuple[Any, str], list[Cell]] = defaultdict(list)
-    for year, period, code, name, text in client.query(
-            f"SELECT year, period, region_code, region_name, notifications "
-            f"FROM {database}.pub_region_notifications").result_rows:
+    for year, period, code, name, text in region_rows:
         level = "england" if name == "England" else "region"
         cell = (level, year, period, code)
         values[cell] = text
@@ -149,18 +149,30 @@ def published_areas(client: Any, database: str) -> tuple[dict[Cell, str], list[t
     return values, sums
 
 
-def audit(client: Any, database: str, threshold: int) -> list[Finding]:
-    """Exposed cells of the viewer tables of ``database`` (empty: every 'c' is protected). The band
-    table is checked too: its counts must be what the authority table shows."""
-    values, sums = published_areas(client, database)
+def audit_tables(la_rows: Iterable[Sequence[Any]], region_rows: Iterable[Sequence[Any]],
+                 band_rows: Iterable[Sequence[Any]], threshold: int) -> list[Finding]:
+    """Exposed cells of the published tables (empty: every 'c' is protected). The band table is
+    checked too: its counts must be exactly what the authority table shows (the exact count of
+    authorities with 1..threshold would tell a reader how many 'c' cells are primary)."""
+    values, sums = published_areas(la_rows, region_rows)
     findings = audit_cells(values, sums, threshold)
     shown_bands: dict[tuple[Any, str], int] = defaultdict(int)
     for (level, year, period, _), text in values.items():
         if level == "la" and period == "year":
             band = text if text in ("0", "c") else ("7+" if int(text) >= 7 else f"{threshold + 1}-6")
             shown_bands[(year, band)] += 1
-    for year, band, n in client.query(
-            f"SELECT year, band, local_authorities FROM {database}.pub_notifications_per_la_band").result_rows:
+    for year, band, n in band_rows:
         if n != shown_bands.get((year, band), 0):
             findings.append(Finding(("bands", year, band), n, n))
     return findings
+
+
+def audit(client: Any, database: str, threshold: int) -> list[Finding]:
+    """``audit_tables`` on the viewer tables of ``database``, read as a viewer reads them."""
+    q = lambda sql: client.query(sql).result_rows  # noqa: E731
+    return audit_tables(
+        q(f"SELECT year, period, local_authority, region_code, notifications FROM {database}.pub_local_authority_notifications"),
+        q(f"SELECT year, period, region_code, region_name, notifications FROM {database}.pub_region_notifications"),
+        q(f"SELECT year, band, local_authorities FROM {database}.pub_notifications_per_la_band"),
+        threshold,
+    )

@@ -75,6 +75,25 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
         if cells.get((y, "year", "la", la), (0, False))[0] != n:
             raise RuntimeError(f"{db}: quarters of {la} in {y} do not add up to fct_local_authority_notifications")
 
+    tables = viewer_rows(as_of, years, las, counts, threshold, cells)
+    written = {}
+    for table, rows in tables.items():
+        _replace(client, db, table, rows)
+        written[table] = len(rows)
+    hidden_count: dict[str, int] = defaultdict(int)
+    for k, (_, h) in cells.items():
+        hidden_count[k[2]] += h
+    log.info("viewer tables of %s as at %s: %s suppressed", db, as_of, dict(hidden_count))
+    return written
+
+
+def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str]],
+                counts: dict[tuple[int, int, str], int], threshold: int,
+                cells: dict[Any, tuple[int, bool]] | None = None) -> dict[str, list[list[Any]]]:
+    """The rows of each viewer table, from exact counts by (year, quarter, authority) and the
+    authorities as (code, name, region code, region name)."""
+    if cells is None:
+        cells = suppress_areas(counts, {la: region for la, _, region, _ in las}, threshold)
     region_names = {code: name for _, _, code, name in las}
     la_rows, region_rows = [], []
     band_counts: dict[int, dict[str, int]] = {y: dict.fromkeys(bands(threshold), 0) for y in years}
@@ -91,16 +110,8 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
             n, _ = cells[(y, p, "england", ENGLAND)]
             region_rows.append([as_of, y, p, ENGLAND, "England", str(n), False])
     band_rows = [[as_of, y, b, i, k] for y in years for i, (b, k) in enumerate(band_counts[y].items())]
-    written = {}
-    for table, rows in (("pub_local_authority_notifications", la_rows), ("pub_region_notifications", region_rows),
-                        ("pub_notifications_per_la_band", band_rows)):
-        _replace(client, db, table, rows)
-        written[table] = len(rows)
-    hidden_count = defaultdict(int)
-    for k, (_, h) in cells.items():
-        hidden_count[k[2]] += h
-    log.info("viewer tables of %s as at %s: %s suppressed", db, as_of, dict(hidden_count))
-    return written
+    return {"pub_local_authority_notifications": la_rows, "pub_region_notifications": region_rows,
+            "pub_notifications_per_la_band": band_rows}
 
 
 def _replace(client: Any, db: str, table: str, rows: list[list[Any]]) -> None:
