@@ -47,10 +47,11 @@ def primary(values: Mapping[Key, int], threshold: int, fixed: Iterable[Key] = ()
 
 def suppress(
     values: Mapping[Key, int], equations: Sequence[Equation], threshold: int, fixed: Iterable[Key] = (),
-) -> frozenset[Key]:
-    """The cells to show as 'c': primary suppression, then secondary until no 'c' can be narrowed
-    to the threshold or below (or pinned) from the published totals. ``fixed`` cells are published
-    whatever their value (the national figures)."""
+) -> tuple[frozenset[Key], frozenset[Key]]:
+    """The cells to show as 'c' — primary suppression, then secondary until no 'c' can be narrowed
+    to the threshold or below (or pinned) from the published totals — and the cells that cannot be
+    protected at all (a ``fixed`` total too small: the caller must not publish them). ``fixed``
+    cells are published whatever their value (the national figures)."""
     fixed = frozenset(fixed)
     hidden = primary(values, threshold, fixed)
     by_cell: dict[Key, list[int]] = defaultdict(list)
@@ -62,6 +63,7 @@ def suppress(
         if _per_equation(values, equations, threshold, fixed, hidden):
             continue
         changed = False
+        stuck: set[Key] = set()
         for group, eqs in _groups(equations, by_cell, hidden):
             if group in checked:
                 continue
@@ -70,11 +72,13 @@ def suppress(
                 checked.add(group)
                 continue
             pick = _candidate_near(exposed, values, equations, by_cell, fixed, hidden)
-            if pick is not None:
+            if pick is None:
+                stuck |= group
+            else:
                 hidden.add(pick)
                 changed = True
-        if not changed:  # all protected, or nothing left to suppress (the audit will say so)
-            return frozenset(hidden)
+        if not changed:  # all protected, or nothing left to suppress
+            return frozenset(hidden), frozenset(stuck)
     raise RuntimeError("secondary suppression did not converge")
 
 
@@ -249,8 +253,9 @@ def area_cells(counts: Mapping[tuple[int, int, str], int], regions: Mapping[str,
     return dict(cells)
 
 
-def area_equations(years: Iterable[int], regions: Mapping[str, str]) -> list[Equation]:
-    """Every total the area tables publish, with its parts."""
+def area_equations(years: Iterable[int], regions: Mapping[str, str], quarters: bool = True) -> list[Equation]:
+    """Every total the area tables publish, with its parts (``quarters``: authorities and regions
+    by quarter too, else by year only; England's quarters are always published)."""
     by_region: dict[str, list[str]] = defaultdict(list)
     for la, region in sorted(regions.items()):
         by_region[region].append(la)
@@ -258,9 +263,9 @@ def area_equations(years: Iterable[int], regions: Mapping[str, str]) -> list[Equ
     for y in sorted(years):
         areas = [("la", la) for la in sorted(regions)] + [("region", r) for r in sorted(by_region)] + [
             ("england", ENGLAND)]
-        for area in areas:  # quarters add up to the year
+        for area in areas if quarters else areas[-1:]:  # quarters add up to the year
             eqs.append(((y, "year", *area), tuple((y, f"Q{q}", *area) for q in range(1, 5))))
-        for p in PERIODS:
+        for p in PERIODS if quarters else ("year",):
             for r, las in sorted(by_region.items()):
                 eqs.append(((y, p, "region", r), tuple((y, p, "la", la) for la in las)))
             eqs.append(((y, p, "england", ENGLAND), tuple((y, p, "region", r) for r in sorted(by_region))))
@@ -268,16 +273,36 @@ def area_equations(years: Iterable[int], regions: Mapping[str, str]) -> list[Equ
 
 
 def suppress_areas(counts: Mapping[tuple[int, int, str], int], regions: Mapping[str, str],
-                   threshold: int) -> dict[Cell, tuple[int, bool]]:
+                   threshold: int) -> tuple[dict[Cell, tuple[int, bool]], frozenset[int]]:
     """Notifications by authority, region and England, by quarter and year, with secondary
     suppression across all of them: ``{(year, period, level, code): (count, suppressed)}`` with
-    period 'Q1'..'Q4' or 'year' and level 'la', 'region' or 'england' (never suppressed)."""
-    cells = area_cells(counts, regions)
-    years = {k[0] for k in cells}
-    fixed = [k for k in cells if k[2] == "england"]
-    hidden = suppress(cells, area_equations(years, regions), threshold, fixed)
-    return {k: (v, k in hidden) for k, v in cells.items()}
+    period 'Q1'..'Q4' or 'year' and level 'la', 'region' or 'england' (never suppressed), and the
+    years whose areas cannot be published at all.
 
+    Years share no published total, so each is solved on its own. England's figures are published
+    exactly (as the national marts do), so a suppressed count may be impossible to protect: when
+    a year's quarters are too sparse (most authorities' quarters 0 or 1, so England's quarter
+    total leaves no room), its authorities and regions are published by year only; when even
+    that cannot be protected (a national total itself within the threshold), the year has no
+    authority or region figures at all (its England rows only)."""
+    by_year: dict[int, dict[tuple[int, int, str], int]] = defaultdict(dict)
+    for key, n in counts.items():
+        by_year[key[0]][key] = n
+    out: dict[Cell, tuple[int, bool]] = {}
+    withheld: set[int] = set()
+    for year, year_counts in sorted(by_year.items()):
+        every = area_cells(year_counts, regions)
+        for quarters in (True, False):
+            cells = {k: v for k, v in every.items() if quarters or k[1] == "year" or k[2] == "england"}
+            fixed = [k for k in cells if k[2] == "england"]
+            hidden, stuck = suppress(cells, area_equations({year}, regions, quarters), threshold, fixed)
+            if not stuck:
+                out.update({k: (v, k in hidden) for k, v in cells.items()})
+                break
+        else:
+            withheld.add(year)
+            out.update({k: (v, False) for k, v in every.items() if k[2] == "england"})
+    return out, frozenset(withheld)
 
 def bands(threshold: int) -> tuple[str, ...]:
     """The bands of a *published* authority-year figure: the exact 1..threshold band would tell
@@ -296,21 +321,22 @@ def suppress_years(counts: Mapping[tuple[int, str], int], regions: Mapping[str, 
                    threshold: int) -> dict[tuple[int, str], str]:
     """Authority-year counts as a viewer of the live figures sees them ({(year, authority): text}),
     suppressed as if region and England totals were published beside them (England's is: the
-    national monthly counts add up to it)."""
-    cells: dict[Cell, int] = defaultdict(int)
-    years = {y for y, _ in counts}
-    for y in years:
+    national monthly counts add up to it). A year that cannot be protected is left out."""
+    by_region: dict[str, list[str]] = defaultdict(list)
+    for la, region in sorted(regions.items()):
+        by_region[region].append(la)
+    out: dict[tuple[int, str], str] = {}
+    for y in sorted({y for y, _ in counts}):
+        cells: dict[Cell, int] = defaultdict(int)
         for la, region in regions.items():
             n = counts.get((y, la), 0)
             cells[(y, "la", la)] += n
             cells[(y, "region", region)] += n
             cells[(y, "england", ENGLAND)] += n
-    by_region: dict[str, list[str]] = defaultdict(list)
-    for la, region in sorted(regions.items()):
-        by_region[region].append(la)
-    eqs: list[Equation] = []
-    for y in sorted(years):
-        eqs += [((y, "region", r), tuple((y, "la", la) for la in las)) for r, las in sorted(by_region.items())]
+        eqs: list[Equation] = [((y, "region", r), tuple((y, "la", la) for la in las))
+                               for r, las in sorted(by_region.items())]
         eqs.append(((y, "england", ENGLAND), tuple((y, "region", r) for r in sorted(by_region))))
-    hidden = suppress(cells, eqs, threshold, [k for k in cells if k[1] == "england"])
-    return {(y, la): shown(cells[(y, "la", la)], (y, "la", la) in hidden) for y in years for la in regions}
+        hidden, stuck = suppress(cells, eqs, threshold, [(y, "england", ENGLAND)])
+        if not stuck:
+            out.update({(y, la): shown(cells[(y, "la", la)], (y, "la", la) in hidden) for la in regions})
+    return out

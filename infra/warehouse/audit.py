@@ -144,8 +144,8 @@ def published_areas(la_rows: Iterable[Sequence[Any]], region_rows: Iterable[Sequ
     for key, parts in regions.items():
         sums.append((england[key], parts))
     for by_period in periods.values():
-        if "year" in by_period:
-            sums.append((by_period["year"], [by_period[f"Q{q}"] for q in range(1, 5) if f"Q{q}" in by_period]))
+        if "year" in by_period and all(f"Q{q}" in by_period for q in range(1, 5)):
+            sums.append((by_period["year"], [by_period[f"Q{q}"] for q in range(1, 5)]))
     return values, sums
 
 

@@ -14,6 +14,9 @@ and the CSV export read them; nobody but an analyst reads ``fct_*``.
   (the exact 1-2 band would say how many 'c' cells are primary)
 
 Each row carries ``as_of`` (the report date T of the vintage) and counts as text ('c' or digits).
+A year whose quarters are too sparse to protect (England's quarter totals leave no room) has its
+authorities and regions by year only; one in which even that cannot be protected (a national
+total within the threshold, as at the very start of a history) has England's rows only.
 """
 
 from __future__ import annotations
@@ -67,12 +70,15 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
     regions = {la: region for la, _, region, _ in las}
     for y in years:  # the marts' years with no case still get their rows of zeros
         counts.setdefault((y, 1, next(iter(regions))), 0)
-    cells = suppress_areas(counts, regions, threshold)
+    cells, withheld = suppress_areas(counts, regions, threshold)
+    if withheld:
+        log.warning("%s: no authority or region figures for %s: a national total is too small to protect them",
+                    db, ", ".join(map(str, sorted(withheld))))
 
     exact_years = dict(((y, la), int(n)) for y, la, n in client.query(
         f"SELECT year, local_authority, notifications FROM {db}.fct_local_authority_notifications").result_rows)
     for (y, la), n in exact_years.items():
-        if cells.get((y, "year", "la", la), (0, False))[0] != n:
+        if y not in withheld and cells.get((y, "year", "la", la), (0, False))[0] != n:
             raise RuntimeError(f"{db}: quarters of {la} in {y} do not add up to fct_local_authority_notifications")
 
     tables = viewer_rows(as_of, years, las, counts, threshold, cells)
@@ -93,23 +99,28 @@ def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str
     """The rows of each viewer table, from exact counts by (year, quarter, authority) and the
     authorities as (code, name, region code, region name)."""
     if cells is None:
-        cells = suppress_areas(counts, {la: region for la, _, region, _ in las}, threshold)
+        cells, _ = suppress_areas(counts, {la: region for la, _, region, _ in las}, threshold)
     region_names = {code: name for _, _, code, name in las}
     la_rows, region_rows = [], []
     band_counts: dict[int, dict[str, int]] = {y: dict.fromkeys(bands(threshold), 0) for y in years}
     for y in years:
         for p in PERIODS:
             for la, name, rc, rn in sorted(las):
+                if (y, p, "la", la) not in cells:  # a withheld year: England's rows only
+                    continue
                 n, hidden = cells[(y, p, "la", la)]
                 la_rows.append([as_of, y, p, la, name, rc, rn, shown(n, hidden), hidden])
                 if p == "year":
                     band_counts[y][band_of(shown(n, hidden), threshold)] += 1
             for rc, rn in sorted(region_names.items()):
+                if (y, p, "region", rc) not in cells:
+                    continue
                 n, hidden = cells[(y, p, "region", rc)]
                 region_rows.append([as_of, y, p, rc, rn, shown(n, hidden), hidden])
             n, _ = cells[(y, p, "england", ENGLAND)]
             region_rows.append([as_of, y, p, ENGLAND, "England", str(n), False])
-    band_rows = [[as_of, y, b, i, k] for y in years for i, (b, k) in enumerate(band_counts[y].items())]
+    band_rows = [[as_of, y, b, i, k] for y in years if (y, "year", "la", las[0][0]) in cells
+                 for i, (b, k) in enumerate(band_counts[y].items())]
     return {"pub_local_authority_notifications": la_rows, "pub_region_notifications": region_rows,
             "pub_notifications_per_la_band": band_rows}
 
