@@ -142,7 +142,8 @@ def published_areas(la_rows: Iterable[Sequence[Any]], region_rows: Iterable[Sequ
     for (year, period, region), parts in la_region.items():
         sums.append((("region", year, period, region), parts))
     for key, parts in regions.items():
-        sums.append((england[key], parts))
+        if key in england:
+            sums.append((england[key], parts))
     for by_period in periods.values():
         if "year" in by_period and all(f"Q{q}" in by_period for q in range(1, 5)):
             sums.append((by_period["year"], [by_period[f"Q{q}"] for q in range(1, 5)]))
