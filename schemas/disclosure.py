@@ -67,15 +67,17 @@ def suppress(
         for group, eqs in _groups(equations, by_cell, hidden):
             if group in checked:
                 continue
-            exposed = _first_exposed(group, eqs, values, equations, threshold)
-            if exposed is None:
+            exposed = _exposed(group, eqs, values, equations, threshold)
+            if not exposed:
                 checked.add(group)
                 continue
-            pick = _candidate_near(exposed, values, equations, by_cell, fixed, hidden)
-            if pick is None:
+            # one more suppression near each exposed cell (a big group is re-solved once for many)
+            near = (_candidate_near(cell, values, equations, by_cell, fixed, hidden) for cell in exposed)
+            picks = {pick for pick in near if pick is not None}
+            if not picks:
                 stuck |= group
             else:
-                hidden.add(pick)
+                hidden |= picks
                 changed = True
         if not changed:  # all protected, or nothing left to suppress
             return frozenset(hidden), frozenset(stuck)
@@ -178,9 +180,9 @@ def _per_equation(values: Mapping[Key, int], equations: Sequence[Equation], thre
     return changed
 
 
-def _first_exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Key, int],
-                   equations: Sequence[Equation], threshold: int) -> Key | None:
-    """The first cell of the group whose range, given every published total, is not above the
+def _exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Key, int],
+             equations: Sequence[Equation], threshold: int) -> list[Key]:
+    """The cells of the group whose range, given every published total, is not above the
     threshold at its top or is one value (a linear programme per bound, on the group only)."""
     from scipy.optimize import linprog
 
@@ -209,6 +211,7 @@ def _first_exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Ke
             seen_hi[j] = max(seen_hi[j], v)
             seen_lo[j] = min(seen_lo[j], v)
 
+    exposed: list[Key] = []
     # smallest values first: they are the ones a total pins
     for cell in sorted(order, key=lambda k: (values[k], repr(k))):
         j = index[cell]
@@ -220,16 +223,18 @@ def _first_exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Ke
         if high.status == 3:  # unbounded above: not pinned either
             continue
         if high.status != 0 or -high.fun <= threshold + 1e-6:
-            return cell
+            exposed.append(cell)
+            continue
         note(high.x)
         if seen_hi[j] - seen_lo[j] > 1e-6:
             continue
         objective[j] = 1.0
         low = linprog(objective, A_eq=rows, b_eq=rhs, bounds=bounds, method="highs")
         if low.status != 0 or -high.fun - low.fun <= 1e-6:
-            return cell
+            exposed.append(cell)
+            continue
         note(low.x)
-    return None
+    return exposed
 
 
 # --- the notifications tables: authority, region, England x quarter, year ----------------------
