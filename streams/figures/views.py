@@ -65,11 +65,24 @@ def is_analyst(request: Request) -> bool:
     return hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.get_secret_value().encode())
 
 
+_last: dict[str, Any] = {}  # the last answer of the disclosure control, by its input
+
+
+def _suppressed(exact: dict[tuple[int, str], int], threshold: int) -> dict[tuple[int, str], str]:
+    """``suppress_years`` of the live counts, computed again only when they changed (it solves
+    linear programmes: a second or so per year, on the worker's event loop)."""
+    key = (threshold, frozenset((k, n) for k, n in exact.items() if n))
+    if _last.get("key") != key:
+        regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
+        _last.update(key=key, value=suppress_years(exact, regions, threshold))
+    value: dict[tuple[int, str], str] = _last["value"]
+    return value
+
+
 def suppressed_notifications(figures: dict[str, Any], threshold: int) -> dict[str, Any]:
     """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed."""
-    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
     exact = {(int(y), la): n for y, per_la in figures["by_local_authority"].items() for la, n in per_la.items()}
-    shown = suppress_years(exact, regions, threshold)
+    shown = _suppressed(exact, threshold)
     by_la: dict[str, dict[str, str]] = defaultdict(dict)
     for (y, la), text in sorted(shown.items()):
         if (y, la) in exact:  # the same authorities as the exact view (those with a notification)
@@ -79,11 +92,14 @@ def suppressed_notifications(figures: dict[str, Any], threshold: int) -> dict[st
 
 def suppressed_bands(book: FigureBook, year: int, threshold: int) -> dict[str, int]:
     """How many authorities fall in each band of their *published* figure in ``year``."""
-    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
-    exact = {(year, la): n for la, n in book.notifications_by_authority(year).items()}
+    exact = {(int(y), la): n for y, per_la in book.notifications()["by_local_authority"].items()
+             for la, n in per_la.items()}
     out = dict.fromkeys(bands(threshold), 0)
-    for text in suppress_years(exact, regions, threshold).values():
-        out[band_of(text, threshold)] += 1
+    shown = _suppressed(exact, threshold)
+    if any(y == year for y, _ in exact) and not any(y == year for y, _ in shown):
+        return {}  # a year too sparse to protect has no authority figures, so no bands either
+    for la in LOCAL_AUTHORITIES:
+        out[band_of(shown.get((year, la.code), "0"), threshold)] += 1
     return out
 
 
