@@ -4,8 +4,12 @@ Every output a viewer can reach (the viewer tables Grafana reads, the briefing, 
 the worker's live views) shows counts of notifications by area through this one function, so a
 figure is suppressed the same way wherever it appears in one vintage.
 
-The rules (after the GSS/ONS guidance on disclosure control for tables and the DfE's practice in
-its serious incident notification and children's social care releases):
+The rules follow the DfE's serious incident notification release (its data guidance: 'c' "to
+protect confidentiality — secondary suppression may also be applied"; "where any number is shown
+as zero, the original figure submitted was zero"; national and authority figures unrounded) and
+the usual practice for linked tables (GSS/ONS guidance; the protection-interval audit of the US
+FCSM's Working Paper 22). DfE rounds its regional figures to the nearest 10 instead; here regions
+are suppressed like authorities, so every published total is exact and the audit can check it:
 
 - **Primary suppression**: a count from 1 to ``threshold`` is shown as ``c``; zeros are shown
   (they disclose nothing about a child). National (England) figures are published exactly.
@@ -321,27 +325,3 @@ def band_of(text: str, threshold: int) -> str:
         return text
     return "7+" if int(text) >= 7 else bands(threshold)[2]
 
-
-def suppress_years(counts: Mapping[tuple[int, str], int], regions: Mapping[str, str],
-                   threshold: int) -> dict[tuple[int, str], str]:
-    """Authority-year counts as a viewer of the live figures sees them ({(year, authority): text}),
-    suppressed as if region and England totals were published beside them (England's is: the
-    national monthly counts add up to it). A year that cannot be protected is left out."""
-    by_region: dict[str, list[str]] = defaultdict(list)
-    for la, region in sorted(regions.items()):
-        by_region[region].append(la)
-    out: dict[tuple[int, str], str] = {}
-    for y in sorted({y for y, _ in counts}):
-        cells: dict[Cell, int] = defaultdict(int)
-        for la, region in regions.items():
-            n = counts.get((y, la), 0)
-            cells[(y, "la", la)] += n
-            cells[(y, "region", region)] += n
-            cells[(y, "england", ENGLAND)] += n
-        eqs: list[Equation] = [((y, "region", r), tuple((y, "la", la) for la in las))
-                               for r, las in sorted(by_region.items())]
-        eqs.append(((y, "england", ENGLAND), tuple((y, "region", r) for r in sorted(by_region))))
-        hidden, stuck = suppress(cells, eqs, threshold, [(y, "england", ENGLAND)])
-        if not stuck:
-            out.update({(y, la): shown(cells[(y, "la", la)], (y, "la", la) in hidden) for la in regions})
-    return out

@@ -99,6 +99,15 @@ class FigureBook:
                 per_la[la] += n
         return dict(per_la)
 
+    def notifications_by_quarter(self) -> dict[tuple[int, int, str], int]:
+        """Notifications by (year, quarter 1-4, authority), non-zero only."""
+        out: dict[tuple[int, int, str], int] = {}
+        for key, n in self.counts.items():
+            if key.startswith("laq|"):
+                _, y, q, la = key.split("|")
+                out[(int(y), int(q), la)] = n
+        return out
+
     def local_authority_bands(self, year: int) -> dict[str, int]:
         """How many of the 151 authorities fall in each band of notifications in ``year`` (exact:
         for analysts and the reconciliation; viewers get the bands of the published figures)."""

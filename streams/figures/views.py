@@ -25,7 +25,7 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from infra.settings import settings
-from schemas.disclosure import band_of, bands, suppress_years
+from schemas.disclosure import band_of, bands, shown, suppress_areas
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from streams.app import app
 from streams.cases.agents import case_states, live
@@ -68,38 +68,43 @@ def is_analyst(request: Request) -> bool:
 _last: dict[str, Any] = {}  # the last answer of the disclosure control, by its input
 
 
-def _suppressed(exact: dict[tuple[int, str], int], threshold: int) -> dict[tuple[int, str], str]:
-    """``suppress_years`` of the live counts, computed again only when they changed (it solves
-    linear programmes: a second or so per year, on the worker's event loop)."""
-    key = (threshold, frozenset((k, n) for k, n in exact.items() if n))
+def suppressed_years(book: FigureBook, threshold: int) -> dict[tuple[int, str], str]:
+    """Each authority's year as a viewer sees it ({(year, authority): 'c' or digits}): the same
+    function on the same cells (authority, region, England by quarter and year) as the published
+    viewer tables, so a live figure is suppressed as the published one of the same events. Computed
+    again only when the counts changed (linear programmes: about a second a year, on the event loop)."""
+    counts = book.notifications_by_quarter()
+    key = (threshold, frozenset(counts.items()))
     if _last.get("key") != key:
         regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
-        _last.update(key=key, value=suppress_years(exact, regions, threshold))
+        cells, _ = suppress_areas(counts, regions, threshold)
+        _last.update(key=key, value={(y, code): shown(n, hidden) for (y, period, level, code), (n, hidden)
+                                     in cells.items() if level == "la" and period == "year"})
     value: dict[tuple[int, str], str] = _last["value"]
     return value
 
 
-def suppressed_notifications(figures: dict[str, Any], threshold: int) -> dict[str, Any]:
-    """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed."""
-    exact = {(int(y), la): n for y, per_la in figures["by_local_authority"].items() for la, n in per_la.items()}
-    shown = _suppressed(exact, threshold)
+def suppressed_notifications(book: FigureBook, threshold: int) -> dict[str, Any]:
+    """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed, and a
+    year too sparse to protect without its authorities."""
+    figures = book.notifications()
+    years = suppressed_years(book, threshold)
     by_la: dict[str, dict[str, str]] = defaultdict(dict)
-    for (y, la), text in sorted(shown.items()):
-        if (y, la) in exact:  # the same authorities as the exact view (those with a notification)
-            by_la[str(y)][la] = text
+    for y, per_la in figures["by_local_authority"].items():
+        for la in per_la:  # the same authorities as the exact view (those with a notification)
+            if (int(y), la) in years:
+                by_la[y][la] = years[(int(y), la)]
     return {"by_month": figures["by_month"], "by_local_authority": dict(by_la)}
 
 
 def suppressed_bands(book: FigureBook, year: int, threshold: int) -> dict[str, int]:
     """How many authorities fall in each band of their *published* figure in ``year``."""
-    exact = {(int(y), la): n for y, per_la in book.notifications()["by_local_authority"].items()
-             for la, n in per_la.items()}
-    out = dict.fromkeys(bands(threshold), 0)
-    shown = _suppressed(exact, threshold)
-    if any(y == year for y, _ in exact) and not any(y == year for y, _ in shown):
+    years = suppressed_years(book, threshold)
+    if not any(y == year for y, _ in years) and any(y == year for y, _, _ in book.notifications_by_quarter()):
         return {}  # a year too sparse to protect has no authority figures, so no bands either
+    out = dict.fromkeys(bands(threshold), 0)
     for la in LOCAL_AUTHORITIES:
-        out[band_of(shown.get((year, la.code), "0"), threshold)] += 1
+        out[band_of(years.get((year, la.code), "0"), threshold)] += 1
     return out
 
 
@@ -126,8 +131,9 @@ class _FigureView(View):
 @app.page("/figures/notifications")
 class NotificationsView(_FigureView):
     def answer(self, request: Request) -> Any:
-        figures = live.book.notifications()
-        return figures if is_analyst(request) else suppressed_notifications(figures, settings().suppression_threshold)
+        if is_analyst(request):
+            return live.book.notifications()
+        return suppressed_notifications(live.book, settings().suppression_threshold)
 
 
 @app.page("/figures/period-change")
