@@ -18,6 +18,7 @@ bands and the overdue cases. Without ``CSPR_ANALYST_TOKEN`` set there is no anal
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hmac
 from collections import defaultdict
 from typing import Any
@@ -65,30 +66,34 @@ def is_analyst(request: Request) -> bool:
     return hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.get_secret_value().encode())
 
 
-_last: dict[str, Any] = {}  # the last answer of the disclosure control, by its input
+_by_year: dict[int, tuple[Any, dict[tuple[int, str], str]]] = {}  # year -> (its counts, its answer)
 
 
-def suppressed_years(book: FigureBook, threshold: int) -> dict[tuple[int, str], str]:
+def suppressed_years(counts: dict[tuple[int, int, str], int], threshold: int) -> dict[tuple[int, str], str]:
     """Each authority's year as a viewer sees it ({(year, authority): 'c' or digits}): the same
     function on the same cells (authority, region, England by quarter and year) as the published
-    viewer tables, so a live figure is suppressed as the published one of the same events. Computed
-    again only when the counts changed (linear programmes: about a second a year, on the event loop)."""
-    counts = book.notifications_by_quarter()
-    key = (threshold, frozenset(counts.items()))
-    if _last.get("key") != key:
-        regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
-        cells, _ = suppress_areas(counts, regions, threshold)
-        _last.update(key=key, value={(y, code): shown(n, hidden) for (y, period, level, code), (n, hidden)
-                                     in cells.items() if level == "la" and period == "year"})
-    value: dict[tuple[int, str], str] = _last["value"]
-    return value
+    viewer tables, so a live figure is suppressed as the published one of the same events.
+    Years share no total, so a year is solved again only when its own counts changed (linear
+    programmes: a second or more a year); the views run this off the event loop, on a copy of
+    the counts (``FigureBook.notifications_by_quarter``) taken on it."""
+    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
+    out: dict[tuple[int, str], str] = {}
+    for year in sorted({y for y, _, _ in counts}):
+        mine = {k: n for k, n in counts.items() if k[0] == year}
+        key = (threshold, frozenset(mine.items()))
+        if year not in _by_year or _by_year[year][0] != key:
+            cells, _ = suppress_areas(mine, regions, threshold)
+            _by_year[year] = (key, {(y, code): shown(n, hidden) for (y, period, level, code), (n, hidden)
+                                    in cells.items() if level == "la" and period == "year"})
+        out.update(_by_year[year][1])
+    return out
 
 
-def suppressed_notifications(book: FigureBook, threshold: int) -> dict[str, Any]:
+def suppressed_notifications(figures: dict[str, Any], counts: dict[tuple[int, int, str], int],
+                             threshold: int) -> dict[str, Any]:
     """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed, and a
     year too sparse to protect without its authorities."""
-    figures = book.notifications()
-    years = suppressed_years(book, threshold)
+    years = suppressed_years(counts, threshold)
     by_la: dict[str, dict[str, str]] = defaultdict(dict)
     for y, per_la in figures["by_local_authority"].items():
         for la in per_la:  # the same authorities as the exact view (those with a notification)
@@ -97,10 +102,10 @@ def suppressed_notifications(book: FigureBook, threshold: int) -> dict[str, Any]
     return {"by_month": figures["by_month"], "by_local_authority": dict(by_la)}
 
 
-def suppressed_bands(book: FigureBook, year: int, threshold: int) -> dict[str, int]:
+def suppressed_bands(counts: dict[tuple[int, int, str], int], year: int, threshold: int) -> dict[str, int]:
     """How many authorities fall in each band of their *published* figure in ``year``."""
-    years = suppressed_years(book, threshold)
-    if not any(y == year for y, _ in years) and any(y == year for y, _, _ in book.notifications_by_quarter()):
+    years = suppressed_years(counts, threshold)
+    if not any(y == year for y, _ in years) and any(y == year for y, _, _ in counts):
         return {}  # a year too sparse to protect has no authority figures, so no bands either
     out = dict.fromkeys(bands(threshold), 0)
     for la in LOCAL_AUTHORITIES:
@@ -119,8 +124,13 @@ def _book_as_of(as_of: dt.date) -> FigureBook:
 
 class _FigureView(View):
     async def get(self, request: Request) -> Response:
+        import asyncio
+
         try:
-            return self.json(self.answer(request))
+            answer = self.answer(request)
+            if callable(answer):  # disclosure control solves linear programmes: not on the loop
+                answer = await asyncio.get_running_loop().run_in_executor(None, answer)
+            return self.json(answer)
         except BadQuery as exc:
             return self.json({"error": str(exc)}, status=400)
 
@@ -133,7 +143,9 @@ class NotificationsView(_FigureView):
     def answer(self, request: Request) -> Any:
         if is_analyst(request):
             return live.book.notifications()
-        return suppressed_notifications(live.book, settings().suppression_threshold)
+        # copies taken here, on the loop; the suppression runs on them in a thread
+        return functools.partial(suppressed_notifications, live.book.notifications(),
+                                 live.book.notifications_by_quarter(), settings().suppression_threshold)
 
 
 @app.page("/figures/period-change")
@@ -151,7 +163,8 @@ class LocalAuthoritiesView(_FigureView):
         year = _year(request)
         if is_analyst(request):
             return live.book.local_authority_bands(year)
-        return suppressed_bands(live.book, year, settings().suppression_threshold)
+        return functools.partial(suppressed_bands, live.book.notifications_by_quarter(), year,
+                                 settings().suppression_threshold)
 
 
 @app.page("/figures/timeliness")
