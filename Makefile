@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed-$(shell cat requirements.txt pyproject.toml | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt pyproject.toml | sha1sum | cut -c1-12)
 KAFKA_STAMP := .cache/kafka/.fetched
 # Headless Chromium for the briefing's rendering test (Debian's package; the script is idempotent).
 BROWSER_STAMP := .cache/browser/.chromium
@@ -15,10 +15,11 @@ DATA ?= data
 help: ## list the commands
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.txt pyproject.toml
-	@echo "==> setting up $(VENV) from pinned requirements"
+# requirements-dev.txt includes requirements.txt: the runtime pins and the development tools.
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@echo "==> setting up $(VENV) from pinned requirements (runtime and development tools)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
+	@$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.txt
 	@$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
@@ -29,12 +30,12 @@ $(BROWSER_STAMP): infra/browser/install-chromium.sh
 	@bash infra/browser/install-chromium.sh
 	@mkdir -p $(dir $@) && touch $@
 
-setup: $(STAMP) ## create .venv from requirements.txt (and fetch the Kafka broker for tests)
+setup: $(STAMP) ## create .venv from requirements.txt and requirements-dev.txt (`make test` fetches the Kafka jars)
 
 demo: $(STAMP) ## run the main job on the embedded stack (see README)
 	@$(VENV)/bin/safeguarding demo --data-dir $(DATA)
 
-test: $(STAMP) $(KAFKA_STAMP) $(BROWSER_STAMP) ## set everything up and run the whole test suite
+test: $(STAMP) $(KAFKA_STAMP) $(BROWSER_STAMP) ## set up (.venv, the Kafka jars, Chromium) and run the whole test suite
 	@$(PY) -m pytest
 
 test-unit: $(STAMP) ## run the tests that need no broker
@@ -50,5 +51,7 @@ lint: $(STAMP) ## ruff and mypy
 schemas: $(STAMP) ## regenerate the committed JSON Schema files
 	@$(PY) -m schemas.export
 
-clean: ## remove the virtualenv, caches and embedded data
-	rm -rf $(VENV) .cache $(DATA) .pytest_cache
+# cspr-stream-data/ and dbt/target, dbt/logs: where older versions left the stream's and dbt's files.
+clean: ## remove everything the project writes: .venv, .cache (Kafka jars too), the data folder, tool caches
+	rm -rf $(VENV) .cache $(DATA) .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/artifacts \
+		cspr-stream-data dbt/target dbt/logs *.egg-info

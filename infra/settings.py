@@ -7,7 +7,6 @@ that names the variable, never later with a traceback.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -58,6 +57,20 @@ class Settings(BaseSettings):
     partner_secret: SecretStr | None = Field(
         None, description="The partner's key for deriving child references (HMAC-SHA256)."
     )
+    partner_token: SecretStr | None = Field(
+        None, description="The partner's bearer token for the HTTP gateway (safeguarding produce --http)."
+    )
+
+    # --- HTTP gateway (producers/gateway) ---
+    gateway_credentials: Path | None = Field(
+        None, description="The gateway's token file: one 'key_id authority sha256:hash' line per token."
+    )
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = Field(8088, ge=0, le=65535)
+    gateway_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest request body.")
+    gateway_max_batch_events: int = Field(5000, ge=1, description="Most events in one batched request.")
+    gateway_rate_events_per_s: float = Field(5000.0, gt=0, description="Each partner's sustained event rate.")
+    gateway_rate_burst: int = Field(20000, ge=1, description="Events a partner may send at once above the rate.")
 
     # --- stream ---
     worker_web_port: int = Field(6066, ge=0, le=65535)
@@ -88,7 +101,7 @@ class Settings(BaseSettings):
         for part in v.split(","):
             host, _, port = part.strip().rpartition(":")
             if not host or not port.isdigit():
-                raise ValueError(f"must be 'embedded' or host:port[,host:port], got {v!r}")
+                raise ValueError("must be 'embedded' or host:port[,host:port]")
         return v
 
     @property
@@ -103,16 +116,20 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings, or raise ``SettingsError`` naming each bad variable."""
+    """Read the settings, or raise ``SettingsError`` naming each bad variable, on one line."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        lines = []
+        problems = []
         for err in exc.errors(include_url=False):
             name = "CSPR_" + "_".join(str(p) for p in err["loc"]).upper()
-            shown = os.environ.get(name)
-            lines.append(f"{name}: {err['msg']}" + (f" (got {shown!r})" if shown is not None else ""))
-        raise SettingsError("invalid settings:\n  " + "\n  ".join(lines)) from None
+            message = err["msg"].removeprefix("Value error, ")
+            shown = "" if any(word in name for word in _SECRET_WORDS) else f" (got {err['input']!r})"
+            problems.append(f"{name}: {message[:1].lower()}{message[1:]}{shown}")
+        raise SettingsError("invalid setting " + "; ".join(problems)) from None
+
+
+_SECRET_WORDS = ("PASSWORD", "SECRET", "TOKEN")
 
 
 @lru_cache(maxsize=1)

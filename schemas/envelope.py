@@ -1,4 +1,4 @@
-"""The CloudEvents 1.0 envelope (structured JSON mode) that carries every v1 event."""
+"""The CloudEvents 1.0 envelope (structured JSON mode) that carries every event, v1 and v2."""
 
 from __future__ import annotations
 

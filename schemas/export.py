@@ -1,4 +1,4 @@
-"""Write contract v1 as JSON Schema (draft 2020-12), one file per event type, from the models.
+"""Write the contract (v1 and v2) as JSON Schema (draft 2020-12), one file per event type, from the models.
 
     python -m schemas.export            # (re)write schemas/json/<type>.schema.json
     python -m schemas.export --check    # exit 1, listing drifted files, when they differ
@@ -18,7 +18,7 @@ from typing import Any
 
 from schemas.envelope import Envelope
 from schemas.incidents import IncidentNotified
-from schemas.parsing import EVENT_TYPES
+from schemas.parsing import ALL_EVENT_TYPES, EVENT_TYPES
 from schemas.types import LA_SOURCES
 
 JSON_DIR = Path(__file__).parent / "json"
@@ -37,15 +37,20 @@ def file_name(event_type: str) -> str:
 
 def json_schema(event_type: str) -> dict[str, Any]:
     """The JSON Schema of one event type, as a dict."""
-    cls = EVENT_TYPES[event_type]
+    cls = ALL_EVENT_TYPES[event_type]
     schema = cls.model_json_schema(mode="validation")
     _tidy(schema)
+    if event_type.startswith(PARTNERSHIP_PREFIX):
+        schema["properties"]["subject"]["description"] = PARTNERSHIP_SUBJECT
+        received = schema["$defs"].get("PartnershipYearlyReportReceivedData", {}).get("properties", {}).get("received_date")
+        if received is not None:
+            received["description"] = "Date the Panel received the yearly report."
     if cls is IncidentNotified:
         schema["allOf"] = _local_authority_matches_source()
     schema["$schema"] = DRAFT
     schema["$id"] = schema_id(event_type)
     schema["title"] = event_type
-    schema["description"] = _description(cls)
+    schema["description"] = _description(cls, 1 if event_type in EVENT_TYPES else 2)
     return schema
 
 
@@ -55,7 +60,7 @@ def render(event_type: str) -> str:
 
 
 def expected_files() -> dict[Path, str]:
-    return {JSON_DIR / file_name(t): render(t) for t in sorted(EVENT_TYPES)}
+    return {JSON_DIR / file_name(t): render(t) for t in sorted(ALL_EVENT_TYPES)}
 
 
 def drifted(directory: Path = JSON_DIR) -> list[str]:
@@ -133,12 +138,38 @@ FIELD_DESCRIPTIONS: dict[str, str] = {
     "may be in the future.",
     "publication_intent": "Whether the LCSPR report is published, will be, or will not be.",
     "published_date": "Date the LCSPR report was published.",
+    # contract v2
+    "practice_themes": "The Panel's six key practice themes the review evidences, no repeats; [] for "
+    "none, null if not recorded.",
+    "covid_factors": "The four COVID-19 factors the review cites, no repeats; [] for none, null if not recorded.",
+    "ethnicity_recorded": "Whether the review records the ethnicity of the child and family; null if not known.",
+    "family_detail_recorded": "Whether the review records the detail about the family it needs; null if not known.",
+    "no_lcspr_reason": "Why no LCSPR is undertaken (decision no_lcspr only; null otherwise or if not recorded).",
+    "alternative_review_proposed": "Whether another review method was proposed instead of an LCSPR "
+    "(decision no_lcspr only; null otherwise or if not recorded).",
+    "disagreement": "When the Panel disagrees, which way: it thinks an LCSPR is needed, or not; null when it "
+    "agrees or if not recorded.",
+    "quality": "The Panel's rating of the rapid review on each dimension; null if not assessed.",
+    "analysis_and_reflection": "Analysis and reflection, with a line of sight to the conclusions.",
+    "senior_leadership_input": "The direct input of senior leaders.",
+    "decision_rationale": "A clear rationale for the decision whether to initiate an LCSPR.",
+    "family_detail": "Detail about the child and family, including ethnicity.",
+    "registered_date": "Date from which the partnership covers these local authorities.",
+    "local_authorities": "ONS codes of the local authorities the partnership covers, no repeats.",
+    "period_end": "Last day of the twelve months the yearly report covers (on or before received_date).",
+    "wt2018_evidence": "How far the report evidences each Working Together 2018 requirement; null if not yet read.",
+    "impact_on_outcomes": "Impact of the partners' work, including training, on outcomes for children and families.",
+    "limited_progress_analysis": "Analysis of areas with limited or no evidence of progress on agreed priorities.",
+    "review_recommendations_decisions": "Decisions taken to implement recommendations of local or national reviews.",
+    "child_and_family_feedback": "How feedback from children and families informed the partners' work.",
 }
+PARTNERSHIP_PREFIX = "uk.gov.cspr.partnership."
+PARTNERSHIP_SUBJECT = "The safeguarding partnership's reference the Panel gave it, e.g. SCP-0042 (also the Kafka key)."
 
 
-def _description(cls: type[Envelope]) -> str:
+def _description(cls: type[Envelope], contract: int) -> str:
     doc = " ".join((cls.__doc__ or "").split())
-    return (f"{doc} Event contract v1 (CloudEvents 1.0, structured JSON mode, UTF-8, at most 256 KiB). "
+    return (f"{doc} Event contract v{contract} (CloudEvents 1.0, structured JSON mode, UTF-8, at most 256 KiB). "
             "Rules between fields that JSON Schema cannot express are checked by the platform; "
             "see schemas/README.md.")
 
@@ -189,7 +220,7 @@ def main(argv: list[str] | None = None) -> int:
         if stale:
             print("regenerate with: python -m schemas.export", file=sys.stderr)
             return 1
-        print(f"{len(EVENT_TYPES)} schema files up to date in {args.dir}")
+        print(f"{len(ALL_EVENT_TYPES)} schema files up to date in {args.dir}")
         return 0
     for name in write(args.dir):
         print(f"wrote {args.dir / name}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar, Literal, get_args
+from typing import Any, ClassVar, Literal, get_args
 
 from schemas.calendar import working_days
 from schemas.envelope import Envelope, EventData
 from schemas.errors import Problem
+from schemas.learning import LEARNING_NOT_RECORDED, LearningData
 from schemas.types import ContractDate, LaSource
 
 PublicationIntent = Literal["published", "intend_to_publish", "not_publishing"]
@@ -83,3 +84,29 @@ class LcsprPublished(Envelope):
     source: LaSource
     type: Literal["uk.gov.cspr.lcspr.published.v1"]
     data: LcsprPublishedData
+
+
+# --- v2 (contract v2): what the LCSPR report found ------------------------------------------
+
+
+class LcsprReportReceivedDataV2(LearningData):
+    """v1's fields and the report's learning, coded as on a v2 rapid review."""
+
+    knowledge_dates: ClassVar[tuple[str, ...]] = ("received_date",)
+
+    received_date: ContractDate
+    publication_intent: PublicationIntent
+
+
+class LcsprReportReceivedV2(Envelope):
+    """The Panel received the LCSPR report, with whether it will be published, the practice
+    themes and COVID-19 factors it evidences and whether it records ethnicity and family detail."""
+
+    source: LaSource
+    type: Literal["uk.gov.cspr.lcspr.report_received.v2"]
+    data: LcsprReportReceivedDataV2
+
+
+def upcast_report_received_v1_v2(data: dict[str, Any]) -> dict[str, Any]:
+    """A v1 report recorded no learning: all "not recorded" (null)."""
+    return {**data, **LEARNING_NOT_RECORDED}

@@ -18,10 +18,22 @@ from schemas import errors as reasons
 from schemas.envelope import Envelope
 from schemas.errors import EventValidationError, Problem
 from schemas.incidents import IncidentCorrected, IncidentNotified, IncidentWithdrawn
-from schemas.lcsprs import LcsprInitiated, LcsprPublicationNotified, LcsprPublished, LcsprReportReceived
+from schemas.lcsprs import (
+    LcsprInitiated,
+    LcsprPublicationNotified,
+    LcsprPublished,
+    LcsprReportReceived,
+    LcsprReportReceivedV2,
+)
 from schemas.local_authorities import LA_CODES, PANEL_SOURCE, la_code_of
-from schemas.panel import PanelFeedbackIssued
-from schemas.rapid_reviews import RapidReviewDecisionMade, RapidReviewSubmitted
+from schemas.panel import PanelFeedbackIssued, PanelFeedbackIssuedV2
+from schemas.partnerships import PartnershipRegistered, PartnershipYearlyReportReceived
+from schemas.rapid_reviews import (
+    RapidReviewDecisionMade,
+    RapidReviewDecisionMadeV2,
+    RapidReviewSubmitted,
+    RapidReviewSubmittedV2,
+)
 from schemas.types import EARLIEST_DATE, PATTERN_DESCRIPTIONS
 from schemas.types import show as _show
 
@@ -35,23 +47,42 @@ EVENT_CLASSES = (
     RapidReviewSubmitted, RapidReviewDecisionMade, PanelFeedbackIssued,
     LcsprInitiated, LcsprPublicationNotified, LcsprReportReceived, LcsprPublished,
 )
+# Contract v2 adds these beside v1 (v1 types stay valid forever; schemas.upcasting reads them as v2).
+V2_EVENT_CLASSES = (
+    RapidReviewSubmittedV2, RapidReviewDecisionMadeV2, PanelFeedbackIssuedV2, LcsprReportReceivedV2,
+    PartnershipRegistered, PartnershipYearlyReportReceived,
+)
 Event = Annotated[
     Union[  # noqa: UP007 - a tuple of classes cannot be spelled with |
         IncidentNotified, IncidentCorrected, IncidentWithdrawn,
         RapidReviewSubmitted, RapidReviewDecisionMade, PanelFeedbackIssued,
         LcsprInitiated, LcsprPublicationNotified, LcsprReportReceived, LcsprPublished,
+        RapidReviewSubmittedV2, RapidReviewDecisionMadeV2, PanelFeedbackIssuedV2, LcsprReportReceivedV2,
+        PartnershipRegistered, PartnershipYearlyReportReceived,
     ],
     Field(discriminator="type"),
 ]
-EVENT_TYPES: dict[str, type[Envelope]] = {
-    get_args(cls.model_fields["type"].annotation)[0]: cls for cls in EVENT_CLASSES
-}
-PANEL_TYPES = frozenset(t for t, cls in EVENT_TYPES.items() if cls is PanelFeedbackIssued)
+
+
+def type_of(cls: type[Envelope]) -> str:
+    """The ``type`` an event class carries, e.g. ``uk.gov.cspr.rapid_review.submitted.v2``."""
+    return str(get_args(cls.model_fields["type"].annotation)[0])
+
+
+# The v1 types (contract v1, unchanged); the types contract v2 adds; every type parse_event accepts.
+EVENT_TYPES: dict[str, type[Envelope]] = {type_of(cls): cls for cls in EVENT_CLASSES}
+V2_EVENT_TYPES: dict[str, type[Envelope]] = {type_of(cls): cls for cls in V2_EVENT_CLASSES}
+ALL_EVENT_TYPES: dict[str, type[Envelope]] = {**EVENT_TYPES, **V2_EVENT_TYPES}
+PANEL_TYPES = frozenset(t for t, cls in ALL_EVENT_TYPES.items()
+                        if get_args(cls.model_fields["source"].annotation) == (PANEL_SOURCE,))
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(Event)
 
 
 def parse_event(raw: bytes | bytearray | memoryview | str | dict[str, Any]) -> Any:
-    """Validate one event against contract v1 and return it typed.
+    """Validate one event against the contract (v1 or v2) and return it typed, as written.
+
+    A v1 event comes back as its v1 class (the stream, the sink and the oracle fold v1 histories
+    unchanged); ``schemas.read_event`` gives every event in its latest version.
 
     Raises ``EventValidationError`` (and never anything else) when the event breaks the contract.
     """
@@ -99,11 +130,12 @@ def _explain(raw: bytes, exc: ValidationError) -> EventValidationError:
     if not isinstance(doc, dict):
         return EventValidationError(reasons.NOT_AN_OBJECT, [Problem("$", f"must be a JSON object, got {_json_kind(doc)}")])
     event_type = doc.get("type")
-    if not isinstance(event_type, str) or event_type not in EVENT_TYPES:
+    if not isinstance(event_type, str) or event_type not in ALL_EVENT_TYPES:
         if "type" not in doc:
             problem = Problem("type", "is required")
         else:
-            problem = Problem("type", f"is not a v1 event type, got {_show(event_type)}; expected one of " + ", ".join(sorted(EVENT_TYPES)))
+            problem = Problem("type", f"is not an event type of contract v1 or v2, got {_show(event_type)}; "
+                              "expected one of " + ", ".join(sorted(ALL_EVENT_TYPES)))
         return EventValidationError(reasons.UNKNOWN_TYPE, [problem])
     source = doc.get("source")
     if isinstance(source, str) and _source_is_known(source):
@@ -242,5 +274,5 @@ def _message(err: Any) -> str:
     if kind == "string_too_long":
         return f"must be at most {ctx['max_length']} characters"
     if kind in ("union_tag_invalid", "union_tag_not_found"):
-        return "is not a v1 event type"
+        return "is not an event type of contract v1 or v2"
     return str(err.get("msg", kind))

@@ -27,7 +27,7 @@ REASONS: dict[str, str] = {
     NESTING_TOO_DEEP: "the JSON nests more than 32 levels (no valid event nests more than 5)",
     INVALID_JSON: "the message is not one JSON value",
     NOT_AN_OBJECT: "the JSON is not an object",
-    UNKNOWN_TYPE: "type is missing or not one of the ten v1 event types",
+    UNKNOWN_TYPE: "type is missing or not one of the event types of contract v1 and v2",
     SOURCE_NOT_AUTHORISED: "the source may not send this event: a Panel type not from urn:cspr:panel, "
     "urn:cspr:panel sending an LA type, a notification whose local_authority is not the LA of "
     "source (parse_event), or an event for another LA's case (stream)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+from pathlib import Path
 from typing import Any
 
 import faust
@@ -52,7 +53,8 @@ class StreamApp(faust.App):
         return _Transport(self.conf.broker_consumer, self)
 
 
-def faust_settings(conf: Settings, broker: str | None = None, web_port: int | None = None) -> dict[str, Any]:
+def faust_settings(conf: Settings, broker: str | None = None, web_port: int | None = None,
+                   data_dir: Path | None = None) -> dict[str, Any]:
     """The app's configuration: broker and web port from the settings, the measured tuning."""
     servers = broker or conf.kafka_bootstrap_servers
     if servers == "embedded":
@@ -75,6 +77,9 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "broker": url,
         "broker_credentials": credentials,
         "store": "memory://",
+        # Faust creates its data folder (tables, even in memory) when the worker starts; by default
+        # `<app id>-data` in the working directory. Keep it in the platform's data folder.
+        "datadir": str(stream_dir(conf, data_dir)),
         "topic_partitions": conf.topic_partitions,
         "topic_replication_factor": conf.topic_replication_factor,
         "topic_allow_declare": True,
@@ -100,6 +105,11 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
     }
 
 
+def stream_dir(conf: Settings, data_dir: Path | None = None) -> Path:
+    """Where the worker's Faust app keeps its local files: ``<data folder>/stream``."""
+    return Path(data_dir or conf.data_dir).absolute() / "stream"
+
+
 class _Runtime:
     """What ``configure()`` was given, for the services that talk to Kafka themselves."""
 
@@ -119,10 +129,12 @@ app = StreamApp(APP_ID, autodiscover=False, origin="streams")
 app.config_from_object(faust_settings(settings()))
 
 
-def configure(conf: Settings | None = None, broker: str | None = None, web_port: int | None = None) -> faust.App:
-    """Give the app its settings; call once, before the worker starts."""
+def configure(conf: Settings | None = None, broker: str | None = None, web_port: int | None = None,
+              data_dir: Path | None = None) -> faust.App:
+    """Give the app its settings; call once, before the worker starts. Creates its data folder."""
     conf = conf or settings()
-    app.config_from_object(faust_settings(conf, broker, web_port), force=True)
+    app.config_from_object(faust_settings(conf, broker, web_port, data_dir), force=True)
+    stream_dir(conf, data_dir).mkdir(parents=True, exist_ok=True)
     runtime.settings, runtime.bootstrap = conf, bootstrap_of(conf, broker)
     # Declaring topics and tables at import may already have built clients for the default
     # broker: drop them so they are built again from this configuration when first used.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import sys
 from typing import Any
 
-from infra.cli import EXIT_OK, EXIT_USAGE
+from infra.cli_checks import data_dir_to_write, input_file, port, seconds
 
 
 def register(sub: Any) -> None:
@@ -18,13 +18,15 @@ def register(sub: Any) -> None:
         "http://127.0.0.1:<CSPR_WORKER_WEB_PORT>/.",
     )
     p.add_argument("--bootstrap-servers", help="host:port of the broker (default: CSPR_KAFKA_BOOTSTRAP_SERVERS)")
-    p.add_argument("--data-dir", type=Path, help="folder whose warehouse/ holds chDB (default: CSPR_DATA_DIR)")
-    p.add_argument("--web-port", type=int, help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
+    p.add_argument("--data-dir", type=data_dir_to_write,
+                   help="folder whose warehouse/ holds chDB (default: CSPR_DATA_DIR, unless CSPR_CLICKHOUSE_URL is "
+                   "a server)")
+    p.add_argument("--web-port", type=port("--web-port"), help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
     p.add_argument("--archive-inbound", action="store_true",
                    help="also keep every inbound message in <database>.raw_inbound (what `safeguarding up` "
                    "replays into a fresh broker)")
-    p.add_argument("--schedule-dbt", type=float, metavar="SECONDS", default=None,
+    p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
                    help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
                    "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
     p.set_defaults(func=cmd_worker)
@@ -35,16 +37,19 @@ def register(sub: Any) -> None:
         description="Start the embedded broker and a worker, publish FILE through the producer SDK, wait "
         "until every event is in ClickHouse or the dead-letter queue (or counted as a duplicate, or "
         "still held), stop the worker, build the dbt marts, and print a summary. Running it again on "
-        "the same folder with the same file changes nothing.",
+        "the same folder with the same file changes nothing. Exit status 0 when every event was accepted "
+        "(or a duplicate); 1 when any was dead-lettered or is still held, or the file holds no events.",
     )
-    r.add_argument("--events", required=True, type=Path, help="JSON Lines file of events")
-    r.add_argument("--data-dir", type=Path, help="data folder (default: CSPR_DATA_DIR); chDB in <DIR>/warehouse")
+    r.add_argument("--events", required=True, type=input_file("--events"), help="JSON Lines file of events")
+    r.add_argument("--data-dir", type=data_dir_to_write,
+                   help="data folder (default: CSPR_DATA_DIR); chDB in <DIR>/warehouse")
     r.add_argument("--no-dbt", action="store_true", help="do not build the dbt marts afterwards")
-    r.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the stream (default 900)")
-    r.set_defaults(func=cmd_run)
+    r.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the stream (default 900)")
+    r.set_defaults(func=cmd_run, data_dir_use="write")
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    from infra.cli_checks import check_writable_dir
     from infra.settings import load_settings
     from schemas.errors import CsprError
     from streams.worker import run_worker
@@ -54,13 +59,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if broker == "embedded":
         raise CsprError("the worker needs a broker address: set CSPR_KAFKA_BOOTSTRAP_SERVERS or pass "
                         "--bootstrap-servers (or use `safeguarding run`, which starts the embedded broker)")
-    if args.web_port is not None and not 0 <= args.web_port <= 65535:
-        raise CsprError(f"--web-port must be 0..65535, got {args.web_port}")
-    if args.schedule_dbt is not None and not args.schedule_dbt > 0:
-        raise CsprError(f"--schedule-dbt must be a positive number of seconds, got {args.schedule_dbt:g}")
     _check_broker(broker, conf.kafka_connect_timeout_s)
-    data_dir = args.data_dir if args.data_dir is not None else (
-        None if conf.clickhouse_url.startswith("http") else conf.data_dir)
+    data_dir = args.data_dir
+    if data_dir is None and not conf.clickhouse_url.startswith("http"):
+        data_dir = check_writable_dir(conf.data_dir, "CSPR_DATA_DIR")
     return run_worker(conf, broker=broker, data_dir=data_dir, web_port=args.web_port, database=args.database,
                       archive_inbound=args.archive_inbound, schedule_dbt_s=args.schedule_dbt)
 
@@ -81,6 +83,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from streams.run import run_file
 
     conf = load_settings()
-    data_dir = args.data_dir or conf.data_dir
-    summary = run_file(args.events, data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
-    return EXIT_OK if summary.ok else EXIT_USAGE
+    summary = run_file(args.events, args.data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
+    code = summary.exit_code()
+    if code:
+        bad = sum(summary.dead_lettered_by_reason.values()) + summary.held
+        print(f"safeguarding run: {bad:,} of {summary.read:,} events were dead-lettered or are still held "
+              f"(see the summary); exit status {int(code)}", file=sys.stderr)
+    return code

@@ -28,7 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from infra.settings import Settings
-from schemas.errors import CsprError, ServiceUnavailable
+from schemas.errors import CsprError, ExitCode, ServiceUnavailable, UsageError, exit_code_for_counts
 
 log = logging.getLogger(__name__)
 console = Console(stderr=True)
@@ -36,7 +36,10 @@ POLL_S = 0.25
 
 
 class RunFailed(CsprError):
-    """A step of the run failed; the message says which and where its log is."""
+    """A part of the embedded stack (the worker, dbt) failed; the message says which and where
+    its log is. Like an unreachable service, it is not the caller's to fix: exit 3."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 @dataclass
@@ -49,7 +52,12 @@ class Summary:
     dead_lettered_by_reason: dict[str, int] = field(default_factory=dict)
     held: int = 0
     dbt: str = "skipped"
-    ok: bool = True
+
+    def exit_code(self) -> ExitCode:
+        """0 when every event was accepted (or was a duplicate of one that was); 1 when any was
+        dead-lettered, or is still held (it was never stored), or there was nothing to take."""
+        return exit_code_for_counts(good=self.accepted + self.duplicates,
+                                    bad=sum(self.dead_lettered_by_reason.values()) + self.held)
 
     def as_dict(self) -> dict[str, Any]:
         return {"events_read": self.read, "valid": self.valid, "accepted": self.accepted,
@@ -63,7 +71,7 @@ def _lines(path: Path) -> list[bytes]:
         with path.open("rb") as fh:
             return [line.rstrip(b"\r\n") for line in fh if line.strip()]
     except OSError as exc:
-        raise RunFailed(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
 def _free_port() -> int:
@@ -257,7 +265,6 @@ def run_file(events: Path, data_dir: Path, conf: Settings, build_dbt: bool = Tru
         if build_dbt:
             summary.dbt = _dbt_build(data_dir, logs / "dbt.log")
     _print(summary)
-    summary.ok = summary.dbt in ("built", "skipped", "no dbt project")
     return summary
 
 

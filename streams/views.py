@@ -29,6 +29,9 @@ def lags() -> dict[str, int | None]:
     out: dict[str, int | None] = {inbound: service.lags() if service is not None else None}
     if app.agents:
         out[f"{inbound}@{app.conf.id}"] = _faust_lag(inbound)
+    from streams.partners import relay_lag
+
+    out[f"{inbound}.*"] = relay_lag()  # the partners' own topics, not yet relayed
     return out
 
 

@@ -18,11 +18,12 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
-    app = configure(settings, broker=broker, web_port=web_port)
+    app = configure(settings, broker=broker, web_port=web_port, data_dir=data_dir)
     import streams.cases.agents
     import streams.figures.agents
     import streams.figures.snapshots
     import streams.figures.views
+    import streams.partners  # each partner's own inbound topic, held to its authority
     import streams.sink.agents
     import streams.views
     from streams.sink.writer import Writer

@@ -6,8 +6,8 @@ Registered into the warehouse's ``report`` command group (infra/warehouse/cli.py
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from infra.cli_checks import data_dir_to_read, output_file
 from infra.settings import settings
 
 
@@ -17,26 +17,26 @@ def register(report_sub: argparse._SubParsersAction) -> None:  # type: ignore[ty
         description="Run the dashboards' panels against the dbt marts for a quarter (with the year to "
         "date) and write one HTML file: inline SVG charts and tables, no network, print-friendly.",
     )
-    p.add_argument("--quarter", required=True, help="e.g. 2020Q3")
-    p.add_argument("--out", required=True, type=Path, help="the HTML file to write")
-    p.add_argument("--data-dir", type=Path, default=None,
+    p.add_argument("--quarter", required=True, type=_quarter, help="e.g. 2020Q3")
+    p.add_argument("--out", required=True, type=output_file("--out", suffixes=(".html", ".htm")),
+                   help="the HTML file to write")
+    p.add_argument("--data-dir", type=data_dir_to_read, default=None,
                    help="the embedded warehouse's data folder (default: CSPR_DATA_DIR)")
-    p.set_defaults(func=_briefing)
+    p.set_defaults(func=_briefing, data_dir_use="read")
+
+
+def _quarter(text: str) -> object:
+    from dashboards.briefing.data import Quarter
+
+    return Quarter.parse(text)
 
 
 def _briefing(args: argparse.Namespace) -> int:
     from dashboards.briefing.build import render_briefing, write_atomically
-    from dashboards.briefing.data import BriefingError, Quarter
     from infra.warehouse.client import get_client
     from infra.warehouse.raw_store import check_database_name
 
-    quarter = Quarter.parse(args.quarter)
-    if args.out.suffix.lower() not in (".html", ".htm"):
-        raise BriefingError(f"--out must be an .html file, got {str(args.out)!r}")
-    if args.out.is_dir():
-        raise BriefingError(f"--out {str(args.out)!r} is a folder; give a file name")
-    if args.data_dir is not None and not args.data_dir.is_dir():
-        raise BriefingError(f"--data-dir {str(args.data_dir)!r} is not a folder")
+    quarter = args.quarter
     s = settings()
     database = check_database_name(s.clickhouse_database)
     client = get_client(s, data_dir=args.data_dir)

@@ -4,8 +4,9 @@ embedded stack."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
+
+from infra.cli_checks import data_dir_to_write, input_file, port, seconds
 
 
 def register(sub: Any) -> None:
@@ -18,18 +19,17 @@ def register(sub: Any) -> None:
         "Panel published; write the 2020 Q2 and Q3 briefings. Exit status 0 when every figure "
         "matches, 1 when any differs.",
     )
-    p.add_argument("--data-dir", type=Path, default=None, help="where to keep everything (default: CSPR_DATA_DIR)")
+    p.add_argument("--data-dir", type=data_dir_to_write, default=None,
+                   help="where to keep everything (default: CSPR_DATA_DIR)")
     p.add_argument("--seed", type=int, default=2020, help="seed of the simulated history (default 2020)")
-    p.set_defaults(func=cmd_demo)
+    p.set_defaults(func=cmd_demo, data_dir_use="write")
     register_up(sub)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from infra.settings import settings
     from infra.stack.demo import run_demo
 
-    data_dir = args.data_dir or settings().data_dir
-    return run_demo(data_dir.resolve(), seed=args.seed)
+    return run_demo(args.data_dir.resolve(), seed=args.seed)
 
 
 def register_up(sub: Any) -> None:
@@ -43,19 +43,21 @@ def register_up(sub: Any) -> None:
         "figures and DIR/briefings/ on localhost. Ctrl-C or SIGTERM stops every child cleanly (exit 0). "
         "The URLs are printed and written to DIR/stack.json.",
     )
-    p.add_argument("--data-dir", type=Path, default=None, help="where to keep everything (default: CSPR_DATA_DIR)")
-    p.add_argument("--events", type=Path, default=None, help="a JSON Lines file of events to publish once the stack is up")
-    p.add_argument("--web-port", type=int, default=None,
+    p.add_argument("--data-dir", type=data_dir_to_write, default=None,
+                   help="where to keep everything (default: CSPR_DATA_DIR)")
+    p.add_argument("--events", type=input_file("--events"), default=None,
+                   help="a JSON Lines file of events to publish once the stack is up")
+    p.add_argument("--web-port", type=port("--web-port"), default=None,
                    help="port of the worker's live figures and /status (default CSPR_WORKER_WEB_PORT; 0: any free port)")
-    p.add_argument("--briefing-port", type=int, default=8080, help="port of the briefing server (default 8080; 0: any)")
-    p.add_argument("--dbt-every", type=float, default=300.0, metavar="SECONDS",
+    p.add_argument("--briefing-port", type=port("--briefing-port"), default=8080, help="port of the briefing server (default 8080; 0: any)")
+    p.add_argument("--dbt-every", type=seconds("--dbt-every", zero="never"), default=300.0, metavar="SECONDS",
                    help="run dbt and render the latest briefing every SECONDS when anything new arrived "
                    "(default 300; 0: never)")
-    p.add_argument("--drain", type=float, default=10.0, metavar="SECONDS",
+    p.add_argument("--drain", type=seconds("--drain", zero="do not wait"), default=10.0, metavar="SECONDS",
                    help="on stop, wait up to SECONDS for the stream to take what is in the broker (default 10)")
-    p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for the replay or the file to be "
+    p.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the replay or the file to be "
                    "taken (default 900)")
-    p.set_defaults(func=cmd_up)
+    p.set_defaults(func=cmd_up, data_dir_use="write")
 
 
 def cmd_up(args: argparse.Namespace) -> int:
@@ -66,21 +68,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     conf = load_settings()
     if args.web_port is None:
         args.web_port = conf.worker_web_port
-    for name in ("web_port", "briefing_port"):
-        value = getattr(args, name)
-        if not 0 <= value <= 65535:
-            raise CsprError(f"--{name.replace('_', '-')} must be 0..65535, got {value}")
-    if not args.dbt_every >= 0:
-        raise CsprError(f"--dbt-every must be 0 or a positive number of seconds, got {args.dbt_every:g}")
-    if not args.drain >= 0 or not args.timeout > 0:
-        raise CsprError("--drain must be >= 0 and --timeout > 0 seconds")
-    if args.events is not None and not args.events.is_file():
-        raise CsprError(f"--events {str(args.events)!r} is not a file")
     if conf.kafka_bootstrap_servers != "embedded":
         raise CsprError("`up` runs the embedded stack; CSPR_KAFKA_BOOTSTRAP_SERVERS is "
                         f"{conf.kafka_bootstrap_servers!r} (unset it, or run `safeguarding worker` against that broker)")
-    data_dir = (args.data_dir or conf.data_dir).resolve()
-    if data_dir.exists() and not data_dir.is_dir():
-        raise CsprError(f"--data-dir {str(data_dir)!r} is not a folder")
-    return run_up(data_dir, conf, events=args.events, web_port=args.web_port, briefing_port=args.briefing_port,
+    return run_up(args.data_dir.resolve(), conf, events=args.events, web_port=args.web_port, briefing_port=args.briefing_port,
                   dbt_every_s=args.dbt_every, drain_s=args.drain, timeout_s=args.timeout)

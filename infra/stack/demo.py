@@ -18,26 +18,33 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from schemas.errors import CsprError
+from schemas.errors import CsprError, ExitCode
 
 YEAR, AS_OF = 2020, "2021-03-31"
 QUARTERS = ("2020Q2", "2020Q3")
-console = Console(stderr=True)
+# Never wrap a line mid-path: the echoed commands are meant to be copied (rich wraps at 80 columns
+# when stderr is not a terminal).
+console = Console(stderr=True, soft_wrap=True)
 
 
 class DemoStepFailed(CsprError):
-    """A step of the demo failed; its own output says why."""
+    """A step of the demo failed; its own output says why, and its exit status is the demo's."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = ExitCode(exit_code) if exit_code in iter(ExitCode) else ExitCode.UNAVAILABLE
 
 
 def _step(title: str, argv: list[str], capture: bool = False) -> str:
     console.rule(f"[bold]{title}")
-    console.print(f"$ safeguarding {' '.join(argv)}", style="dim")
+    console.print(f"$ safeguarding {' '.join(argv)}", style="dim", markup=False)
     started = time.monotonic()
     cmd = [sys.executable, "-m", "infra.cli", *argv]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE if capture else None, text=True, check=False)
     took = time.monotonic() - started
     if proc.returncode != 0:
-        raise DemoStepFailed(f"step '{title}' failed (exit {proc.returncode}) after {took:.1f} s; see its output above")
+        raise DemoStepFailed(f"step '{title}' failed (exit {proc.returncode}) after {took:.1f} s; see its output above",
+                             proc.returncode)
     console.print(f"done in {took:.1f} s", style="green")
     return proc.stdout or ""
 
@@ -97,16 +104,20 @@ def _print_comparison(figures: dict[str, Any], published: dict[str, Any]) -> tup
     ours = dict(_leaves(figures))
     theirs = dict(_leaves(published))
     headline = [k for k in theirs if k.count(".") <= 1 and k not in ("year", "as_of")]
-    table = Table(title=f"Annual report {YEAR}: figures rebuilt from events vs published")
-    table.add_column("figure")
-    table.add_column("from events", justify="right")
-    table.add_column("published", justify="right")
+    keys = [k for k in theirs if k not in ("year", "as_of")]
+    table = Table(title=f"Annual report {YEAR}: figures rebuilt from events vs published",
+                  caption=f"showing {len(headline)} of the {len(keys)} figures (the headline ones); all {len(keys)} are compared")
+    # no_wrap: a figure's name is never cut ("…") or broken; the console is made wide enough for it
+    table.add_column("figure", no_wrap=True)
+    table.add_column("from events", justify="right", no_wrap=True)
+    table.add_column("published", justify="right", no_wrap=True)
     table.add_column("match", justify="center")
     for key in headline:
         ok = ours.get(key) == theirs[key]
         table.add_row(key, _fmt(ours.get(key, "—")), _fmt(theirs[key]), "[green]✓" if ok else "[red]✗")
-    Console().print(table)
-    keys = [k for k in theirs if k not in ("year", "as_of")]
+    out = Console()
+    needed = Console(width=10_000).measure(table).maximum
+    Console(width=max(out.width, needed)).print(table)
     matched = sum(ours.get(k) == theirs[k] for k in keys)
     detail = [k for k in keys if ours.get(k) != theirs[k]]
     if detail:

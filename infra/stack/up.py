@@ -46,6 +46,7 @@ from typing import Any
 from rich.console import Console
 
 from infra.settings import Settings
+from infra.stack.gateway import TOKENS, start_gateway
 from schemas.errors import CsprError, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -226,6 +227,9 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                     stopped.append(f"briefing server (port {server.server_address[1]})")
 
                 stack.callback(stop_server)
+                gateway = start_gateway(conf, bootstrap, data_dir)
+                stack.callback(lambda: (gateway.stop(), stopped.append(f"gateway ({gateway.url})")))
+                state["gateway_url"] = gateway.url
                 state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html",
                              consumed_at_ready=status["consumed"])
                 _write_state(state_path, state)
@@ -238,7 +242,9 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                         ("dbt schedule", f"{url}/schedule "
                          + (f"(every {dbt_every_s:g} s)" if dbt_every_s > 0 else "(off)")),
                         ("briefing", f"{state['briefing_url']} (after the first scheduled build)"),
-                        ("broker", f"{bootstrap} (publish to {conf.topic_inbound})")):
+                        ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
+                        ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
+                                    f"--credentials {data_dir / TOKENS})")):
                     console.print(f"  {name:<13} {where}", soft_wrap=True)
                 while True:
                     time.sleep(0.5)

@@ -17,27 +17,29 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infra.cli_checks import check_warehouse_dir, data_dir_to_read
 from infra.settings import settings as current_settings
-from schemas.errors import CsprError
+from schemas.errors import UsageError
 
 log = logging.getLogger(__name__)
-
-
-class ReportArgumentError(CsprError):
-    """A report argument is malformed."""
 
 
 def register(sub: Any) -> None:
     dbt = sub.add_parser(
         "dbt", help="run dbt on the warehouse (e.g. `safeguarding dbt build --vars '{as_of: 2021-03-31}'`)",
+        usage="safeguarding dbt [-h] [--data-dir DIR] DBT_COMMAND [dbt arguments ...]",
         description="Run dbt (the project in dbt/) in this process: on chDB under --data-dir, or on the "
-        "ClickHouse server of CSPR_CLICKHOUSE_URL. Every other argument goes to dbt unchanged. "
-        "Exit status is dbt's: 0 success, 1 a model or test failed.",
-        add_help=False,
+        "ClickHouse server of CSPR_CLICKHOUSE_URL. Every argument after DBT_COMMAND goes to dbt unchanged "
+        "(--data-dir may come anywhere); `safeguarding dbt DBT_COMMAND --help` shows dbt's own help for it. "
+        "The warehouse must exist (`safeguarding run` or `up` writes it): dbt never creates one.",
+        epilog="Exit status is dbt's: 0 success, 1 a model or test failed; 2 a usage error, a bad setting or "
+        "a folder without a warehouse; 3 the warehouse could not be reached.",
     )
-    dbt.add_argument("--data-dir", type=Path, default=None,
+    dbt.add_argument("--data-dir", type=data_dir_to_read, default=None,
                      help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
-    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, help="arguments for dbt, e.g. build, test, --select ...")
+    dbt.add_argument("--version", action="store_true", help="dbt's version")
+    dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="DBT_COMMAND",
+                     help="a dbt command and its arguments, e.g. build, test, ls --select ...")
     dbt.set_defaults(func=run_dbt_command)
 
     report = sub.add_parser("report", help="the Panel's report, from the marts")
@@ -49,10 +51,10 @@ def register(sub: Any) -> None:
     )
     figures.add_argument("--year", type=_year, required=True, help="report year, e.g. 2020")
     figures.add_argument("--as-of", type=_date, required=True, help="report date T (YYYY-MM-DD), e.g. 2021-03-31")
-    figures.add_argument("--data-dir", type=Path, default=None,
+    figures.add_argument("--data-dir", type=data_dir_to_read, default=None,
                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
     figures.add_argument("--rebuild", action="store_true", help="build the marts even if built as at --as-of")
-    figures.set_defaults(func=report_figures_command)
+    figures.set_defaults(func=report_figures_command, data_dir_use="read")
 
     audit = report_sub.add_parser(
         "audit", help="prove no suppressed count can be worked out from what viewers see",
@@ -86,23 +88,34 @@ def _date(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
 
 
+DBT_OWN_HELP = ("--help", "-h", "--version")
+
+
 def run_dbt_command(args: argparse.Namespace) -> int:
+    from infra.cli_checks import check_warehouse_path
     from infra.warehouse.dbt_runner import run_dbt
 
     dbt_args = list(args.dbt_args)
     if dbt_args and dbt_args[0] == "--":
         dbt_args = dbt_args[1:]
     # --data-dir may also come after the dbt command (REMAINDER swallows it): take it out
+    if args.version:
+        dbt_args.insert(0, "--version")
     data_dir = args.data_dir
     if "--data-dir" in dbt_args:
         i = dbt_args.index("--data-dir")
         if i + 1 >= len(dbt_args):
-            raise ReportArgumentError("--data-dir needs a folder")
-        data_dir = Path(dbt_args[i + 1])
+            raise UsageError("--data-dir needs a folder (see `safeguarding dbt --help`)")
+        data_dir = check_warehouse_dir(Path(dbt_args[i + 1]), "--data-dir")
         del dbt_args[i:i + 2]
     if not dbt_args:
-        dbt_args = ["--help"]
+        raise UsageError("give dbt a command, e.g. `safeguarding dbt build` (see `safeguarding dbt --help`)")
     settings = current_settings()
+    if any(arg in DBT_OWN_HELP for arg in dbt_args):  # dbt's own help: no warehouse needed
+        outcome = run_dbt(dbt_args, settings=settings, data_dir=data_dir)
+        return 0 if outcome.success else 1
+    if data_dir is None and not settings.clickhouse_url.startswith(("http://", "https://")):
+        check_warehouse_path(settings.chdb_path(), "CSPR_DATA_DIR")
     _prepare_warehouse(settings, data_dir)
     outcome = run_dbt(dbt_args, settings=settings, data_dir=data_dir)
     if outcome.exception is not None:

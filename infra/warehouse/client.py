@@ -7,6 +7,8 @@ than silently opening the wrong files.
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,13 @@ def _http_client(url: str, database: str) -> Any:
     if not parsed.hostname:
         raise WarehouseError(f"CSPR_CLICKHOUSE_URL has no host: {url!r}")
     secure = parsed.scheme == "https"
+    where = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or (8443 if secure else 8123)}"
+    # urllib3 and clickhouse-connect log each failed attempt as a WARNING with the whole
+    # connection pool's repr; the error below says it once, in a line.
+    quiet = [logging.getLogger(name) for name in ("urllib3", "clickhouse_connect")]
+    levels = [logger.level for logger in quiet]
+    for logger in quiet:
+        logger.setLevel(logging.CRITICAL)
     try:
         return clickhouse_connect.get_client(
             host=parsed.hostname,
@@ -92,5 +101,20 @@ def _http_client(url: str, database: str) -> Any:
             connect_timeout=10,
         )
     except ClickHouseError as exc:
-        where = f"{parsed.scheme}://{parsed.hostname}:{parsed.port or (8443 if secure else 8123)}"
-        raise ServiceUnavailable(f"cannot reach the ClickHouse server at {where}: {exc}") from exc
+        raise ServiceUnavailable(f"cannot reach the ClickHouse server at {where} (CSPR_CLICKHOUSE_URL): "
+                                 f"{_reason(exc)}") from exc
+    finally:
+        for logger, level in zip(quiet, levels, strict=True):
+            logger.setLevel(level)
+
+
+def _reason(exc: BaseException) -> str:
+    """The cause of a failed connection in a few words, not urllib3's nested reprs."""
+    text = str(exc)
+    if found := re.search(r"Failed to resolve '([^']+)'", text):
+        return f"cannot resolve the host name {found.group(1)}"
+    if found := re.search(r"\[Errno -?\d+\] ([^'\")]+)", text):
+        return found.group(1).strip().rstrip(".")
+    if found := re.search(r"(timed out|Connection refused|Connection reset by peer)", text, re.IGNORECASE):
+        return found.group(1)
+    return text.splitlines()[0][:200] if text else type(exc).__name__

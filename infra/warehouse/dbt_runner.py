@@ -121,8 +121,12 @@ def run_dbt(
     settings = settings or current_settings()
     database = check_database_name(database or settings.clickhouse_database)
     chdb = uses_chdb(settings, data_dir)
-    work = Path(work_dir) if work_dir else Path(data_dir or settings.data_dir) / "dbt"
-    work.mkdir(parents=True, exist_ok=True)
+    # Absolute: dbt reads a relative DBT_TARGET_PATH/DBT_LOG_PATH from the project folder (dbt/),
+    # so a relative --data-dir would put target/ and logs/ in the repository, not in the data folder.
+    work = (Path(work_dir) if work_dir else Path(data_dir or settings.data_dir) / "dbt").absolute()
+    own_help = any(arg in ("--help", "-h", "--version") for arg in args)
+    if not own_help:  # dbt's help writes nothing; anything else logs and compiles under `work`
+        work.mkdir(parents=True, exist_ok=True)
     env = {
         "CSPR_CLICKHOUSE_DATABASE": database,
         "DBT_TARGET_PATH": str(work / "target"),

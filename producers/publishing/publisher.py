@@ -121,7 +121,7 @@ class DeliveryResult:
 
 # --- the service --------------------------------------------------------------------------
 class Publisher:
-    """Publishes contract-v1 events to ``topic`` (default ``cspr.events.inbound``).
+    """Publishes contract v1 and v2 events to ``topic`` (default ``cspr.events.inbound``).
 
     Construction connects to the broker and raises :class:`BrokerUnavailable` if none answers
     within ``connect_timeout_s``. ``delivery_timeout_s`` bounds how long one event may wait
@@ -240,7 +240,7 @@ class Publisher:
         ref_iter = iter(refs) if refs is not None else None
         for index, raw in enumerate(events):
             ref = next(ref_iter, None) if ref_iter is not None else index + 1
-            outcome = _validate(raw, ref)
+            outcome = prepare(raw, ref)
             if isinstance(outcome, DeliveryResult):
                 if not pending:
                     yield outcome
@@ -368,8 +368,9 @@ class _Pending:
         return isinstance(self.future, DeliveryResult) or (bool(self.future.is_done) and self.future.succeeded())
 
 
-def _validate(raw: bytes | str | dict[str, Any], ref: Any) -> DeliveryResult | tuple[Any, bytes]:
-    """(event, bytes to send) or an invalid result. The bytes are the caller's, unchanged."""
+def prepare(raw: bytes | str | dict[str, Any], ref: Any) -> DeliveryResult | tuple[Any, bytes]:
+    """(event, bytes to send) or an invalid result. The bytes are the caller's, unchanged.
+    Every transport (Kafka, HTTP) checks an event with this before it sends it."""
     try:
         event = parse_event(raw)
     except EventValidationError as err:
@@ -386,7 +387,7 @@ def _validate(raw: bytes | str | dict[str, Any], ref: Any) -> DeliveryResult | t
 
 
 def _validate_only(raw: bytes | str | dict[str, Any], ref: Any) -> DeliveryResult:
-    outcome = _validate(raw, ref)
+    outcome = prepare(raw, ref)
     if isinstance(outcome, DeliveryResult):
         return outcome
     event, _ = outcome

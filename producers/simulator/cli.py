@@ -10,8 +10,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from infra.cli import EXIT_OK
-from schemas.errors import CsprError
+from infra.cli_checks import output_file
+from schemas.errors import CsprError, ExitCode, UsageError
 
 log = logging.getLogger(__name__)
 SCENARIOS = ("report-2020", "random")
@@ -42,44 +42,55 @@ def register(sub: Any) -> None:
         "  safeguarding simulate --scenario random --cases 100000 --seed 7 --invalid-rate 0.01 --out load.jsonl",
     )
     p.add_argument("--scenario", required=True, choices=SCENARIOS, help="which history to write (see above)")
-    p.add_argument("--out", required=True, metavar="FILE",
+    p.add_argument("--out", required=True, metavar="FILE", type=output_file("--out", stdout=True),
                    help="output file ('-' for standard output); written to FILE.partial first, then renamed, "
                    "so a failed run never leaves half a file")
+    p.add_argument("--contract", choices=("v1", "v2"), default="v1",
+                   help="v2: reviews, decisions, Panel feedback and LCSPR reports carry coded learning (contract "
+                   "v2) and safeguarding partnerships' events are added; v1 (default): exactly today's history")
     p.add_argument("--seed", type=int, default=0,
                    help="random seed: the same seed gives the same bytes (ids, dates, values); default 0")
-    g = p.add_argument_group("random scenario")
-    g.add_argument("--cases", type=int, default=1000, help="number of notified cases (default 1000)")
-    g.add_argument("--start-year", type=int, default=2019, help="first year of notifications (default 2019)")
-    g.add_argument("--years", type=int, default=2, help="number of years of notifications (default 2)")
-    g.add_argument("--correction-rate", type=float, default=0.05, metavar="P",
+    g = p.add_argument_group("random scenario", "only with --scenario random")
+    g.add_argument("--cases", type=int, default=None, help="number of notified cases (default 1000)")
+    g.add_argument("--start-year", type=int, default=None, help="first year of notifications (default 2019)")
+    g.add_argument("--years", type=int, default=None, help="number of years of notifications (default 2)")
+    g.add_argument("--correction-rate", type=float, default=None, metavar="P",
                    help="share of cases corrected once after notification (default 0.05)")
-    g.add_argument("--withdrawal-rate", type=float, default=0.02, metavar="P",
+    g.add_argument("--withdrawal-rate", type=float, default=None, metavar="P",
                    help="share of cases withdrawn (default 0.02)")
-    g.add_argument("--duplicate-rate", type=float, default=0.01, metavar="P",
+    g.add_argument("--duplicate-rate", type=float, default=None, metavar="P",
                    help="share of events delivered twice, same bytes (default 0.01)")
-    g.add_argument("--out-of-order-rate", type=float, default=0.01, metavar="P",
+    g.add_argument("--out-of-order-rate", type=float, default=None, metavar="P",
                    help="share of cases whose notification arrives after their next event (one in ten "
                    "of these also sends an event for a case that is never notified) (default 0.01)")
-    g.add_argument("--invalid-rate", type=float, default=0.005, metavar="P",
+    g.add_argument("--invalid-rate", type=float, default=None, metavar="P",
                    help="per event, chance of an extra invalid event of a random kind: bad JSON, unknown "
                    "field, wrong type, wrong source, case_exists, ... (default 0.005)")
     p.set_defaults(func=cmd_simulate)
 
 
+RANDOM_OPTIONS = {  # the random scenario's options and their defaults (None in argparse: "not given")
+    "cases": 1000, "start_year": 2019, "years": 2, "correction_rate": 0.05, "withdrawal_rate": 0.02,
+    "duplicate_rate": 0.01, "out_of_order_rate": 0.01, "invalid_rate": 0.005,
+}
+
+
 def _lines(args: argparse.Namespace) -> Iterator[bytes]:
+    given = [name for name in RANDOM_OPTIONS if getattr(args, name) is not None]
     if args.scenario == "report-2020":
+        if given:
+            named = ", ".join("--" + name.replace("_", "-") for name in given)
+            raise UsageError(f"{named}: only for --scenario random (report-2020 is a fixed, calibrated history)")
         from producers.simulator import report_2020
 
-        return iter(report_2020(args.seed))
-    from producers.simulator.random_scenario import RandomOptions, generate
+        return iter(report_2020(args.seed, args.contract))
+    from producers.simulator import random_history
 
-    options = RandomOptions(
-        cases=args.cases, seed=args.seed, start_year=args.start_year, years=args.years,
-        correction_rate=args.correction_rate, withdrawal_rate=args.withdrawal_rate,
-        duplicate_rate=args.duplicate_rate, out_of_order_rate=args.out_of_order_rate,
-        invalid_rate=args.invalid_rate,
-    )  # validates before anything is written
-    return generate(options)
+    values = {name: default if getattr(args, name) is None else getattr(args, name)
+              for name, default in RANDOM_OPTIONS.items()}
+    cases = int(values.pop("cases"))
+    # validates before anything is written
+    return random_history(cases, args.seed, args.contract, **values)
 
 
 def _with_progress(lines: Iterable[bytes], label: str) -> Iterator[bytes]:
@@ -112,10 +123,6 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         sys.stdout.buffer.flush()
     else:
         out = Path(args.out)
-        if out.is_dir():
-            raise SimulatorOutputError(f"--out {out} is a directory; give a file name")
-        if not out.parent.exists():
-            raise SimulatorOutputError(f"--out {out}: folder {out.parent} does not exist")
         try:
             count = write_lines(_with_progress(lines, label), out)
         except OSError as exc:
@@ -125,4 +132,4 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     where = "standard output" if args.out == "-" else args.out
     print(f"wrote {count:,} events ({args.scenario}, seed {args.seed}) to {where} in {seconds:.1f}s "
           f"({count / max(seconds, 1e-9):,.0f} events/s)", file=sys.stderr)
-    return EXIT_OK
+    return ExitCode.OK

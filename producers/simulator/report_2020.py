@@ -16,10 +16,12 @@ Order of the construction (each step only uses what earlier steps fixed):
    within bands summing to the total, dealt to cases.
 3. Incident fields: exact multisets of harm/category/subcategory, ages (constrained categories
    first), genders, ethnicities (siblings share), IMD, characteristics and service involvement
-   (weighted towards coherent combinations).
+   (weighted towards coherent combinations); neglect among deaths split as para 25 gives it
+   (``targets/report-2020-learning.json``, see producers/reference/LEARNING.md).
 4. Rapid reviews: exact timeliness buckets per period, elapsed working days drawn in the bucket.
 5. 2018/2019/2021 cases drawn freely; then the reviews received in 2020 topped up to the target
-   from late-2019 cases, feedback dealt exactly, decisions dealt exactly, LCSPR initiations per
+   from late-2019 cases, feedback dealt exactly, decisions dealt exactly (LCSPRs per group of
+   harm at para 67's rates), LCSPR initiations per
    year and the LCSPR reports with their end-of-year status constructed on suitable cases.
 6. Withdrawn extra notifications, corrections whose final values are the calibrated ones,
    duplicate deliveries and notifications delivered after their next event.
@@ -107,6 +109,35 @@ def _deal(rng: random.Random, counts: dict[Any, int], cases: list[Any]) -> list[
     return list(zip(cases, values, strict=True))
 
 
+def learning_targets() -> dict[str, Any]:
+    """The learning figures the report states, as counts (producers/reference/LEARNING.md)."""
+    text = resources.files("producers.simulator.targets").joinpath("report-2020-learning.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+RELATED_TO_MALTREATMENT = ("sudi", "suicide", "maltreatment_related_death")
+DIRECT_OR_EXTRA_FAMILIAL = ("overt_filicide", "covert_filicide", "fatal_physical_abuse", "severe_persistent_cruelty",
+                            "extreme_neglect", "extra_familial_homicide", "extra_familial_fatal_assault")
+
+
+def _harm_group(c: Case) -> str:
+    """Para 67's groups (the oracle's producers.reference.learning.harm_group, on a plan)."""
+    if c.incident["harm_type"] != "death":
+        return "non_fatal"
+    if c.incident["category"] in DIRECT_OR_EXTRA_FAMILIAL:
+        return "direct_or_extra_familial_death"
+    if c.incident["category"] in RELATED_TO_MALTREATMENT:
+        return "death_related_to_maltreatment"
+    return "other_death"
+
+
+def _by_harm_group(cases: list[Case]) -> dict[str, list[Case]]:
+    out: dict[str, list[Case]] = {}
+    for c in cases:
+        out.setdefault(_harm_group(c), []).append(c)
+    return out
+
+
 def _working_day_with_elapsed(elapsed: int) -> dt.date:
     """The working day d with working_days(d, AS_OF) == elapsed."""
     d = AS_OF - dt.timedelta(days=elapsed * 7 // 5)
@@ -131,6 +162,7 @@ class Builder:
     def __init__(self, seed: int) -> None:
         self.rng = random.Random(seed)
         self.t = targets()
+        self.learning = learning_targets()
         self.secret = f"cspr-simulator-partner-secret-{seed}"
         self.cases: list[Case] = []
 
@@ -234,10 +266,23 @@ class Builder:
             group = [c for c in cases if c.incident["harm_type"] == harm]
             for ch in CASE_CHARACTERISTICS:
                 n = t["case_characteristics"][ch][harm]
-                weights = [characteristic_weight(ch, c.incident["category"], c.age) for c in group]
-                for c in weighted_sample(rng, group, weights, n):
-                    c.incident["case_characteristics"].append(ch)
+                for members, k in self._strata(group, ch, harm, n):
+                    weights = [characteristic_weight(ch, c.incident["category"], c.age) for c in members]
+                    for c in weighted_sample(rng, members, weights, k):
+                        c.incident["case_characteristics"].append(ch)
             self._services(group, harm)
+
+    def _strata(self, group: list[Case], ch: str, harm: str, n: int) -> list[tuple[list[Case], int]]:
+        """Who may have a characteristic, in groups with exact counts: neglect among deaths is
+        split as para 25 gives it (SUDI; other deaths related to maltreatment; the rest)."""
+        if ch != "neglect" or harm != "death":
+            return [(group, n)]
+        want = self.learning["neglect_in_deaths"]
+        sudi = [c for c in group if c.incident["category"] == "sudi"]
+        related = [c for c in group if c.incident["category"] in ("suicide", "maltreatment_related_death")]
+        rest = [c for c in group if c.incident["category"] not in RELATED_TO_MALTREATMENT]
+        return [(sudi, want["sudi"]), (related, want["death_related_to_maltreatment"] - want["sudi"]),
+                (rest, n - want["death_related_to_maltreatment"])]
 
     def _children(self, cases: list[Case]) -> None:
         rng, t = self.rng, self.t["children"]
@@ -429,7 +474,16 @@ class Builder:
         decided = [c for c in reviewed if id(c) not in pending]
         for c in reviewed:
             c.decision = "undecided"
-        for c, v in _deal(rng, {"lcspr": d["lcspr"], "no_lcspr": d["no_lcspr"]}, decided):
+        # LCSPRs dealt per group of harm at para 67's rates, the rest of the decisions elsewhere.
+        rates = self.learning["lcspr_by_harm_group"]
+        left = d["lcspr"] - sum(rates.values())
+        groups = _by_harm_group(decided)
+        for group, lcspr in rates.items():
+            members = groups.get(group, [])
+            for c, v in _deal(rng, {"lcspr": lcspr, "no_lcspr": len(members) - lcspr}, members):
+                c.decision = v
+        rest = [c for c in decided if _harm_group(c) not in rates]
+        for c, v in _deal(rng, {"lcspr": left, "no_lcspr": len(rest) - left}, rest):
             c.decision = v
         for c in others:
             if c.received:

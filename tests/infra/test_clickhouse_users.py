@@ -30,11 +30,12 @@ _LOAD = textwrap.dedent("""
         "<password></password><networks><ip>::/0</ip></networks><profile>default</profile>"
         "<quota>default</quota><access_management>1</access_management></default></users></clickhouse>")
     (tmp / "config.xml").write_text(f"<clickhouse><users_config>{tmp}/users.xml</users_config></clickhouse>")
-    os.environ.update(CLICKHOUSE_INGEST_PASSWORD="i", CLICKHOUSE_ANALYST_PASSWORD="a", CLICKHOUSE_GRAFANA_PASSWORD="g")
+    os.environ.update(CLICKHOUSE_INGEST_PASSWORD="i", CLICKHOUSE_ANALYST_PASSWORD="a", CLICKHOUSE_GRAFANA_PASSWORD="g",
+                      CLICKHOUSE_PARTNER_VIEWS_PASSWORD="p")
     conn = chdb.connect(f"{tmp}/db?config-file={tmp}/config.xml")
     cur = conn.cursor()
     cur.execute("SELECT user_name, access_type, database, table, is_partial_revoke FROM system.grants "
-                "WHERE user_name IN ('ingest', 'analyst', 'grafana')")
+                "WHERE user_name IN ('ingest', 'analyst', 'grafana', 'partner_views')")
     rows = cur.fetchall()
     cur.execute("SELECT inherit_profile FROM system.settings_profile_elements WHERE user_name = 'grafana'")
     profiles = [r[0] for r in cur.fetchall()]
@@ -74,6 +75,12 @@ def allowed(grants: list, user: str, access: str, database: str, table: str) -> 
 
 CASES = [
     # user, access, table, allowed?
+    ("partner_views", "SELECT", "raw_events", True),
+    ("partner_views", "SELECT", "dead_letters", True),
+    ("partner_views", "SELECT", "rpt_notifications", False),
+    ("partner_views", "SELECT", "stream_figures", False),
+    ("partner_views", "INSERT", "raw_events", False),
+    ("partner_views", "INSERT", "dead_letters", False),
     ("ingest", "INSERT", "raw_events", True),
     ("ingest", "INSERT", "dead_letters", True),
     ("ingest", "SELECT", "raw_events", False),

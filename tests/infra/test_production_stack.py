@@ -16,7 +16,24 @@ SERVICES = COMPOSE["services"]
 
 
 def test_compose_has_every_service_of_the_production_stack() -> None:
-    assert {"kafka-1", "kafka-2", "kafka-3", "kafka-init", "clickhouse", "worker", "dbt", "grafana"} <= set(SERVICES)
+    assert {"kafka-1", "kafka-2", "kafka-3", "kafka-init", "clickhouse", "worker", "dbt", "grafana",
+            "gateway"} <= set(SERVICES)
+
+
+def test_the_gateway_is_served_only_over_tls_with_its_own_least_privileged_users() -> None:
+    gateway = SERVICES["gateway"]
+    command = gateway["command"]
+    assert command[:2] == ["gateway", "serve"]
+    assert "--ssl-certfile" in command and "--ssl-keyfile" in command
+    cert, key = command[command.index("--ssl-certfile") + 1], command[command.index("--ssl-keyfile") + 1]
+    mounts = {v.rsplit(":", 2)[1]: v for v in gateway["volumes"]}  # host:container:ro (host may hold ${X:?...})
+    assert cert.rsplit("/", 1)[0] in mounts and key.rsplit("/", 1)[0] in mounts
+    assert [p.split(":")[-1] for p in gateway["ports"]] == [command[command.index("--port") + 1]]
+    env = gateway["environment"]
+    assert env["CSPR_KAFKA_USERNAME"] == "gateway"
+    assert env["CSPR_CLICKHOUSE_URL"].startswith("http://partner_views:")
+    assert env["CSPR_GATEWAY_CREDENTIALS"] in mounts
+    assert "name=gateway" in (ROOT / "infra/kafka/docker/entrypoint.sh").read_text()
 
 
 def test_every_mounted_project_file_exists() -> None:
@@ -49,6 +66,7 @@ def test_app_commands_are_real_cli_commands() -> None:
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert "worker" in SERVICES["worker"]["command"] and "worker" in commands
     assert "safeguarding dbt build" in " ".join(SERVICES["dbt"]["command"]) and "dbt" in commands
+    assert SERVICES["gateway"]["command"][0] in commands
 
 
 def test_no_secret_is_committed() -> None:
@@ -92,11 +110,15 @@ def test_acl_script_names_the_topics_the_code_uses() -> None:
     assert f"TOPIC_INBOUND={defaults['topic_inbound'].default}" in script
     assert f"TOPIC_EVENTS={defaults['topic_events'].default}" in script
     assert f"TOPIC_DLQ={defaults['topic_dlq'].default}" in script
-    # Partners get exactly one permission: write (and describe) the inbound topic.
+    # Partners get exactly one permission: write (and describe) their own inbound topic.
     partner_lines = [line for line in script.splitlines() if '"$principal"' in line]
     assert partner_lines == [
-        '  allow --allow-principal "$principal" --operation Write --operation Describe --topic "$TOPIC_INBOUND"'
+        '  allow --allow-principal "$principal" --operation Write --operation Describe --topic "$TOPIC_INBOUND.$code"'
     ]
+    # Only the gateway and the worker (its partner relay) write the shared inbound topic.
+    writers = [line.split()[2] for line in script.splitlines()
+               if line.startswith("allow ") and "Write" in line and line.endswith('--topic "$TOPIC_INBOUND"')]
+    assert sorted(writers) == ["User:gateway", "User:worker"]
 
 
 def test_kafka_image_version_is_the_one_the_tests_run() -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from schemas import ALL_EVENT_TYPES
 from tests.fixtures.events import case_life, new_event
 
 SCRIPT = Path(sys.executable).with_name("safeguarding")
@@ -68,8 +69,8 @@ def test_standard_input_is_read_for_dash() -> None:
     done = run("-", stdin=EXAMPLES.read_bytes() + b'{"type": "uk.gov.cspr.incident.notified.v2"}\n')
     assert done.returncode == 1
     assert done.stdout.splitlines() == [
-        "line 11: unknown_type: type: is not a v1 event type, got 'uk.gov.cspr.incident.notified.v2'; expected one of "
-        + ", ".join(sorted(e["type"] for e in case_life())),
+        "line 11: unknown_type: type: is not an event type of contract v1 or v2, got "
+        "'uk.gov.cspr.incident.notified.v2'; expected one of " + ", ".join(sorted(ALL_EVENT_TYPES)),
         "10 valid, 1 invalid",
     ]
 
@@ -104,4 +105,19 @@ def test_a_directory_is_a_clear_message_and_exit_2(tmp_path: Path) -> None:
 def test_no_file_argument_is_a_usage_error() -> None:
     done = run()
     assert done.returncode == 2
-    assert "usage:" in done.stderr and "file" in done.stderr
+    assert done.stderr == ("safeguarding validate: the following arguments are required: file "
+                           "(see `safeguarding validate --help`)\n")
+
+
+def test_v1_and_v2_events_are_validated_side_by_side() -> None:
+    v2_examples = EXAMPLES.with_name("events-v2.jsonl").read_bytes()
+    bad = json.loads(v2_examples.splitlines()[0])
+    bad["data"]["practice_themes"] = ["poverty"]
+    done = run("-", stdin=EXAMPLES.read_bytes() + v2_examples + _jsonl([bad]))
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        "line 17: schema_violation: data.practice_themes[0]: must be one of 'child_daily_life', "
+        "'reluctant_family_engagement', 'critical_thinking_and_challenge', 'changing_risk_and_need', "
+        "'information_sharing' or 'leadership_and_culture', got 'poverty'",
+        "16 valid, 1 invalid",
+    ]

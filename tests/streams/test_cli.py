@@ -33,11 +33,11 @@ def test_run_with_a_missing_file_names_it(tmp_path: Path, capsys: pytest.Capture
     assert f"cannot read {missing}" in capsys.readouterr().err
 
 
-def _run(events: Path, data_dir: Path) -> dict[str, object]:
+def _run(events: Path, data_dir: Path, code: int) -> dict[str, object]:
     proc = subprocess.run([sys.executable, "-m", "infra.cli", "run", "--events", str(events), "--data-dir",
                            str(data_dir), "--no-dbt", "--timeout", "120"], capture_output=True, text=True,
-                          timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+                          timeout=300, check=False, cwd=data_dir.parent)
+    assert proc.returncode == code, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -61,11 +61,20 @@ def test_run_streams_a_file_into_the_warehouse_and_a_second_run_changes_nothing(
              e.notified(t, time="2020-05-04T12:00:00Z"), b"{bad", e.submitted(s, "2020-05-20T00:00:00Z", "2020-05-03")]
     events = tmp_path / "events.jsonl"
     events.write_bytes(b"\n".join(lines) + b"\n")
-    first = _run(events, tmp_path / "data")
+    first = _run(events, tmp_path / "data", code=1)  # it ran, and dead-lettered two lines: exit 1
     assert first == {"events_read": 6, "valid": 5, "accepted": 3, "duplicates": 1, "dead_lettered": 2,
                      "dead_lettered_by_reason": {"case_rule_violation": 1, "invalid_json": 1}, "held": 0,
                      "dbt": "skipped"}
     stored = _rows(tmp_path / "data")
-    assert _run(events, tmp_path / "data") == first
+    assert _run(events, tmp_path / "data", code=1) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "events.jsonl"]  # nothing outside --data-dir
     assert _rows(tmp_path / "data") == stored
     assert len([r for r in stored if str(r[0]).startswith("urn:")]) == 3
+
+
+@pytest.mark.integration
+def test_run_where_every_line_is_dead_lettered_exits_1(tmp_path: Path) -> None:
+    events = tmp_path / "events.jsonl"
+    events.write_bytes(b"{bad\n" + e.submitted("SIN-2020-000009", "2020-05-04T09:00:00Z", "2020-05-04") + b"\n")
+    summary = _run(events, tmp_path / "data", code=1)
+    assert (summary["accepted"], summary["dead_lettered"] + summary["held"]) == (0, 2)

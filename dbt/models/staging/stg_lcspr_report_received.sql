@@ -2,7 +2,8 @@
 with source as (
 
     select * from {{ source('cspr', 'raw_events') }} final
-    where type = 'uk.gov.cspr.lcspr.report_received.v1'
+    -- v2 carries v1's fields unchanged: the v1 figures count both versions (contract v2).
+    where type in ('uk.gov.cspr.lcspr.report_received.v1', 'uk.gov.cspr.lcspr.report_received.v2')
 
 ),
 

@@ -2,7 +2,8 @@
 with source as (
 
     select * from {{ source('cspr', 'raw_events') }} final
-    where type = 'uk.gov.cspr.rapid_review.decision_made.v1'
+    -- v2 carries v1's fields unchanged: the v1 figures count both versions (contract v2).
+    where type in ('uk.gov.cspr.rapid_review.decision_made.v1', 'uk.gov.cspr.rapid_review.decision_made.v2')
 
 ),
 

@@ -3,7 +3,7 @@
 #
 # SCRAM credentials in KRaft mode are created when the storage is formatted (there is no
 # ZooKeeper to hold them first), so this wrapper formats the log directory once, adding the
-# admin and worker users from the environment, then starts the server. Further users
+# admin, worker and gateway users from the environment, then starts the server. Further users
 # (partners) are added at run time with infra/kafka/add-partner.sh.
 set -euo pipefail
 
@@ -11,6 +11,7 @@ set -euo pipefail
 : "${KAFKA_CLUSTER_ID:?set KAFKA_CLUSTER_ID (kafka-storage.sh random-uuid)}"
 : "${KAFKA_ADMIN_PASSWORD:?set KAFKA_ADMIN_PASSWORD in .env}"
 : "${KAFKA_WORKER_PASSWORD:?set KAFKA_WORKER_PASSWORD in .env}"
+: "${KAFKA_GATEWAY_PASSWORD:?set KAFKA_GATEWAY_PASSWORD in .env}"
 : "${KAFKA_CONTROLLER_QUORUM_VOTERS:?set KAFKA_CONTROLLER_QUORUM_VOTERS}"
 : "${KAFKA_ADVERTISED_HOST:?set KAFKA_ADVERTISED_HOST}"
 
@@ -54,6 +55,7 @@ printf 'security.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaa
 if [ ! -f /var/lib/kafka/data/meta.properties ]; then
   /opt/kafka/bin/kafka-storage.sh format --ignore-formatted -t "$KAFKA_CLUSTER_ID" -c "$conf" \
     --add-scram "SCRAM-SHA-512=[name=admin,password=${KAFKA_ADMIN_PASSWORD}]" \
-    --add-scram "SCRAM-SHA-512=[name=worker,password=${KAFKA_WORKER_PASSWORD}]"
+    --add-scram "SCRAM-SHA-512=[name=worker,password=${KAFKA_WORKER_PASSWORD}]" \
+    --add-scram "SCRAM-SHA-512=[name=gateway,password=${KAFKA_GATEWAY_PASSWORD}]"
 fi
 exec /opt/kafka/bin/kafka-server-start.sh "$conf"

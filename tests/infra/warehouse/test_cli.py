@@ -49,7 +49,20 @@ def test_report_figures_prints_the_annual_report_2020_from_the_calibrated_histor
     assert json.loads(again.stdout) == json.loads(out.stdout)
 
 
+CREATE_WAREHOUSE = """
+import sys
+from infra.settings import load_settings
+from infra.warehouse.client import get_client
+from infra.warehouse.raw_store import ensure_raw_store
+ensure_raw_store(get_client(load_settings(), data_dir=sys.argv[1]), "cspr")
+"""
+
+
 def test_dbt_passes_its_arguments_through_and_returns_its_success(tmp_path):
+    refused = _run("dbt", "ls", "--data-dir", str(tmp_path))
+    assert refused.returncode == 2 and "holds no warehouse" in refused.stderr
+    assert not list(tmp_path.iterdir())  # dbt never creates a warehouse
+    assert _run(str(tmp_path), code=CREATE_WAREHOUSE).returncode == 0
     listed = _run("dbt", "ls", "--resource-type", "model", "--output", "name", "--data-dir", str(tmp_path))
     assert listed.returncode == 0, listed.stderr
     assert "int_cases_folded_as_at" in listed.stdout and "rpt_quarterly_learning" in listed.stdout
@@ -63,9 +76,7 @@ def test_dbt_passes_its_arguments_through_and_returns_its_success(tmp_path):
     (["report", "figures", "--year", "2020", "--as-of", "31/03/2021"], "--as-of must be a date YYYY-MM-DD"),
 ])
 def test_bad_report_arguments_are_usage_errors_naming_the_argument(args, message, capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(args)
-    assert exit_.value.code == 2
+    assert main(args) == 2
     assert message in capsys.readouterr().err
 
 

@@ -91,3 +91,12 @@ def test_produce_exits_3_quickly_when_the_broker_is_down(mixed_file, tmp_path):
 def test_a_missing_file_is_a_usage_error(tmp_path):
     done = run(["produce", str(tmp_path / "nope.jsonl"), "--dry-run"], cwd=tmp_path)
     assert done.returncode == 2 and "cannot read" in done.stderr
+
+
+def test_dry_run_accepts_contract_v2_beside_v1(tmp_path):
+    examples = Path(__file__).resolve().parents[3] / "schemas" / "examples"
+    both = tmp_path / "both.jsonl"
+    both.write_bytes((examples / "events.jsonl").read_bytes() + (examples / "events-v2.jsonl").read_bytes())
+    done = run(["produce", str(both), "--dry-run"], cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "16 valid, 0 invalid (dry run: nothing sent)" in done.stdout
