@@ -1,8 +1,10 @@
-"""Local area: one local authority and its region, from the suppressed viewer marts only.
+"""Local area: one local authority and its region, from the suppressed viewer tables only.
 
-In those marts a count from 1 to the suppression threshold is already the string 'c' (with
-secondary suppression so it cannot be worked out from the totals beside it), so no small
-number about identifiable children reaches a viewer.
+In those tables (``pub_*``, written by the disclosure-control step after each build) a count from
+1 to the suppression threshold is already the string 'c', with secondary suppression chosen across
+every published area table so it cannot be worked out from the totals beside it; so no small
+number about identifiable children reaches a viewer. These panels show whole years
+(``period = 'year'``); the tables also hold each quarter.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def notifications_by_year_table() -> Panel:
         sql=f"""
 SELECT toString(n.year) AS year, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES} AS n
-WHERE {THIS_LA} AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
+WHERE {THIS_LA} AND n.period = 'year' AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
 ORDER BY n.year
 """,
     )
@@ -47,7 +49,7 @@ def region_comparison_table() -> Panel:
         sql=f"""
 SELECT local_authority_name, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE year = toYear($__toTime)
+WHERE year = toYear($__toTime) AND period = 'year'
   AND region_code = (SELECT any(region_code) FROM ${{database}}.{LOCAL_AUTHORITIES} WHERE {THIS_LA})
 ORDER BY local_authority_name
 """,
@@ -63,13 +65,13 @@ def notifications_by_region_table() -> Panel:
         series=("notifications",),
         suppressed=True,
         width=8,
-        description="Notifications of each region of England in the last year of the range ('c' "
-        "where suppressed).",
+        description="Notifications of each region of England, and England, in the last year of the "
+        "range ('c' where suppressed).",
         sql=f"""
 SELECT region_name, notifications
 FROM ${{database}}.{REGIONS}
-WHERE year = toYear($__toTime)
-ORDER BY region_name
+WHERE year = toYear($__toTime) AND period = 'year'
+ORDER BY region_name = 'England', region_name
 """,
     )
 
@@ -89,7 +91,7 @@ def notifications_by_local_authority_table() -> Panel:
         sql=f"""
 SELECT local_authority_name, region_name, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE year = toYear($__toTime)
+WHERE year = toYear($__toTime) AND period = 'year'
 ORDER BY region_name, local_authority_name
 """,
     )

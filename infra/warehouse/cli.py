@@ -3,7 +3,8 @@
 ``dbt`` passes its arguments to dbt, run in this process on the warehouse of the settings
 (chDB in-process under ``--data-dir``, or the ClickHouse server of CSPR_CLICKHOUSE_URL).
 ``report figures`` prints the annual report's figures as JSON, read from the marts (built as at
-``--as-of`` first when they are not).
+``--as-of`` first when they are not). ``report audit`` checks, from the published viewer tables
+alone, that no suppressed count can be worked out (exit 1 naming each exposed cell).
 """
 
 from __future__ import annotations
@@ -54,6 +55,20 @@ def register(sub: Any) -> None:
                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
     figures.add_argument("--rebuild", action="store_true", help="build the marts even if built as at --as-of")
     figures.set_defaults(func=report_figures_command, data_dir_use="read")
+
+    audit = report_sub.add_parser(
+        "audit", help="prove no suppressed count can be worked out from what viewers see",
+        description="Read the published viewer tables (pub_*) of the warehouse and, for every 'c', "
+        "compute the smallest and largest value it can take given every published total and that a "
+        "'c' is at least 1 (a linear programme per bound). Exit 0 when every 'c' can be above the "
+        "threshold and is not pinned; 1 naming each exposed cell; 2 when there are no viewer tables.",
+    )
+    audit.add_argument("--data-dir", type=Path, default=None,
+                       help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    audit.add_argument("--database", default=None, help="database of the viewer tables (default: the settings')")
+    audit.add_argument("--threshold", type=int, default=None,
+                       help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
+    audit.set_defaults(func=report_audit_command)
 
     from infra.cli import register_optional
 
@@ -142,3 +157,30 @@ def report_figures_command(args: argparse.Namespace) -> int:
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
+
+
+def report_audit_command(args: argparse.Namespace) -> int:
+    from infra.warehouse.audit import audit
+    from infra.warehouse.client import get_client
+    from infra.warehouse.raw_store import check_database_name
+    from infra.warehouse.viewer import VIEWER_TABLES
+
+    settings = current_settings()
+    database = check_database_name(args.database or settings.clickhouse_database)
+    threshold = settings.suppression_threshold if args.threshold is None else args.threshold
+    client = get_client(settings, data_dir=args.data_dir)
+    present = {r[0] for r in client.query("SELECT name FROM system.tables WHERE database = {db:String}",
+                                          parameters={"db": database}).result_rows}
+    missing = [t for t in VIEWER_TABLES if t not in present]
+    if missing:
+        print(f"safeguarding report audit: no viewer table {missing[0]} in database {database} "
+              "(build the marts first: safeguarding dbt build)", file=sys.stderr)
+        return 2
+    findings = audit(client, database, threshold)
+    cells = client.query(f"SELECT countIf(notifications = 'c'), count() FROM {database}.pub_local_authority_notifications"
+                         ).result_rows[0]
+    for f in findings:
+        print(f"exposed: {f.text}")
+    print(f"safeguarding report audit: {database}: {len(findings)} exposed; "
+          f"{cells[0]} of {cells[1]} authority cells suppressed (threshold {threshold})", file=sys.stderr)
+    return 1 if findings else 0
