@@ -11,6 +11,7 @@ at once.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -64,9 +65,26 @@ def _check_head(head: bytes, name: str, shown: str) -> None:
     """Reject what is plainly not JSON Lines, from its first bytes."""
     if b"\0" in head or sum(b < 32 and b not in _TEXT_CONTROLS for b in head) > CONTROL_SHARE * len(head):
         raise InvalidInput(f"{name} is binary data, not JSON Lines (one JSON event per line)")
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"["):
+    if _is_json_array(head):
         raise InvalidInput(f"{name} is a JSON array; expected JSON Lines, one event object per line "
                            f"(convert it with: jq -c '.[]' {shown})")
+
+
+def _is_json_array(head: bytes) -> bool:
+    """A JSON array of events rather than JSON Lines: an array that runs past its first line (pretty-
+    printed), or one line holding a whole array of objects. A single line that merely starts with
+    ``[`` (a hostile or mistaken event) is JSON Lines with one invalid line: it is dead-lettered."""
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text.startswith(b"["):
+        return False
+    first, _, rest = text.partition(b"\n")
+    try:
+        value = json.loads(first)
+    except RecursionError:  # nested too deep to be events: a bad line, not an array of them
+        return False
+    except ValueError:
+        return True
+    return isinstance(value, list) and not rest.strip() and any(isinstance(v, dict) for v in value)
 
 
 def read_json_lines(file: Path | str) -> Iterator[tuple[int, bytes]]:

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
     suppression_threshold: int = Field(2, ge=0, description="LA counts 1..threshold show as 'c'.")
     grafana_url: str = "http://localhost:3000"
     grafana_token: SecretStr | None = None
+    analyst_token: SecretStr | None = Field(
+        None, description="Bearer token of the worker's analyst views (exact figures, overdue cases); "
+        "unset: no analyst view.",
+    )
 
     @field_validator("clickhouse_url")
     @classmethod

@@ -113,8 +113,11 @@ class WorkerProcess:
         except (urllib.error.URLError, OSError, ValueError):
             return None
 
-    def get(self, path: str) -> Any:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as resp:
+    def get(self, path: str, analyst_token: str | None = None, timeout_s: float = 30) -> Any:
+        """A web view's JSON; with ``analyst_token``, as an analyst (exact figures)."""
+        headers = {"Authorization": f"Bearer {analyst_token}"} if analyst_token else {}
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", headers=headers)
+        with urllib.request.urlopen(request, timeout=timeout_s) as resp:
             return json.loads(resp.read())
 
     def check_alive(self) -> None:

@@ -38,8 +38,9 @@ class Section:
 
 
 def suppress(result: Result, threshold: int) -> Result:
-    """Counts from 1 to ``threshold`` become 'c' in a suppressed panel (the marts already do
-    this; doing it again here means no small number can reach the page by another path)."""
+    """Counts from 1 to ``threshold`` become 'c' in a suppressed panel (the viewer tables the
+    panels read already hold 'c', with secondary suppression; doing the primary rule again here
+    means no small number can reach the page by another path)."""
     if not result.panel.suppressed:
         return result
     x = result.panel.x

@@ -71,19 +71,18 @@ def stream_reconciliation_table() -> Panel:
         title="Stream against dbt",
         kind="table",
         x="figure",
-        series=("stream_value", "dbt_value", "difference", "agrees"),
+        series=("dimensions", "agreeing", "differing", "not_compared"),
         width=24,
         description="The stream's live figures (its latest snapshot before the marts were built) "
-        "against the same figures built by dbt from the raw event store, figure by figure: every "
-        "comparable row should agree. Rows that differ come first. 'not compared': the snapshot "
-        "had not seen the events the marts were built from (accepted_events differ: a build during "
-        "a burst), or a figure counted to the report date (reviews not received, overdue) when the "
-        "snapshot and the marts are of different dates.",
+        "against the same figures built by dbt from the raw event store, figure by figure: how many "
+        "of each figure's rows agree. Figures with a difference come first. 'not compared': the "
+        "snapshot had not seen the events the marts were built from (a build during a burst), or a "
+        "figure counted to the report date (reviews not received, overdue) when the snapshot and the "
+        "marts are of different dates. The values themselves (exact counts per local authority) are "
+        "for analysts, in rpt_stream_reconciliation.",
         sql=f"""
-SELECT figure, year, dimension, stream_value, dbt_value, difference,
-       multiIf(comparable = 0, 'not compared', matches = 1, 'yes', 'NO') AS agrees,
-       stream_as_of, dbt_as_of, taken_at
+SELECT figure, year, dimensions, agreeing, differing, not_compared, stream_as_of, dbt_as_of, taken_at
 FROM ${{database}}.{RECONCILIATION}
-ORDER BY agrees = 'yes', agrees, figure, year, dimension
+ORDER BY differing = 0, figure, year
 """,
     )

@@ -1,8 +1,10 @@
-"""Local area: one local authority and its region, from the suppressed viewer marts only.
+"""Local area: one local authority and its region, from the suppressed viewer tables only.
 
-In those marts a count from 1 to the suppression threshold is already the string 'c' (with
-secondary suppression so it cannot be worked out from the totals beside it), so no small
-number about identifiable children reaches a viewer.
+In those tables (``pub_*``, written by the disclosure-control step after each build) a count from
+1 to the suppression threshold is already the string 'c', with secondary suppression chosen across
+every published area table so it cannot be worked out from the totals beside it; so no small
+number about identifiable children reaches a viewer. These panels show whole years
+(``period = 'year'``); the tables also hold each quarter.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def notifications_by_year_table() -> Panel:
         sql=f"""
 SELECT toString(n.year) AS year, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES} AS n
-WHERE {THIS_LA} AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
+WHERE {THIS_LA} AND n.period = 'year' AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
 ORDER BY n.year
 """,
     )
@@ -47,7 +49,7 @@ def region_comparison_table() -> Panel:
         sql=f"""
 SELECT local_authority_name, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE year = toYear($__toTime)
+WHERE year = toYear($__toTime) AND period = 'year'
   AND region_code = (SELECT any(region_code) FROM ${{database}}.{LOCAL_AUTHORITIES} WHERE {THIS_LA})
 ORDER BY local_authority_name
 """,
@@ -63,13 +65,13 @@ def notifications_by_region_table() -> Panel:
         series=("notifications",),
         suppressed=True,
         width=8,
-        description="Notifications of each region of England in the last year of the range ('c' "
-        "where suppressed).",
+        description="Notifications of each region of England, and England, in the last year of the "
+        "range ('c' where suppressed).",
         sql=f"""
 SELECT region_name, notifications
 FROM ${{database}}.{REGIONS}
-WHERE year = toYear($__toTime)
-ORDER BY region_name
+WHERE year = toYear($__toTime) AND period = 'year'
+ORDER BY region_name = 'England', region_name
 """,
     )
 
@@ -89,7 +91,54 @@ def notifications_by_local_authority_table() -> Panel:
         sql=f"""
 SELECT local_authority_name, region_name, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE year = toYear($__toTime)
+WHERE year = toYear($__toTime) AND period = 'year'
+ORDER BY region_name, local_authority_name
+""",
+    )
+
+
+# The quarterly briefing's local-area tables: the quarter itself (period 'Q1'..'Q4' of the
+# quarter that ends the time range), not the year to date. A year too sparse for its quarters to be
+# protected publishes no quarter rows (see infra.warehouse.viewer): the table is then empty.
+QUARTER_OF_RANGE = "year = toYear($__toTime) AND period = concat('Q', toString(toQuarter($__toTime)))"
+
+
+@panel
+def quarter_notifications_by_region_table() -> Panel:
+    return Panel(
+        title="Notifications by region in the quarter",
+        kind="table",
+        x="region_name",
+        series=("notifications",),
+        suppressed=True,
+        width=8,
+        description="Notifications of each region of England, and England, in the quarter ('c' where "
+        "suppressed).",
+        sql=f"""
+SELECT region_name, notifications
+FROM ${{database}}.{REGIONS}
+WHERE {QUARTER_OF_RANGE}
+ORDER BY region_name = 'England', region_name
+""",
+    )
+
+
+@panel
+def quarter_notifications_by_local_authority_table() -> Panel:
+    return Panel(
+        title="Notifications by local authority in the quarter",
+        kind="table",
+        x="local_authority_name",
+        series=("notifications",),
+        suppressed=True,
+        width=24,
+        height=14,
+        description="Every local authority's notifications in the quarter; 'c' marks a count too small "
+        "to publish (or suppressed so that none can be worked out).",
+        sql=f"""
+SELECT local_authority_name, region_name, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES}
+WHERE {QUARTER_OF_RANGE}
 ORDER BY region_name, local_authority_name
 """,
     )

@@ -1,4 +1,7 @@
-"""Rapid-review timeliness: the buckets of Tables 6–8, the share on time, the overdue list."""
+"""Rapid-review timeliness: the buckets of Tables 6–8, the share on time, how many are overdue.
+
+The list of overdue cases (``rpt_overdue_rapid_reviews``) is case-level: analysts read it in the
+warehouse (or the worker's analyst view), viewers see only the counts."""
 
 from __future__ import annotations
 
@@ -7,7 +10,6 @@ from dashboards.rapid_review_timeliness.panels import (
     not_received_working_days_table,
     on_time_share_stat,
     overdue_reviews_barchart,
-    overdue_reviews_list,
     relaxation_window_barchart,
     timeliness_buckets_barchart,
 )
@@ -26,5 +28,4 @@ def dashboard() -> Dashboard:
         .row("Overdue")
         .panel(overdue_reviews_barchart())
         .panel(not_received_working_days_table())
-        .panel(overdue_reviews_list())
     )

@@ -6,7 +6,7 @@ The marts count reviews by the year of that date, as the annual report's Tables 
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, NOT_RECEIVED_RANGE, OVERDUE, QUARTERLY, TIMELINESS
+from dashboards.marts import IN_YEARS, NOT_RECEIVED_RANGE, QUARTERLY, TIMELINESS
 from dashboards.panel import Panel, panel
 
 
@@ -113,26 +113,5 @@ SELECT period, min_working_days, max_working_days
 FROM ${{database}}.{NOT_RECEIVED_RANGE}
 WHERE year = toYear($__toTime)
 ORDER BY period = 'relaxation', period
-""",
-    )
-
-
-@panel
-def overdue_reviews_list() -> Panel:
-    return Panel(
-        title="Overdue rapid reviews now",
-        kind="table",
-        x="case_reference",
-        series=("local_authority", "region", "harm_type", "notified", "due", "working_days_overdue"),
-        width=24,
-        description="Every case whose rapid review has not been received more than 15 working days "
-        "after its notification, as at the marts' report date, most overdue first. Case references "
-        "only: nothing identifies a child.",
-        sql=f"""
-SELECT subject AS case_reference, local_authority, region_name AS region, harm_type,
-       notified_date AS notified, requested_completion_date AS due, working_days_overdue
-FROM ${{database}}.{OVERDUE}
-ORDER BY working_days_overdue DESC, subject
-LIMIT 500
 """,
     )

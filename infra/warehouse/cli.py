@@ -4,6 +4,8 @@
 (chDB in-process under ``--data-dir``, or the ClickHouse server of CSPR_CLICKHOUSE_URL).
 ``report figures`` prints the annual report's figures as JSON, read from the vintage as known at
 ``--as-of`` (built first when it is missing); ``report vintages`` lists and builds vintages.
+``report audit`` checks, from the published viewer tables alone, that no suppressed count can be
+worked out (exit 1 naming each exposed cell).
 """
 
 from __future__ import annotations
@@ -83,6 +85,21 @@ def register(sub: Any) -> None:
     export_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
                           help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
     export_p.set_defaults(func=report_export_command, data_dir_use="read")
+
+    audit = report_sub.add_parser(
+        "audit", help="prove no suppressed count can be worked out from what viewers see",
+        description="Read the published viewer tables (pub_*) of the warehouse and, for every 'c', "
+        "compute the smallest and largest value it can take given every published total and that a "
+        "'c' is at least 1 (a linear programme per bound). Exit 0 when every 'c' can be above the "
+        "threshold and is not pinned; 1 naming each exposed cell; 2 when there are no viewer tables.",
+    )
+    audit.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                       help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    audit.add_argument("--database", default=None,
+                       help="audit only the viewer tables in this database (default: every vintage that is built)")
+    audit.add_argument("--threshold", type=int, default=None,
+                       help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
+    audit.set_defaults(func=report_audit_command, data_dir_use="read")
 
     from infra.cli import register_optional
 
@@ -225,3 +242,40 @@ def report_export_command(args: argparse.Namespace) -> int:
 
 def _out_dir(text: str) -> Path:
     return check_writable_dir(Path(text), "--out")
+
+
+def report_audit_command(args: argparse.Namespace) -> int:
+    """Audit the viewer tables of every vintage that is built (or of --database only)."""
+    from infra.warehouse import vintages
+    from infra.warehouse.audit import audit
+    from infra.warehouse.client import get_client
+    from infra.warehouse.raw_store import check_database_name
+    from infra.warehouse.viewer import VIEWER_TABLES
+
+    settings = current_settings()
+    threshold = settings.suppression_threshold if args.threshold is None else args.threshold
+    client = get_client(settings, data_dir=args.data_dir)
+    if args.database:
+        databases = [check_database_name(args.database)]
+    else:
+        databases = sorted({v.database for v in vintages.catalogue(client, settings.clickhouse_database)
+                            if v.status == "ok"})
+        if not databases:
+            raise UsageError("no vintage is built: build one first (safeguarding report vintages --build latest)")
+    exposed = 0
+    for database in databases:
+        present = {r[0] for r in client.query("SELECT name FROM system.tables WHERE database = {db:String}",
+                                              parameters={"db": database}).result_rows}
+        missing = [t for t in VIEWER_TABLES if t not in present]
+        if missing:
+            raise UsageError(f"no viewer table {missing[0]} in database {database} "
+                             "(build it first: safeguarding report vintages --build latest)")
+        findings = audit(client, database, threshold)
+        cells = client.query(f"SELECT countIf(notifications = 'c'), count() FROM "
+                             f"{database}.pub_local_authority_notifications").result_rows[0]
+        for f in findings:
+            print(f"exposed: {database}: {f.text}")
+        print(f"safeguarding report audit: {database}: {len(findings)} exposed; "
+              f"{cells[0]} of {cells[1]} authority cells suppressed (threshold {threshold})", file=sys.stderr)
+        exposed += len(findings)
+    return 1 if exposed else 0

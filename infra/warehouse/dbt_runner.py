@@ -163,7 +163,22 @@ def run_dbt(
     log.info("dbt %s", " ".join(full))
     with _run_lock, console, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
         res = dbtRunner().invoke(full)
+        if res.success and full and full[full[0] == "--quiet":][:1] in (["build"], ["run"]):
+            _publish_viewer_tables(settings, data_dir, database, full)
     return DbtOutcome(bool(res.success), res.result, res.exception)
+
+
+def _publish_viewer_tables(settings: Settings, data_dir: Path | str | None, database: str, full: list[str]) -> None:
+    """Every build ends with the disclosure-control step: the viewer tables (``pub_*``) of the
+    marts just built, suppressed with the threshold this build used. No build leaves the viewer
+    tables of an older build beside newer marts."""
+    import json
+
+    from infra.warehouse.client import get_client
+    from infra.warehouse.viewer import publish
+
+    threshold = int(json.loads(full[full.index("--vars") + 1])["suppression_threshold"])
+    publish(get_client(settings, data_dir), database, threshold)
 
 
 def _with_default_vars(args: list[str], defaults: dict[str, Any]) -> list[str]:

@@ -5,12 +5,11 @@
 it was built, the events it knows), each table's definition (its dbt description: grain and
 meaning), the symbols, and the rules (as-of, suppression, rounding).
 
-Only viewer tables are published: national aggregates and the *suppressed* local-area marts
-(``rpt_local_authority_notifications``, ``rpt_region_notifications``, whose small counts are
-already ``c``). Never a case-level table (``rpt_overdue_rapid_reviews``), the unsuppressed
-``fct_local_authority_notifications``, or the pipeline's data-quality marts. Seam: when the
-disclosure-control work adds its viewer tables (quarter x local area), they join ``PUBLISHED``;
-this module reads tables, it never suppresses.
+Only viewer tables are published: national aggregates and the viewer tables that the one
+disclosure-control step wrote (``pub_*``, see ``infra.warehouse.viewer``: area figures by quarter
+and year, small counts already ``c``). Never a case-level table (``rpt_overdue_rapid_reviews``),
+the unsuppressed ``fct_local_authority_notifications`` or exact bands, or the pipeline's
+data-quality marts. This module reads tables; it never suppresses.
 
 Symbols (the Government Statistical Service's):
   ``c``  confidential: suppressed to protect the children concerned (as the marts hold it)
@@ -33,17 +32,19 @@ from typing import Any
 import yaml
 
 from infra.warehouse.raw_store import check_database_name
+from infra.warehouse.viewer import DEFINITIONS as VIEWER_DEFINITIONS
 from schemas.errors import CsprError
 
 PUBLISHED: tuple[str, ...] = (
     "rpt_notifications", "rpt_children", "rpt_imd_quintiles", "rpt_death_categories",
     "rpt_maltreatment_subcategories", "rpt_non_fatal_categories", "rpt_case_characteristics",
-    "rpt_service_involvement", "rpt_notifications_per_la_band", "rpt_period_change",
+    "rpt_service_involvement", "rpt_period_change",
     "rpt_rapid_review_timeliness", "rpt_rapid_review_not_received_range", "rpt_rapid_reviews_received",
     "rpt_lcspr_decisions", "rpt_lcspr_initiated_by_year", "rpt_lcspr_reports", "rpt_quarterly_learning",
     "rpt_notifications_monthly",
-    # suppressed viewer marts: counts from 1 to the threshold are already 'c'
-    "rpt_local_authority_notifications", "rpt_region_notifications",
+    # the viewer tables (infra.warehouse.viewer): area figures after disclosure control, 'c' already
+    # in place; the exact band table (rpt_notifications_per_la_band) would say how many 'c' are primary
+    "pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band",
 )
 SYMBOLS = {
     "c": "confidential: a count from 1 to the suppression threshold, suppressed to protect the children concerned",
@@ -104,7 +105,7 @@ def export(client: Any, vintage: Any, out: Path, threshold: int) -> list[Path]:
                     later = any(int(row[i]) > vintage.as_of.year for i in years)
                     w.writerow([v if i in years else _cell(v, later) for i, v in enumerate(row)])
             tables.append({"file": f"{table}.csv", "table": table, "rows": len(res.result_rows),
-                           "definition": definitions.get(table, "")})
+                           "definition": definitions.get(table) or VIEWER_DEFINITIONS.get(table, "")})
         meta = {
             "title": "Serious incident notifications to the Child Safeguarding Practice Review Panel",
             "vintage": vintage.describe(),

@@ -90,13 +90,28 @@ class FigureBook:
         return {"from": start.isoformat(), "to": end.isoformat(), "current": current, "previous": previous,
                 "pct_change": pct(current - previous, previous)}
 
-    def local_authority_bands(self, year: int) -> dict[str, int]:
-        """How many of the 151 authorities fall in each band of notifications in ``year``."""
+    def notifications_by_authority(self, year: int) -> dict[str, int]:
+        """Notifications in ``year`` of each of the 151 authorities (zeros included)."""
         per_la = Counter({code: 0 for code in LA_CODES})
         for key, n in self.counts.items():
             kind, y, la, *_ = key.split("|")
             if kind == "la" and y == str(year) and la in per_la:
                 per_la[la] += n
+        return dict(per_la)
+
+    def notifications_by_quarter(self) -> dict[tuple[int, int, str], int]:
+        """Notifications by (year, quarter 1-4, authority), non-zero only."""
+        out: dict[tuple[int, int, str], int] = {}
+        for key, n in self.counts.items():
+            if key.startswith("laq|"):
+                _, y, q, la = key.split("|")
+                out[(int(y), int(q), la)] = n
+        return out
+
+    def local_authority_bands(self, year: int) -> dict[str, int]:
+        """How many of the 151 authorities fall in each band of notifications in ``year`` (exact:
+        for analysts and the reconciliation; viewers get the bands of the published figures)."""
+        per_la = self.notifications_by_authority(year)
         bands = dict.fromkeys(LA_BANDS, 0)
         for n in per_la.values():
             bands["0" if n == 0 else "1-2" if n <= 2 else "3-6" if n <= 6 else "7+"] += 1

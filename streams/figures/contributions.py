@@ -9,6 +9,9 @@ Keys are strings so the aggregates can be served as JSON as they are:
 
 - ``n|<notified_date>|<harm_type>``: a notification (day granularity, so any window can be summed)
 - ``la|<year of notified_date>|<LA code>``: a notification of that authority
+- ``laq|<year>|<quarter 1-4>|<LA code>``: the same by quarter (the viewers' live authority figures
+  go through the disclosure control with their quarters, as the published tables do, so a live
+  figure is never shown where the published quarters would let it pin one)
 - ``rr|<notified_date>|<bucket>|<received_date>``: a rapid review received, in its timeliness
   bucket (working days from notification to the first submission's ``received_date``)
 - ``rr|<notified_date>|pending|``: a rapid review not received yet; its bucket depends on the
@@ -60,6 +63,7 @@ def contribution(view: dict[str, Any] | None) -> Counter[str]:
     keys = Counter({
         f"n|{notified}|{view['harm_type']}": 1,
         f"la|{notified[:4]}|{view['la']}": 1,
+        f"laq|{notified[:4]}|{(int(notified[5:7]) - 1) // 3 + 1}|{view['la']}": 1,
     })
     received = view["received_date"]
     if received is None:

@@ -6,15 +6,28 @@
 - ``/figures/timeliness?year=2020&as_of=2021-03-31``: rapid-review timeliness buckets; ``as_of``
   before the stream's watermark is answered "as known at" that date from the case table
 - ``/overdue``: rapid reviews past their requested completion date and not received
+
+Two roles. A **viewer** (no credentials) gets what could be published: the authority counts
+through the same disclosure control as the viewer tables (``schemas.disclosure``: 1..threshold
+and whatever would let one be worked out show as 'c'), the bands of those published figures
+('0', 'c', '3-6', '7+'), and of the overdue reviews only how many there are. An **analyst** (the
+request carries ``Authorization: Bearer <CSPR_ANALYST_TOKEN>``) gets the exact counts, the exact
+bands and the overdue cases. Without ``CSPR_ANALYST_TOKEN`` set there is no analyst view.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hmac
+from collections import defaultdict
 from typing import Any
 
 from faust.web import Request, Response, View
 
+from infra.settings import settings
+from schemas.disclosure import band_of, bands, shown, suppress_areas
+from schemas.local_authorities import LOCAL_AUTHORITIES
 from streams.app import app
 from streams.cases.agents import case_states, live
 from streams.figures.agents import overdue_now
@@ -44,6 +57,62 @@ def _year(request: Request) -> int:
     return int(text)
 
 
+def is_analyst(request: Request) -> bool:
+    """Whether the request carries the analyst token (compared in constant time)."""
+    token = settings().analyst_token
+    given = request.headers.get("Authorization", "")
+    if token is None or not given.startswith("Bearer "):
+        return False
+    return hmac.compare_digest(given.removeprefix("Bearer ").encode(), token.get_secret_value().encode())
+
+
+_by_year: dict[int, tuple[Any, dict[tuple[int, str], str]]] = {}  # year -> (its counts, its answer)
+
+
+def suppressed_years(counts: dict[tuple[int, int, str], int], threshold: int) -> dict[tuple[int, str], str]:
+    """Each authority's year as a viewer sees it ({(year, authority): 'c' or digits}): the same
+    function on the same cells (authority, region, England by quarter and year) as the published
+    viewer tables, so a live figure is suppressed as the published one of the same events.
+    Years share no total, so a year is solved again only when its own counts changed (linear
+    programmes: a second or more a year); the views run this off the event loop, on a copy of
+    the counts (``FigureBook.notifications_by_quarter``) taken on it."""
+    regions = {la.code: la.region_code for la in LOCAL_AUTHORITIES}
+    out: dict[tuple[int, str], str] = {}
+    for year in sorted({y for y, _, _ in counts}):
+        mine = {k: n for k, n in counts.items() if k[0] == year}
+        key = (threshold, frozenset(mine.items()))
+        if year not in _by_year or _by_year[year][0] != key:
+            cells, _ = suppress_areas(mine, regions, threshold)
+            _by_year[year] = (key, {(y, code): shown(n, hidden) for (y, period, level, code), (n, hidden)
+                                    in cells.items() if level == "la" and period == "year"})
+        out.update(_by_year[year][1])
+    return out
+
+
+def suppressed_notifications(figures: dict[str, Any], counts: dict[tuple[int, int, str], int],
+                             threshold: int) -> dict[str, Any]:
+    """``FigureBook.notifications()`` as a viewer sees it: authority counts suppressed, and a
+    year too sparse to protect without its authorities."""
+    years = suppressed_years(counts, threshold)
+    by_la: dict[str, dict[str, str]] = defaultdict(dict)
+    for y, per_la in figures["by_local_authority"].items():
+        for la in per_la:  # the same authorities as the exact view (those with a notification)
+            if (int(y), la) in years:
+                by_la[y][la] = years[(int(y), la)]
+    return {"by_month": figures["by_month"], "by_local_authority": dict(by_la)}
+
+
+def suppressed_bands(counts: dict[tuple[int, int, str], int], year: int, threshold: int) -> dict[str, int]:
+    """How many authorities fall in each band of their *published* figure in ``year``."""
+    years = suppressed_years(counts, threshold)
+    if not any(y == year for y, _ in years) and any(y == year for y, _, _ in counts):
+        return {}  # a year too sparse to protect has no authority figures, so no bands either
+    out = dict.fromkeys(bands(threshold), 0)
+    for la in LOCAL_AUTHORITIES:
+        out[band_of(years.get((year, la.code), "0"), threshold)] += 1
+    return out
+
+
 def _book_as_of(as_of: dt.date) -> FigureBook:
     """The live book, or one rebuilt as known at the end of ``as_of`` when events after it exist."""
     end = dt.datetime.combine(as_of, dt.time.max, tzinfo=dt.UTC)
@@ -55,8 +124,13 @@ def _book_as_of(as_of: dt.date) -> FigureBook:
 
 class _FigureView(View):
     async def get(self, request: Request) -> Response:
+        import asyncio
+
         try:
-            return self.json(self.answer(request))
+            answer = self.answer(request)
+            if callable(answer):  # disclosure control solves linear programmes: not on the loop
+                answer = await asyncio.get_running_loop().run_in_executor(None, answer)
+            return self.json(answer)
         except BadQuery as exc:
             return self.json({"error": str(exc)}, status=400)
 
@@ -67,7 +141,11 @@ class _FigureView(View):
 @app.page("/figures/notifications")
 class NotificationsView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return live.book.notifications()
+        if is_analyst(request):
+            return live.book.notifications()
+        # copies taken here, on the loop; the suppression runs on them in a thread
+        return functools.partial(suppressed_notifications, live.book.notifications(),
+                                 live.book.notifications_by_quarter(), settings().suppression_threshold)
 
 
 @app.page("/figures/period-change")
@@ -82,7 +160,11 @@ class PeriodChangeView(_FigureView):
 @app.page("/figures/local-authorities")
 class LocalAuthoritiesView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return live.book.local_authority_bands(_year(request))
+        year = _year(request)
+        if is_analyst(request):
+            return live.book.local_authority_bands(year)
+        return functools.partial(suppressed_bands, live.book.notifications_by_quarter(), year,
+                                 settings().suppression_threshold)
 
 
 @app.page("/figures/timeliness")
@@ -95,4 +177,7 @@ class TimelinessView(_FigureView):
 @app.page("/overdue")
 class OverdueView(_FigureView):
     def answer(self, request: Request) -> Any:
-        return overdue_now.snapshot()
+        overdue = overdue_now.snapshot()
+        if is_analyst(request):
+            return overdue
+        return {"as_of": overdue["as_of"], "count": overdue["count"]}  # the cases are case-level: analysts only

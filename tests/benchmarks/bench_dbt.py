@@ -133,7 +133,7 @@ def run_scale(scale: int, incremental_cases: int, data_dir: Path) -> dict[str, f
         t0 = time.perf_counter()
         client.query(f"SELECT * FROM {db}.{mart} WHERE {'1' if mart in ('rpt_lcspr_initiated_by_year', 'rpt_build_info') else 'year = 2020'}")
         slowest = max(slowest, time.perf_counter() - t0)
-    for mart in ("rpt_quarterly_learning", "rpt_local_authority_notifications", "rpt_region_notifications"):
+    for mart in ("rpt_quarterly_learning", "pub_local_authority_notifications", "pub_region_notifications"):
         t0 = time.perf_counter()
         client.query(f"SELECT * FROM {db}.{mart} WHERE year = 2020")
         slowest = max(slowest, time.perf_counter() - t0)

@@ -14,7 +14,8 @@ COMPARED = (
     "int_case_states_as_at", "rpt_notifications", "rpt_children", "rpt_imd_quintiles", "rpt_death_categories",
     "rpt_maltreatment_subcategories", "rpt_non_fatal_categories", "rpt_case_characteristics",
     "rpt_service_involvement", "fct_local_authority_notifications", "rpt_notifications_per_la_band",
-    "rpt_local_authority_notifications", "rpt_region_notifications", "rpt_period_change",
+    "pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band",
+    "rpt_period_change",
     "rpt_rapid_review_timeliness", "rpt_rapid_review_not_received_range", "rpt_rapid_reviews_received",
     "rpt_lcspr_decisions", "rpt_lcspr_initiated_by_year", "rpt_lcspr_reports", "rpt_quarterly_learning",
 )

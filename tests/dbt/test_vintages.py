@@ -242,7 +242,7 @@ def test_export_writes_the_published_tables_of_a_vintage_with_the_symbols(wareho
     assert later and all(r[k] == "x" for r in later for k in ("current", "previous", "pct_change"))
     assert any(r["pct_change"] == "z" for r in rows("rpt_period_change") if r["previous"] == "0")
     # local counts are the suppressed viewer table's: never 1 or 2
-    counts = {r["notifications"] for r in rows("rpt_local_authority_notifications")}
+    counts = {r["notifications"] for r in rows("pub_local_authority_notifications")}
     assert "c" in counts and not counts & {"1", "2"}
 
 

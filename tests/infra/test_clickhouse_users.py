@@ -62,7 +62,8 @@ def allowed(grants: list, user: str, access: str, database: str, table: str) -> 
     def covers(db: str | None, tbl: str | None) -> bool:
         if db is None:
             return True
-        if db != database:
+        # a wildcard database (cspr_*.*) is listed by its prefix, as a wildcard table is
+        if db != database and not (db.endswith("_") and database.startswith(db)):
             return False
         if tbl is None:
             return True
@@ -74,6 +75,9 @@ def allowed(grants: list, user: str, access: str, database: str, table: str) -> 
 
 
 CASES = [
+    ("analyst", "CREATE DATABASE", "rpt_notifications", True),   # a vintage is built aside ...
+    ("analyst", "DROP DATABASE", "rpt_notifications", True),     # ... and swapped in
+    ("grafana", "CREATE DATABASE", "rpt_notifications", False),
     # user, access, table, allowed?
     ("partner_views", "SELECT", "raw_events", True),
     ("partner_views", "SELECT", "dead_letters", True),
@@ -103,11 +107,21 @@ CASES = [
     ("analyst", "DROP TABLE", "rpt_notifications", True),
     ("analyst", "INSERT", "rpt_notifications", True),
     ("grafana", "SELECT", "rpt_notifications", True),
-    ("grafana", "SELECT", "rpt_local_authority_notifications", True),
+    ("grafana", "SELECT", "pub_local_authority_notifications", True),
+    ("grafana", "SELECT", "pub_region_notifications", True),
+    ("grafana", "SELECT", "pub_notifications_per_la_band", True),
+    ("grafana", "SELECT", "rpt_stream_reconciliation_summary", True),
     ("grafana", "SELECT", "raw_events", False),
     ("grafana", "SELECT", "dead_letters", False),
     ("grafana", "SELECT", "stream_figures", False),
-    ("grafana", "SELECT", "rpt_stream_reconciliation", True),
+    ("grafana", "SELECT", "raw_inbound", False),
+    # exact per-authority counts, the exact bands (how many 'c' are primary), case-level rows
+    ("grafana", "SELECT", "rpt_stream_reconciliation", False),
+    ("grafana", "SELECT", "rpt_notifications_per_la_band", False),
+    ("grafana", "SELECT", "rpt_overdue_rapid_reviews", False),
+    ("grafana", "SELECT", "pub_local_authority_notifications__building", False),
+    ("grafana", "SELECT", "rpt_a_mart_added_tomorrow", False),
+    ("grafana", "SELECT", "pub_a_table_added_tomorrow", False),
     ("grafana", "SELECT", "stg_incident_notified", False),
     ("grafana", "SELECT", "int_cases_folded_as_at", False),
     ("grafana", "SELECT", "int_children_as_at", False),
@@ -118,7 +132,9 @@ CASES = [
 
 @pytest.mark.parametrize(("user", "access", "table", "expected"), CASES, ids=[f"{u}-{a}-{t}" for u, a, t, _ in CASES])
 def test_user_is_allowed_exactly_what_its_role_needs(loaded: dict, user: str, access: str, table: str, expected: bool) -> None:
-    assert allowed(loaded["grants"], user, access, "cspr", table) is expected
+    # the raw store and the stream's tables are in cspr; models in each vintage's database
+    database = "cspr_latest" if table.startswith(("rpt_", "pub_", "stg_", "int_", "fct_")) else "cspr"
+    assert allowed(loaded["grants"], user, access, database, table) is expected
 
 
 def test_grafana_sessions_are_read_only(loaded: dict) -> None:
@@ -126,9 +142,32 @@ def test_grafana_sessions_are_read_only(loaded: dict) -> None:
     assert loaded["readonly"] == ["2"]  # reads and session settings only; no writes, no DDL
 
 
-def test_viewer_marts_carry_no_child_level_fields() -> None:
-    """Grafana may read every rpt_* model, so none may expose a child reference."""
-    marts = sorted((ROOT / "dbt/models/marts").glob("rpt_*.sql"))
-    assert marts, "no rpt_ marts found"
-    leaking = [m.name for m in marts if "child_ref" in m.read_text()]
-    assert not leaking, f"viewer marts expose child references: {leaking}"
+def grafana_tables(loaded: dict) -> set[str]:
+    return {g[3] for g in loaded["grants"] if g[0] == "grafana" and g[1] == "SELECT" and not g[4]}
+
+
+def test_grafana_reads_an_explicit_list_and_every_table_the_dashboards_read(loaded: dict) -> None:
+    """No wildcard (a new table would fall into it) and no whole database; the list is exactly the
+    tables the dashboards' panels and the briefing read, so a panel cannot read an unlisted one."""
+    import dashboards.marts as marts
+
+    grants = [g for g in loaded["grants"] if g[0] == "grafana"]
+    assert all(g[2] == "cspr_latest" and g[3] for g in grants), grants
+    assert not any(g[3].endswith("_") or "*" in g[3] for g in grants)
+    read = {v for k, v in vars(marts).items() if k.isupper() and isinstance(v, str) and v.startswith(("rpt_", "pub_"))}
+    assert grafana_tables(loaded) == read | {"rpt_build_info"}
+
+
+def test_grafana_reads_no_case_level_or_exact_local_table(loaded: dict) -> None:
+    """Every table Grafana may read is aggregate: its stated grain (the first "Grain:" line every
+    model opens with) is not a case, and nothing is per local authority except the suppressed
+    pub_* tables. The case-level overdue list opens 'one row per case': the check can fail."""
+    marts = {p.stem: p.read_text() for p in (ROOT / "dbt/models/marts").rglob("*.sql")}
+
+    def grain(table: str) -> str:
+        return next(line for line in marts[table].splitlines() if "Grain:" in line).lower()
+
+    assert "per case" in grain("rpt_overdue_rapid_reviews")
+    for table in grafana_tables(loaded) - {"pub_local_authority_notifications", "pub_region_notifications",
+                                           "pub_notifications_per_la_band"}:
+        assert "per case" not in grain(table) and "local authority" not in grain(table), (table, grain(table))

@@ -69,6 +69,9 @@ def _split(lines: list[bytes]) -> int:
     raise AssertionError("the history has no notification arriving after its case's first event")
 
 
+ANALYST_TOKEN = "analyst-token-for-tests"
+
+
 class Up:
     """One ``safeguarding up`` subprocess and what it wrote to DIR/stack.json."""
 
@@ -78,7 +81,8 @@ class Up:
         self._err = self.stderr.open("wb")
         cmd = [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(data_dir), "--web-port", "0",
                "--briefing-port", "0", *args]
-        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err)
+        self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err,
+                                        env={**os.environ, "CSPR_ANALYST_TOKEN": ANALYST_TOKEN})
         self.state = self._wait_ready()
 
     def _wait_ready(self) -> dict[str, Any]:
@@ -100,7 +104,10 @@ class Up:
         return self.stderr.read_text(errors="replace")[-3000:]
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.state["worker_url"] + path, timeout=30) as resp:
+        # as an analyst: the exact figures, compared with the oracle
+        request = urllib.request.Request(self.state["worker_url"] + path,
+                                         headers={"Authorization": f"Bearer {ANALYST_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read())
 
     def figures(self) -> dict[str, Any]:
