@@ -17,7 +17,7 @@ warehouse has the dead letters, so nothing is lost; a crash in between forwards 
 which the case stage's de-duplication by (source, id) absorbs.
 
 Kept apart from the case stage on purpose: the case stage's state is laid out by inbound
-partition (its changelog, its watermarks), which one shared topic keeps simple.
+partition (its changelog), which one shared topic keeps simple.
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ from infra.settings import settings
 from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
+from streams.cases.history import held_over
 
 IDLE_AFTER_S = 1.0
+HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest first)
 
 
 def lags() -> dict[str, int | None]:
@@ -31,13 +33,24 @@ def lags() -> dict[str, int | None]:
     return out
 
 
-def case_totals() -> dict[str, int]:
-    """Totals over the case table (these survive a restart, unlike the counters since start)."""
-    totals = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
-    for state in case_states():
+def case_totals() -> dict[str, Any]:
+    """Totals over the case table (these survive a restart, unlike the counters since start).
+
+    ``held``: events waiting for their case's notification; ``held_over_7_days``: those whose
+    ``time`` is more than 7 days behind the latest event time read. The contract rejects such an
+    event ``unknown_case`` if its notification, when it comes, is more than 7 days after it; the
+    stream decides only then, so these are the cases to chase with their partner
+    (``held_overdue`` lists the oldest: case, source, event time).
+    """
+    states = case_states()
+    totals: dict[str, Any] = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
+    for state in states:
         totals["cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
             totals[key] += state["counts"][key]
+    late = held_over(states, live.projection.watermark)
+    totals["held_over_7_days"] = len(late)
+    totals["held_overdue"] = [{"subject": s, "source": src, "time": t} for s, src, t in late[:HELD_LISTED]]
     return totals
 
 

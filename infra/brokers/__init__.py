@@ -5,6 +5,8 @@
   formatted at the first start and kept across restarts.
 - :class:`EmbeddedBroker`: the embedded mode's broker (``safeguarding run``, ``up``, ``demo``):
   a ``KafkaBroker`` whose log is ``<data_dir>/kafka``, fetching the jars itself when missing.
+- :class:`KafkaCluster`: N ``KafkaBroker`` nodes on loopback forming one KRaft cluster with the
+  production replication settings (replication factor 3, ``min.insync.replicas`` 2).
 
 Both are context managers with ``start()``/``stop()`` and ``bootstrap_servers``; see README.md.
 """
@@ -17,7 +19,14 @@ from infra.brokers.base import (
     free_port,
     wait_until_ready,
 )
-from infra.brokers.kafka import KAFKA_VERSION, EmbeddedBroker, KafkaBroker, default_libs_dir, ensure_jars
+from infra.brokers.kafka import (
+    KAFKA_VERSION,
+    EmbeddedBroker,
+    KafkaBroker,
+    KafkaCluster,
+    default_libs_dir,
+    ensure_jars,
+)
 
 __all__ = [
     "KAFKA_VERSION",
@@ -26,6 +35,7 @@ __all__ = [
     "ChildBroker",
     "EmbeddedBroker",
     "KafkaBroker",
+    "KafkaCluster",
     "default_libs_dir",
     "die_with_parent",
     "ensure_jars",

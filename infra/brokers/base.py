@@ -131,6 +131,7 @@ class ChildBroker:
         self.process: subprocess.Popen[bytes] | None = None
         self._log_file: object = None
         self._log_start = 0
+        self._started_at = 0.0
 
     # --- what subclasses provide ---
     def _prepare(self) -> None:
@@ -159,16 +160,19 @@ class ChildBroker:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def start(self) -> ChildBroker:
+    def start(self, wait: bool = True) -> ChildBroker:
         """Start the broker and wait (at most ``start_timeout_s``) until it serves Kafka clients.
 
         Raises ``BrokerStartError`` (a ``ServiceUnavailable``) with the last lines of its log.
+        ``wait=False`` returns once the process runs: call ``wait_ready()`` later (e.g. from
+        another thread; the process itself must be started by a thread that lives as long as the
+        program, see ``die_with_parent``).
         """
         if self.running:
             return self
         for attempt in range(3):
             try:
-                return self._start_once()
+                return self._start_once(wait)
             except BrokerStartError as exc:
                 # A free port can be taken by another process between our probe and the
                 # broker's bind: pick new ports and try again.
@@ -193,7 +197,7 @@ class ChildBroker:
     def _reset_ports(self) -> None:
         """Forget any other automatically chosen ports (subclasses with more listeners)."""
 
-    def _start_once(self) -> ChildBroker:
+    def _start_once(self, wait: bool) -> ChildBroker:
         if self._given_work_dir is not None:
             self._given_work_dir.mkdir(parents=True, exist_ok=True)
             self.work_dir = self._given_work_dir
@@ -201,7 +205,7 @@ class ChildBroker:
             self.work_dir = Path(tempfile.mkdtemp(prefix=f"cspr-{self.name}-"))
         if self.port is None:
             self.port = free_port()
-        started = time.monotonic()
+        self._started_at = time.monotonic()
         self._prepare()
         command = list(self._command())
         log.info("starting %s on %s (log %s)", self.name, self.bootstrap_servers, self.log_path)
@@ -219,8 +223,16 @@ class ChildBroker:
         # A broker must not outlive the interpreter that started it, even if stop() is forgotten.
         self._finalizer = weakref.finalize(self, _kill_quietly, self.process)
         atexit.register(self._finalizer)
+        return self.wait_ready() if wait else self
+
+    def wait_ready(self) -> ChildBroker:
+        """Wait (at most ``start_timeout_s`` from the start) until the started broker serves Kafka
+        clients; on failure stop it and raise ``BrokerStartError`` with the last lines of its log."""
+        if self.process is None:
+            raise BrokerError(f"{self.name} has not been started: call start() first")
         try:
-            wait_until_ready(self.bootstrap_servers, self.start_timeout_s, self.process)
+            remaining = max(1.0, self._started_at + self.start_timeout_s - time.monotonic())
+            wait_until_ready(self.bootstrap_servers, remaining, self.process)
         except (TimeoutError, ChildProcessError) as exc:
             detail = (f"exited ({exc})" if isinstance(exc, ChildProcessError)
                       else f"did not accept Kafka connections within {self.start_timeout_s:g} s (last: {exc})")
@@ -230,7 +242,7 @@ class ChildBroker:
                 f"{self.name} on {self.bootstrap_servers} {detail}. Last lines of its log "
                 f"{self.log_path if self._given_work_dir else '(temporary)'}:\n{tail}"
             ) from exc
-        log.info("%s ready on %s in %.1f s", self.name, self.bootstrap_servers, time.monotonic() - started)
+        log.info("%s ready on %s in %.1f s", self.name, self.bootstrap_servers, time.monotonic() - self._started_at)
         return self
 
     def stop(self) -> None:

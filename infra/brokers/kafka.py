@@ -7,6 +7,10 @@ start runs on the log it finds, so a restart keeps every acknowledged message an
 offset. ``kafka.Kafka`` runs with a generated ``server.properties``: a client listener and a
 controller listener on two loopback ports (free ones at the first start, the same ones at every
 restart of the same object), single-replica internal topics, a 512 MiB heap, no group join delay.
+
+``KafkaCluster`` runs several such nodes on loopback as one KRaft cluster with the production
+settings of ``docker-compose.yml`` (replication factor 3, ``min.insync.replicas`` 2), for tests of
+the production topology: each node restarts on its own log after a SIGKILL.
 """
 
 from __future__ import annotations
@@ -15,9 +19,11 @@ import base64
 import os
 import shutil
 import subprocess
+import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from types import TracebackType
 
 from infra.brokers.base import BrokerStartError, ChildBroker, free_port
 
@@ -96,6 +102,7 @@ class KafkaBroker(ChildBroker):
         self.heap = heap
         self.broker_config = dict(broker_config or {})
         self.controller_port: int | None = None
+        self.cluster_id: str | None = None  # formatted with a new random one unless set (a cluster's nodes share one)
 
     def _reset_ports(self) -> None:
         self.controller_port = None
@@ -171,7 +178,7 @@ class KafkaBroker(ChildBroker):
         if self.formatted:
             return  # restart on the log as it is: every acknowledged message and committed offset
         command = [*self._jvm(), "kafka.tools.StorageTool", "format", "--ignore-formatted",
-                   "-t", kafka_cluster_id(), "-c", str(config)]
+                   "-t", self.cluster_id or kafka_cluster_id(), "-c", str(config)]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=self.work_dir)
         except subprocess.TimeoutExpired as exc:
@@ -183,6 +190,115 @@ class KafkaBroker(ChildBroker):
     def _command(self) -> Sequence[str]:
         assert self.work_dir is not None
         return [*self._jvm(), "kafka.Kafka", str(self.work_dir / "server.properties")]
+
+
+# The production cluster's settings (infra/kafka/docker/entrypoint.sh, docker-compose.yml): every
+# partition on all three nodes, a write acknowledged by two, so one node can be lost without losing
+# an acknowledged event (producers use acks=all) and with two lost no write is acknowledged.
+CLUSTER_CONFIG = {
+    "num.partitions": "4",
+    "default.replication.factor": "3",
+    "min.insync.replicas": "2",
+    "offsets.topic.replication.factor": "3",
+    "transaction.state.log.replication.factor": "3",
+    "transaction.state.log.min.isr": "2",
+    "auto.create.topics.enable": "false",
+    "unclean.leader.election.enable": "false",
+}
+
+
+class KafkaCluster:
+    """``nodes`` Apache Kafka nodes on loopback, each a combined broker + KRaft controller (as in
+    ``docker-compose.yml``, without SASL/ACLs): one cluster id, ``controller.quorum.voters``
+    listing every node, each node's log in ``<work_dir>/node-<id>/data``, the production
+    replication settings (``CLUSTER_CONFIG``). Ports are chosen once, so a node stopped or
+    SIGKILLed restarts with ``start_node(id)`` on its own log and its own ports.
+
+    A controller quorum needs a majority, so the nodes start together and ``start()`` waits until
+    each serves metadata.
+    """
+
+    def __init__(self, nodes: int = 3, *, work_dir: Path | str, heap: str = "256m",
+                 broker_config: dict[str, str] | None = None, **kwargs: object) -> None:
+        if nodes < 1:
+            raise ValueError(f"a cluster needs at least one node (got {nodes})")
+        self.work_dir = Path(work_dir)
+        ids = range(1, nodes + 1)
+        controller_ports = {i: free_port() for i in ids}
+        voters = ",".join(f"{i}@127.0.0.1:{controller_ports[i]}" for i in ids)
+        cluster_id = kafka_cluster_id()
+        config = {**CLUSTER_CONFIG, **(broker_config or {})}
+        kwargs.setdefault("start_timeout_s", 180.0)  # from its own start: the later nodes format first
+        self.nodes: dict[int, KafkaBroker] = {}
+        for i in ids:
+            node = KafkaBroker(work_dir=self.work_dir / f"node-{i}", port=free_port(), heap=heap,
+                               broker_config={**config, "node.id": str(i), "controller.quorum.voters": voters},
+                               **kwargs)
+            node.controller_port = controller_ports[i]
+            node.cluster_id = cluster_id
+            self.nodes[i] = node
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return ",".join(node.bootstrap_servers for node in self.nodes.values())
+
+    def start(self) -> KafkaCluster:
+        """Start every node that is not running and wait until each serves clients.
+
+        The processes are started from this thread (a child gets SIGTERM when the thread that
+        started it ends, see ``die_with_parent``); only the waits run in threads, together, since
+        no node is ready before a majority of controllers runs. Raises the first node's
+        ``BrokerStartError`` (after stopping every node) if one does not come up.
+        """
+        try:
+            starting = [node.start(wait=False) for node in self.nodes.values() if not node.running]
+        except BaseException:
+            self.stop()
+            raise
+        errors: list[BaseException] = []
+
+        def wait(node: ChildBroker) -> None:
+            try:
+                node.wait_ready()
+            except BaseException as exc:  # reported below, in the calling thread
+                errors.append(exc)
+
+        threads = [threading.Thread(target=wait, args=(node,), daemon=True) for node in starting]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            self.stop()
+            raise errors[0]
+        return self
+
+    def start_node(self, node_id: int, wait: bool = True) -> KafkaBroker:
+        """(Re)start one node on its own log and ports (the others must hold a quorum for it to
+        become ready); ``wait=False`` returns once it runs: call its ``wait_ready()`` later."""
+        node = self.nodes[node_id]
+        node.stop()  # reaps a SIGKILLed process and closes its log file
+        node.start(wait=wait)
+        return node
+
+    def kill_node(self, node_id: int) -> None:
+        """SIGKILL one node: no clean shutdown, nothing flushed."""
+        node = self.nodes[node_id]
+        if node.process is not None and node.process.poll() is None:
+            node.process.kill()
+            node.process.wait(30)
+
+    def stop(self) -> None:
+        """Stop every node (SIGTERM, then SIGKILL); idempotent."""
+        for node in self.nodes.values():
+            node.stop()
+
+    def __enter__(self) -> KafkaCluster:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
 
 
 class EmbeddedBroker(KafkaBroker):

@@ -106,8 +106,8 @@ class PartnerViews:
         if dead:
             return {"id": event_id.lower(), "status": "dead_lettered", "dead_letters": dead}
         return {"id": event_id.lower(), "status": "not_stored",
-                "means": "not in the raw store nor dead-lettered: held for its case's notification (for up "
-                         "to 7 days of event time), still in the stream, or never received"}
+                "means": "not in the raw store nor dead-lettered: held for its case's notification (until "
+                         "it arrives), still in the stream, or never received"}
 
     # --- its rapid reviews ----------------------------------------------------------------
     def _cases(self, authority: str, as_of: dt.date) -> list[Any]:

@@ -405,7 +405,8 @@ def _failed_result(exc: Exception, event: Any, ref: Any, publisher: Publisher) -
     elif isinstance(exc, E.KafkaTimeoutError):
         reason = "timeout"
         detail = (f"no acknowledgement from {publisher.bootstrap_servers} in time ({exc}); check the broker "
-                  f"is up and that topic '{publisher.topic}' exists (safeguarding creates it at start-up)")
+                  f"is up, that topic '{publisher.topic}' exists (safeguarding creates it at start-up) and, on a "
+                  "cluster, that at least min.insync.replicas of its brokers are up (acks=all waits for them)")
     elif isinstance(exc, (E.TopicAuthorizationFailedError, E.ClusterAuthorizationFailedError)):
         reason = "not_authorised"
         detail = f"the broker refused this client for topic '{publisher.topic}' ({name}); check the ACLs/credentials"

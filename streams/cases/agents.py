@@ -66,7 +66,7 @@ CHANGELOG = f"{APP_ID}-cases-changelog"
 
 
 class Projection:
-    """The worker's live projection: the case states, the figures derived from them, the watermark."""
+    """The worker's live projection: the case states, the figures derived from them, the latest event time."""
 
     def __init__(self) -> None:
         self.states: dict[str, dict[str, Any]] = {}  # subject -> case state (JSON-able)
@@ -74,12 +74,12 @@ class Projection:
         self.cache = BatchCases(self.states)
         self.projection = CaseProjection(self.cache)
 
-    def rebuild(self, watermarks: dict[int, dt.datetime] | None = None) -> None:
-        """Derive the figures, watermarks and held deadlines from the (recovered) case states."""
+    def rebuild(self) -> None:
+        """Derive the figures and the latest event time from the (recovered) case states."""
         states = list(self.states.values())
         self.book = FigureBook.from_cases(states)
         self.projection = CaseProjection(self.cache)
-        self.projection.rebuild(states, watermarks)
+        self.projection.rebuild(states)
         log.info("projection rebuilt from %d cases", len(states))
 
     def values(self) -> list[dict[str, Any]]:
@@ -133,7 +133,7 @@ class CaseStream(Service):
         self.positions: dict[Any, int] = {}   # inbound TopicPartition -> next offset to take
         self._lock = asyncio.Lock()           # a batch and a rebalance never interleave
         self._pending: asyncio.Future[None] | None = None  # the batch being stored and committed
-        self.uncommitted: dict[Any, tuple[int, str]] = {}  # stored, but the commit failed: retried
+        self.uncommitted: dict[Any, int] = {}  # stored, but the commit failed: retried
 
     # --- life cycle -----------------------------------------------------------------------
     async def on_start(self) -> None:
@@ -305,14 +305,10 @@ class CaseStream(Service):
                             live.states[s]["partition"]) for s in touched]
         messages += [m for out in outputs if (m := self._message(out)) is not None]
         stats.count("consumed", n)
-        # each partition's watermark as of this batch goes with its offset: a restart resumes from both
-        marks = live.projection.watermarks
-        commit = {tp: (offset, marks[tp.partition].isoformat() if tp.partition in marks else "")
-                  for tp, offset in ends.items()}
         # Store and commit this batch while the next one is read and folded; batches are
         # committed in order, each only after its own rows and messages are stored.
         await self.settle()
-        self._pending = asyncio.ensure_future(self._finish(outputs, messages, commit, n))
+        self._pending = asyncio.ensure_future(self._finish(outputs, messages, ends, n))
 
     async def settle(self) -> None:
         """Wait until the batch being stored is committed (raises what storing it raised)."""
@@ -320,7 +316,7 @@ class CaseStream(Service):
         if pending is not None:
             await pending
 
-    async def _finish(self, outputs: list[Output], messages: list[Message], commit: dict[Any, tuple[int, str]],
+    async def _finish(self, outputs: list[Output], messages: list[Message], commit: dict[Any, int],
                       n: int) -> None:
         # the warehouse and Kafka, both before the commit; each waits for as long as its service is
         # away (an outage of any length), saying so on /status
@@ -362,7 +358,7 @@ class CaseStream(Service):
             todo = failed
         stats.waiting.pop("kafka", None)
 
-    async def _commit(self, commit: dict[Any, tuple[int, str]], n: int) -> None:
+    async def _commit(self, commit: dict[Any, int], n: int) -> None:
         """Commit a stored batch's offsets. A failure is no reason to stop: a later commit covers
         these offsets too (it is retried while the stream is quiet), and a batch read again is
         written again idempotently."""
@@ -373,7 +369,7 @@ class CaseStream(Service):
         if not commit:
             return
         try:
-            await self.consumer.commit({tp: OffsetAndMetadata(offset, mark) for tp, (offset, mark) in commit.items()})
+            await self.consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in commit.items()})
         except (CommitFailedError, IllegalStateError) as exc:
             # a rebalance took the partitions: whoever reads them next reads this batch again (its
             # stored rows and sent messages are written again, idempotently)
@@ -385,12 +381,12 @@ class CaseStream(Service):
             log.warning("batch of %d messages stored but not committed yet (%s: %s); retrying", n,
                         type(exc).__name__, exc)
             return
-        for tp, (offset, _) in commit.items():
-            if self.uncommitted.get(tp, (-1, ""))[0] <= offset:
+        for tp, offset in commit.items():
+            if self.uncommitted.get(tp, -1) <= offset:
                 self.uncommitted.pop(tp, None)
         if not self.uncommitted:
             stats.waiting.pop("kafka commit", None)
-        self.committed.update({tp: offset for tp, (offset, _) in commit.items()})
+        self.committed.update(commit)
         stats.count("committed", n)
 
     def _message(self, out: Output) -> Message | None:
@@ -422,16 +418,12 @@ class CaseStream(Service):
             if new:
                 await self._recover({tp.partition for tp in new})
             committed = await self.consumer._coordinator.fetch_committed_offsets(list(new)) if new else {}
-            watermarks = dict(live.projection.watermarks)
             for tp in new:
                 meta = committed.get(tp)
                 self.committed[tp] = meta.offset if meta is not None and meta.offset >= 0 else 0
                 self.positions.pop(tp, None)
-                watermarks.pop(tp.partition, None)
-                if meta is not None and meta.metadata:
-                    watermarks[tp.partition] = dt.datetime.fromisoformat(meta.metadata)
             self.assigned = set(partitions)
-            live.rebuild(watermarks)
+            live.rebuild()
 
     async def on_revoked(self, partitions: set[Any]) -> None:
         async with self._lock:  # the batch in hand finishes and commits first

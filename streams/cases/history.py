@@ -11,12 +11,19 @@ contract and the project's shared definitions give them:
 3. ``incident.notified`` for a case that already has one is rejected ``case_exists``; otherwise
    it is accepted and the events held for the case are released in arrival order (one whose
    ``time`` is more than 7 days before the notification's ``time`` is rejected ``unknown_case``);
-4. any other event of a case with no notification yet is held; for a known case an LA event from
+4. any other event of a case with no notification yet is held (in the case state, so it survives a
+   restart through the changelog); for a known case an LA event from
    another LA is rejected ``source_not_authorised``; on a withdrawn case it is accepted and
    changes nothing; otherwise the case rules hold or it is rejected ``case_rule_violation``;
-5. accepted events get ``case_seq`` 1, 2, ... per case; a held event is rejected ``unknown_case``
-   once the event-time watermark (the largest ``time`` read from its partition) passes its
-   ``time`` + 7 days.
+5. accepted events get ``case_seq`` 1, 2, ... per case.
+
+A held event is decided by its own case's notification only, as the contract says ("when the
+notification's ``time`` is more than 7 days after the held event's ``time``, or no notification
+arrives at all"): never by the event time of other cases' events read meanwhile, which would make
+the outcome depend on how partners' events interleave on a partition. An event whose notification
+never comes stays held, and is shown on ``/status`` (``held``, ``held_over_7_days``: held events
+more than 7 days of event time behind the latest event read) so that an operator can chase the
+partner; the reference calculator counts such an event ``unknown_case`` at the end of its input.
 
 No message can stop the stream: any error while applying one message (a bug, a recursion limit,
 a message nobody foresaw) rejects that message ``processing_error`` with the error as detail.
@@ -35,7 +42,6 @@ before the crash can be lost.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
 import json
 import logging
 from collections.abc import Iterable, MutableMapping
@@ -105,7 +111,7 @@ def _new_state(subject: str) -> dict[str, Any]:
         "la": None,            # LA code of the accepted notification
         "seq": 0,              # last case_seq given
         "withdrawn": False,    # a withdrawal accepted (arrival order)
-        "max_time": None,      # largest event time of the case (for the watermark after recovery)
+        "max_time": None,      # largest event time of the case (the latest event time after recovery)
         "facts": [],           # accepted events that change the case: [time, seq, short_type, data]
         "held": [],            # [time, raw text, origin tag, key]
         "seen": {},            # "source id" -> [origin tag, outcome (seq | reason | "held"), detail]
@@ -127,45 +133,17 @@ class CaseProjection:
 
     def __init__(self, cases: MutableMapping[str, dict[str, Any]]):
         self.cases = cases
-        # Event-time watermark per inbound partition: the largest ``time`` read from it. A case's
-        # events all arrive on one partition, in order, so its held events wait for *that*
-        # partition's time to move on; a global watermark would let a partition read ahead (a
-        # backlog after a restart, say) expire events whose notification is next in line on another.
-        self.watermarks: dict[int, dt.datetime] = {}
-        self._deadlines: dict[int, list[tuple[dt.datetime, str]]] = {}  # partition -> heap of (held+7d, subject)
+        # The largest event ``time`` read: for the views only (as-at answers, and which held
+        # events have waited more than 7 days of stream time). No decision depends on it: a held
+        # event is decided by its own case's notification, whatever other cases' events interleave.
+        self.watermark: dt.datetime | None = None
         self.touched: set[str] = set()
 
-    @property
-    def watermark(self) -> dt.datetime | None:
-        """The largest event time read from any partition."""
-        return max(self.watermarks.values(), default=None)
-
     # --- recovery -------------------------------------------------------------------------
-    def rebuild(self, states: Iterable[dict[str, Any]],
-                watermarks: dict[int, dt.datetime] | None = None) -> None:
-        """Re-derive the watermarks and held-event deadlines from recovered case states.
-
-        ``watermarks`` (partition -> time) are those committed with the input's offsets: the
-        recovered states may also hold effects of messages read after the commit (they are read
-        again), and a watermark taken from those would expire events held for a notification that
-        comes next in line. Without them, each partition's watermark is its cases' latest time.
-        """
-        self._deadlines = {}
-        if watermarks is not None:
-            self.watermarks = dict(watermarks)
-        for state in states:
-            partition = state.get("partition", -1)
-            if watermarks is None and state.get("max_time"):
-                t = _time(state["max_time"])
-                if partition not in self.watermarks or t > self.watermarks[partition]:
-                    self.watermarks[partition] = t
-            if state.get("held"):
-                self._push_deadline(state)
-
-    def _push_deadline(self, state: dict[str, Any]) -> None:
-        earliest = min(_time(h[0]) for h in state["held"])
-        heap = self._deadlines.setdefault(state.get("partition", -1), [])
-        heapq.heappush(heap, (earliest + HOLD_WINDOW, state["subject"]))
+    def rebuild(self, states: Iterable[dict[str, Any]]) -> None:
+        """Re-derive the latest event time from recovered case states (their ``max_time``)."""
+        times = [state["max_time"] for state in states if state.get("max_time")]
+        self.watermark = _time(max(times)) if times else None
 
     # --- one message ----------------------------------------------------------------------
     def process(self, raw: bytes, origin: Origin = Origin()) -> list[Output]:
@@ -183,34 +161,8 @@ class CaseProjection:
         except EventValidationError as err:
             return [_invalid(raw, origin, err)]
         outputs = self._apply(event, raw, origin)
-        current = self.watermarks.get(origin.partition)
-        if current is None or event.time > current:
-            self.watermarks[origin.partition] = event.time
-            outputs += self.expire(origin.partition)
-        return outputs
-
-    def expire(self, partition: int) -> list[Output]:
-        """Reject held events whose time + 7 days the partition's watermark has passed (``unknown_case``)."""
-        outputs: list[Output] = []
-        heap = self._deadlines.get(partition, [])
-        watermark = self.watermarks.get(partition)
-        while heap and watermark is not None and heap[0][0] < watermark:
-            _, subject = heapq.heappop(heap)
-            state = self.cases.get(subject)
-            if not state or not state["held"]:
-                continue
-            keep = []
-            for held in state["held"]:
-                if _time(held[0]) + HOLD_WINDOW < watermark:
-                    detail = (f"no incident.notified for case {subject} arrived within 7 days of event "
-                              f"time (event time {held[0]}, stream time now {_iso(watermark)})")
-                    outputs.append(self._reject_held(state, held, UNKNOWN_CASE, detail))
-                else:
-                    keep.append(held)
-            state["held"] = keep
-            if keep:
-                self._push_deadline(state)
-            self._save(state)
+        if self.watermark is None or event.time > self.watermark:
+            self.watermark = event.time
         return outputs
 
     def _apply(self, event: Any, raw: bytes, origin: Origin) -> list[Output]:
@@ -240,8 +192,6 @@ class CaseProjection:
             state["held"].append([t, raw.decode("utf-8"), origin.tag(), key])
             state["seen"][key] = [origin.tag(), HELD, None]
             state["counts"]["held"] += 1
-            if len(state["held"]) == 1:
-                self._push_deadline(state)
             outputs = [_out(HELD, event, raw, origin)]
         else:
             outputs = [self._case_event(state, event, raw, origin, key)]
@@ -325,14 +275,6 @@ class CaseProjection:
         state["counts"]["rejected"] += 1
         return _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
 
-    def _reject_held(self, state: dict[str, Any], held: list[Any], reason: str, detail: str) -> Output:
-        _, h_raw, h_origin, h_key = held
-        h_bytes = h_raw.encode("utf-8")
-        state["seen"][h_key] = [h_origin, reason, detail]
-        state["counts"]["held"] -= 1
-        state["counts"]["rejected"] += 1
-        return _out(REJECTED, parse_event(h_bytes), h_bytes, _origin(h_origin), reason=reason, detail=detail)
-
     def _save(self, state: dict[str, Any]) -> None:
         self.cases[state["subject"]] = state
         self.touched.add(state["subject"])
@@ -340,6 +282,18 @@ class CaseProjection:
     def take_touched(self) -> set[str]:
         touched, self.touched = self.touched, set()
         return touched
+
+
+def held_over(states: Iterable[dict[str, Any]], now: dt.datetime | None,
+              window: dt.timedelta = HOLD_WINDOW) -> list[tuple[str, str, str]]:
+    """Held events whose ``time`` is more than ``window`` before ``now`` (the latest event time):
+    ``(subject, source, time)``, oldest first. Their notification is overdue by the contract."""
+    if now is None:
+        return []
+    cutoff = now - window
+    late = [(state["subject"], h[3].split(" ", 1)[0], h[0]) for state in states for h in state.get("held", ())
+            if _time(h[0]) < cutoff]
+    return sorted(late, key=lambda x: x[2])
 
 
 # --- case rules -----------------------------------------------------------------------------
@@ -449,5 +403,5 @@ def _peek(raw: bytes) -> dict[str, str]:
 __all__ = [
     "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PROCESSING_ERROR", "REJECTED",
     "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "Origin", "Output", "case_rule_problem",
-    "current_incident", "incident_problem",
+    "current_incident", "held_over", "incident_problem",
 ]

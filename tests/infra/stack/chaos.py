@@ -31,13 +31,17 @@ AS_OF = dt.date(2021, 3, 31)
 START_TIMEOUT_S = 300
 
 
+ANALYST_TOKEN = "chaos-analyst-token"  # the worker serves exact figures to this bearer only
+
 class Up:
     def __init__(self, data_dir: Path):
         self.data_dir = data_dir
         self.err = (data_dir.parent / f"up-{time.monotonic_ns()}.err").open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(data_dir), "--web-port", "0",
-             "--briefing-port", "0", "--dbt-every", "0"], stdout=subprocess.DEVNULL, stderr=self.err)
+             "--briefing-port", "0", "--dbt-every", "0"], stdout=subprocess.DEVNULL, stderr=self.err,
+            # the exact figures are the analyst's: a viewer's live view is suppressed (issue 13)
+            env={**os.environ, "CSPR_ANALYST_TOKEN": ANALYST_TOKEN})
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -58,7 +62,9 @@ class Up:
             return {}
 
     def get(self, path: str) -> Any:
-        with urllib.request.urlopen(self.state()["worker_url"] + path, timeout=30) as resp:
+        request = urllib.request.Request(self.state()["worker_url"] + path,
+                                         headers={"Authorization": f"Bearer {ANALYST_TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read())
 
     def worker_ready(self) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections import Counter
+
+import pytest
+from aiokafka.partitioner import murmur2
 
 from producers.reference.history import replay
 from streams.cases.history import (
@@ -17,6 +21,7 @@ from streams.cases.history import (
     UNKNOWN_CASE,
     CaseProjection,
     Origin,
+    held_over,
 )
 from tests.streams import events as e
 
@@ -83,12 +88,13 @@ def test_a_held_event_more_than_7_days_older_than_the_notification_is_unknown_ca
 
 
 def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once() -> None:
-    # the README's remedy: the LA sends the missing notification, then re-sends the events
+    # the README's remedy: the notification came more than 7 days after the event, which it
+    # rejects; the LA re-sends the event, now judged afresh against the notified case
     late = e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01")
-    lines = [late, e.notified("SIN-2020-000002", time="2020-05-09T10:00:00Z"),   # expires the held event
+    lines = [late, e.notified("SIN-2020-000002", time="2020-05-09T10:00:00Z"),   # another case: decides nothing
              e.notified(S, time="2020-05-09T11:00:00Z"), late, late]
     projection, out = run(*lines)
-    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 1), (ACCEPTED, 2),
+    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 2),
                           (DUPLICATE, None)]
     assert projection.cases[S]["counts"] == {"accepted": 2, "duplicates": 1, "rejected": 1, "held": 0}
     want = replay(lines)
@@ -112,13 +118,43 @@ def test_every_rejected_event_may_be_re_sent_with_the_same_id_once_fixed() -> No
     assert want.duplicates == 1 and [r.reason for r in want.rejected] == [CASE_RULE_VIOLATION, SOURCE_NOT_AUTHORISED]
 
 
-def test_a_held_event_is_rejected_once_the_watermark_passes_its_time_plus_7_days() -> None:
-    other = "SIN-2020-000002"
-    _, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),
-                 e.notified(other, time="2020-05-08T10:00:00Z"),
-                 e.notified(other + "9", time="2020-05-08T10:00:01Z"))
-    assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
-    assert out[3].subject == S
+def _others_until(day: int) -> list[bytes]:
+    """Notifications of other cases, one a day from 2020-05-02 to 2020-05-<day>: they move the
+    partition's event time far past S's held event (2020-05-01T10:00) + 7 days."""
+    return [e.notified(f"SIN-2020-1{d:05d}", time=f"2020-05-{d:02d}T12:00:00Z", notified_date=f"2020-05-{d:02d}")
+            for d in range(2, day + 1)]
+
+
+@pytest.mark.parametrize(("notified_at", "outcome"), [
+    ("2020-05-08T10:00:00Z", (ACCEPTED, 2)),         # exactly 7 days after the held event: within
+    ("2020-05-05T10:00:00Z", (ACCEPTED, 2)),         # 4 days after it, read a month of event time later
+    ("2020-05-08T10:00:01Z", (REJECTED, UNKNOWN_CASE)),  # one second more than 7 days
+])
+def test_a_held_event_is_decided_by_its_own_notification_not_by_other_cases_event_time(
+        notified_at: str, outcome: tuple[str, object]) -> None:
+    others = _others_until(30)
+    lines = [e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), *others,
+             e.notified(S, time=notified_at, notified_date=notified_at[:10])]
+    projection, out = run(*lines)
+    assert kinds(out) == [(HELD, None), *[(ACCEPTED, 1)] * len(others), (ACCEPTED, 1), outcome]
+    assert out[-1].subject == S and out[-1].type.endswith("panel.feedback_issued.v1")
+    assert projection.cases[S]["held"] == [] and projection.cases[S]["counts"]["held"] == 0
+    want = replay(lines)  # the reference calculator decides the same
+    assert [(a.event.subject, a.case_seq) for a in want.accepted if a.event.subject == S] == \
+        [(S, seq) for seq in range(1, 3 if outcome[0] == ACCEPTED else 2)]
+    assert [r.reason for r in want.rejected] == ([] if outcome[0] == ACCEPTED else [UNKNOWN_CASE])
+
+
+def test_a_held_event_whose_notification_never_comes_stays_held_and_is_reported_after_7_days() -> None:
+    projection, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), *_others_until(8))
+    assert kinds(out)[0] == (HELD, None) and REJECTED not in {o.kind for o in out}
+    assert projection.cases[S]["counts"]["held"] == 1
+    # 2020-05-08T12:00 is more than 7 days after the held event: its notification is overdue
+    assert held_over(projection.cases.values(), projection.watermark) == [
+        (S, "urn:cspr:panel", "2020-05-01T10:00:00+00:00")]
+    assert held_over(projection.cases.values(), dt.datetime(2020, 5, 8, 10, tzinfo=dt.UTC)) == []
+    # the reference calculator counts it unknown_case at the end of its input
+    assert [r.reason for r in replay([e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01")]).rejected] == [UNKNOWN_CASE]
 
 
 def test_an_event_from_another_local_authority_is_source_not_authorised() -> None:
@@ -185,45 +221,42 @@ def test_another_partition_reading_ahead_does_not_expire_a_held_event() -> None:
     assert kinds(held + ahead + released) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (ACCEPTED, 2)]
 
 
-def test_watermarks_and_held_deadlines_are_rebuilt_from_recovered_cases() -> None:
+def test_a_held_event_survives_a_restart_and_is_released_by_its_notification() -> None:
     first = CaseProjection({})
     first.process(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), Origin("in", 0, 0))
-    first.process(e.notified("SIN-2020-000002", time="2020-05-03T10:00:00Z"), Origin("in", 0, 1))
-    restarted = CaseProjection(first.cases)
-    restarted.rebuild(first.cases.values())
-    assert restarted.watermarks == first.watermarks
-    out = restarted.process(e.notified("SIN-2020-000003", time="2020-05-09T10:00:00Z"), Origin("in", 0, 2))
-    assert kinds(out) == [(ACCEPTED, 1), (REJECTED, UNKNOWN_CASE)]
+    first.process(e.notified("SIN-2020-000002", time="2020-05-30T10:00:00Z"), Origin("in", 0, 1))
+    recovered = json.loads(json.dumps(first.cases))  # as the changelog stores and returns the states
+    restarted = CaseProjection(recovered)
+    restarted.rebuild(recovered.values())
+    assert restarted.watermark == first.watermark == dt.datetime(2020, 5, 30, 10, tzinfo=dt.UTC)
+    out = restarted.process(e.notified(S, time="2020-05-07T10:00:00Z", notified_date="2020-05-07"),
+                            Origin("in", 0, 2))
+    assert kinds(out) == [(ACCEPTED, 1), (ACCEPTED, 2)]
+    assert out[1].origin == Origin("in", 0, 0)  # the held event, from where it was first read
 
 
-def test_a_restart_resumes_from_the_committed_watermark_not_from_effects_read_after_the_commit() -> None:
-    import datetime as dt
-
+def test_a_restart_makes_the_same_decisions_from_effects_read_after_the_commit() -> None:
     x, y, b = "SIN-2020-000002", "SIN-2020-000003", "SIN-2020-000004"
     first = CaseProjection({})
     first.process(e.notified(x, time="2020-05-01T09:00:00Z", notified_date="2020-05-01"), Origin("in", 0, 0))
-    committed = dict(first.watermarks)  # committed with offset 1
-    after = [
+    after = [  # read after the commit of offset 1
         e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"),                      # held
-        e.notified(y, time="2020-05-10T10:00:00Z", notified_date="2020-05-10"),   # expires it
-        e.notified(S, time="2020-05-05T10:00:00Z", notified_date="2020-05-05"),   # out of order
+        e.notified(y, time="2020-05-10T10:00:00Z", notified_date="2020-05-10"),   # another case: decides nothing
+        e.notified(S, time="2020-05-05T10:00:00Z", notified_date="2020-05-05"),   # out of order: releases it
         e.notified(b, time="2020-06-01T10:00:00Z", notified_date="2020-06-01"),
     ]
     before_crash = []
     for offset, raw in enumerate(after, start=1):
         before_crash += first.process(raw, Origin("in", 0, offset))
-    assert kinds(before_crash) == [(HELD, None), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 1),
-                                   (ACCEPTED, 1)]
+    assert kinds(before_crash) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (ACCEPTED, 2), (ACCEPTED, 1)]
     # the worker died after writing x's, y's and b's states to the changelog but not S's, before the commit
     recovered = {k: v for k, v in first.cases.items() if k != S}
     restarted = CaseProjection(recovered)
-    restarted.rebuild(recovered.values(), watermarks=committed)
-    assert restarted.watermarks == {0: dt.datetime(2020, 5, 1, 9, tzinfo=dt.UTC)}
+    restarted.rebuild(recovered.values())
     out = []
     for offset, raw in enumerate(after, start=1):  # read again from the commit
         out += restarted.process(raw, Origin("in", 0, offset))
-    # the same decisions as before the crash (b's time, 2020-06-01, would have expired nothing and
-    # released the held event instead); y's and b's outcomes are sent again as replays
+    # the same decisions as before the crash; y's and b's outcomes are sent again as replays
     assert kinds(out) == kinds(before_crash)
     assert [o.replay for o in out] == [False, True, False, False, True]
 
@@ -236,9 +269,52 @@ def test_the_projection_agrees_with_the_reference_replay_on_a_random_history() -
     projection, out = run(*lines)
     oracle = replay(lines)
     assert {(o.raw, o.case_seq) for o in out if o.kind == ACCEPTED} == {(a.raw, a.case_seq) for a in oracle.accepted}
-    # held events the stream has not expired yet are the oracle's end-of-input unknown_case
+    # events still held are the oracle's end-of-input unknown_case
     still_held = sum(len(s["held"]) for s in projection.cases.values())
     got = Counter(o.reason for o in out if o.kind == REJECTED)
     got["unknown_case"] += still_held
     assert got == Counter(r.reason for r in oracle.rejected)
+    assert sum(o.kind == DUPLICATE for o in out) == oracle.duplicates
+
+
+def _by_subject(lines: list[bytes], partitions: int) -> list[tuple[bytes, Origin]]:
+    """The lines as the inbound topic holds them: keyed by ``subject`` (Kafka's default partitioner),
+    in order within each partition; the partitions read interleaved, one message from each in turn."""
+    queues: list[list[bytes]] = [[] for _ in range(partitions)]
+    for raw in lines:
+        try:
+            doc = json.loads(raw)
+        except ValueError:
+            doc = None
+        subject = doc.get("subject") if isinstance(doc, dict) else None
+        key = subject.encode() if isinstance(subject, str) else b""
+        queues[(murmur2(key) & 0x7FFFFFFF) % partitions].append(raw)
+    out: list[tuple[bytes, Origin]] = []
+    for i in range(max(map(len, queues))):
+        out += [(q[i], Origin("in", p, i)) for p, q in enumerate(queues) if i < len(q)]
+    return out
+
+
+@pytest.mark.parametrize("partitions", [1, 3])
+@pytest.mark.parametrize(("generator", "seed"), [("dbt", 1), ("dbt", 5), ("dbt", 7), ("dbt", 10), ("dbt", 11),
+                                                 ("simulator", 1), ("simulator", 5), ("simulator", 7)])
+def test_the_stream_decides_exactly_as_the_reference_calculator_on_random_histories(
+        generator: str, seed: int, partitions: int) -> None:
+    from producers.simulator.random_scenario import RandomOptions, generate
+    from tests.dbt.random_history import random_history
+
+    lines = (random_history(seed, cases=150) if generator == "dbt" else
+             list(generate(RandomOptions(cases=150, seed=seed, out_of_order_rate=0.05, duplicate_rate=0.03,
+                                         invalid_rate=0.02, correction_rate=0.1, withdrawal_rate=0.05))))
+    projection = CaseProjection({})
+    out = []
+    for raw, origin in _by_subject(lines, partitions):
+        out += projection.process(raw, origin)
+    oracle = replay(lines)
+    accepted = {(o.source, o.event_id, o.case_seq) for o in out if o.kind == ACCEPTED}
+    assert accepted == {(a.event.source, a.event.id.lower(), a.case_seq) for a in oracle.accepted}
+    assert len(accepted) == len(oracle.accepted)
+    rejected = Counter((o.raw, o.reason) for o in out if o.kind == REJECTED)
+    still_held = Counter((h[1].encode(), UNKNOWN_CASE) for s in projection.cases.values() for h in s["held"])
+    assert rejected + still_held == Counter((r.raw, r.reason) for r in oracle.rejected)
     assert sum(o.kind == DUPLICATE for o in out) == oracle.duplicates
