@@ -163,7 +163,9 @@ def run_dbt(
     log.info("dbt %s", " ".join(full))
     with _run_lock, console, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
         res = dbtRunner().invoke(full)
-        built = full[full[0] == "--quiet":][:1] in (["build"], ["run"]) and not {"--help", "-h"} & set(full)
+        # the dbt command is the first word that is not a global flag (--quiet, --no-use-colors)
+        command = next((a for a in full if not a.startswith("-")), None)
+        built = command in ("build", "run") and not {"--help", "-h"} & set(full)
         if res.success and built:
             _publish_viewer_tables(settings, data_dir, database, full)
     return DbtOutcome(bool(res.success), res.result, res.exception)
