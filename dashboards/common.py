@@ -21,6 +21,12 @@ PLUGIN = "grafana-clickhouse-datasource"
 # Every query and panel names the data source through this variable, never a fixed uid.
 DATASOURCE = dm.DataSourceRef(type_val=PLUGIN, uid="${datasource}")
 DATABASE = "cspr"  # the default of settings.clickhouse_database; the variable lets viewers change it
+VINTAGE = "latest"  # the vintage a dashboard opens on
+
+
+def grafana_sql(sql: str) -> str:
+    """A panel's SQL as Grafana sends it: the marts of the chosen vintage's database."""
+    return sql.replace("${database}.", "${database}_${vintage}.")
 TAGS = ["generated", "cspr"]
 FOLDER_UID = "cspr"
 FOLDER_TITLE = "Child Safeguarding Practice Review Panel"
@@ -77,6 +83,11 @@ class Dashboard(dashboard.Dashboard):
             )
             .with_variable(
                 dashboard.ConstantVariable("database").label("Database").value(DATABASE)
+            )
+            .with_variable(
+                # the figures as known at a date: each vintage's marts are in ${database}_<vintage>
+                # (infra/warehouse/vintages.py); 'latest' is as known now, 'v20210331' as at 31 March 2021
+                dashboard.TextBoxVariable("vintage").label("Vintage (latest, or vYYYYMMDD)").default_value(VINTAGE)
             )
         )
 
@@ -136,7 +147,7 @@ def grafana_panel(spec: Panel, panel_id: int) -> cogbuilder.Builder[dm.Panel]:
     if spec.kind != "text":
         builder = (
             builder.datasource(DATASOURCE)
-            .with_target(Query(spec.sql, time_series=spec.kind == "timeseries"))
+            .with_target(Query(grafana_sql(spec.sql), time_series=spec.kind == "timeseries"))
             .unit(spec.unit)
         )
         if spec.suppressed:

@@ -292,12 +292,13 @@ def _dbt_build(data_dir: Path, log_path: Path) -> str:
     except DbtError:
         console.print("dbt: no dbt project, marts not built")
         return "no dbt project"
-    console.print("dbt: building the marts ...")
+    console.print("dbt: building the latest vintage (the marts as known now) ...")
     with log_path.open("ab") as out:
-        proc = subprocess.run([sys.executable, "-m", "infra.cli", "dbt", "build", "--data-dir", str(data_dir)],
+        proc = subprocess.run([sys.executable, "-m", "infra.cli", "report", "vintages", "--build", "latest",
+                               "--data-dir", str(data_dir)],
                               stdout=out, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
-        raise RunFailed(f"dbt build failed (exit {proc.returncode}); its log: {log_path}\n" + _tail(log_path))
+        raise RunFailed(f"building the latest vintage failed (exit {proc.returncode}); its log: {log_path}\n" + _tail(log_path))
     return "built"
 
 

@@ -6,11 +6,15 @@ warehouse then, and stopping or pausing the worker every few minutes would stall
 and race its sink. So ``safeguarding worker --schedule-dbt SECONDS`` adds a Faust task that, every
 SECONDS when the sink has written anything since the last build:
 
-1. runs dbt in-process (``infra.warehouse.dbt_runner``: the first time ``dbt build`` without the
-   tests — seeds and every model — then ``dbt run``, the incremental models-only build) as at
-   today;
-2. renders the quarterly briefing of the quarter of the latest event time in the raw store into
-   ``DIR/briefings/latest.html`` (and ``briefing-<YYYYQn>.html``), written atomically.
+1. builds the ``latest`` vintage (``infra.warehouse.vintages``: dbt in-process, every model and
+   test, aside, swapped in when it passed; its case fold continues incrementally);
+2. renders the quarterly briefing of the quarter of the latest event time in the raw store, as
+   known now (the ``latest`` vintage), into ``DIR/briefings/latest.html`` (and
+   ``briefing-<YYYYQn>.html``), written atomically. Never the machine clock's quarter.
+
+Every SECONDS when nothing new was written, it builds one missing default vintage (a quarter
+end or report date since the first event), newest first, until none is missing: a long
+history's past vintages arrive over a few quiet rounds without holding up the stream.
 
 Both run on the sink's own ClickHouse thread (``Writer._executor``, one thread): every call
 to chDB in the process stays on that one thread, in order, so dbt never runs while a sink insert
@@ -36,7 +40,7 @@ log = logging.getLogger(__name__)
 state: dict[str, Any] = {
     "every_s": None, "builds": 0, "failures": 0, "running": False, "last_started": None,
     "last_finished": None, "last_ok": None, "last_error": None, "last_took_s": None,
-    "briefing": None, "quarter": None,
+    "briefing": None, "quarter": None, "defaults_missing": None,
 }
 
 
@@ -49,27 +53,43 @@ def latest_quarter(client: Any, database: str) -> str | None:
     return f"{latest.year}Q{(latest.month - 1) // 3 + 1}"
 
 
-def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path, first: bool) -> dict[str, Any]:
-    """dbt, then the briefing; blocking (run it on the ClickHouse thread). Returns what it did."""
+def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path) -> dict[str, Any]:
+    """The ``latest`` vintage, then the briefing of the latest quarter with events as known now;
+    blocking (run it on the ClickHouse thread). Returns what it did. A failed build raises
+    (every vintage built before is unchanged) and no briefing is written."""
     from dashboards.briefing.build import render_briefing, write_atomically
     from dashboards.briefing.data import Quarter
+    from infra.warehouse import vintages
     from infra.warehouse.client import get_client
-    from infra.warehouse.dbt_runner import run_dbt
 
-    args = ["build", "--exclude", "resource_type:test"] if first else ["run"]
-    outcome = run_dbt(args, settings=conf, data_dir=data_dir, database=database, quiet=True)
-    if not outcome.success:
-        why = outcome.exception or "see the dbt log under <data-dir>/dbt/logs"
-        raise RuntimeError(f"dbt {' '.join(args)} failed: {why}")
     client = get_client(conf, data_dir)
+    latest = vintages.build(client, conf, database, None, data_dir=data_dir)
     quarter = latest_quarter(client, database)
-    if quarter is None:
-        return {"dbt": " ".join(args), "briefing": None, "quarter": None}
-    html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    write_atomically(out_dir / f"briefing-{quarter}.html", html)
-    write_atomically(out_dir / "latest.html", html)
-    return {"dbt": " ".join(args), "briefing": str(out_dir / "latest.html"), "quarter": quarter}
+    if quarter is not None:
+        html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold, vintage=latest)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_atomically(out_dir / f"briefing-{quarter}.html", html)
+        write_atomically(out_dir / "latest.html", html)
+    return {"dbt": f"vintage {latest.name}", "quarter": quarter,
+            "briefing": None if quarter is None else str(out_dir / "latest.html")}
+
+
+def build_one_default(conf: Settings, data_dir: Path | None, database: str) -> int:
+    """Build the newest default vintage that is missing; returns how many are still missing
+    (a failed one is logged and counted: the next round tries it again)."""
+    from infra.warehouse import vintages
+    from infra.warehouse.client import get_client
+
+    client = get_client(conf, data_dir)
+    missing = vintages.missing_defaults(client, database)
+    if not missing:
+        return 0
+    try:
+        vintages.build(client, conf, database, missing[-1], data_dir=data_dir)
+    except vintages.VintageError as exc:
+        log.error("%s", exc)
+        return len(missing)
+    return len(missing) - 1
 
 
 def _written() -> int:
@@ -94,27 +114,40 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
     @app.task
     async def scheduled_builds() -> None:
         built_at_written = -1
-        first = True
+        defaults_missing = 0
         while True:
             await asyncio.sleep(every_s)
             written = _written()
-            if written == built_at_written or written == 0:
+            if written == 0:
                 continue
             assert sink.writer is not None, "the worker sets the writer before it starts"
             loop = asyncio.get_running_loop()
+            if written == built_at_written:
+                if defaults_missing and built_at_written >= 0:  # quiet: one past vintage per round
+                    state.update(running=True)
+                    try:
+                        defaults_missing = await loop.run_in_executor(sink.writer._executor, build_one_default,
+                                                                      conf, data_dir, db)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # never stops the stream; tried again next round
+                        log.error("scheduled vintage build failed: %s", str(exc).splitlines()[0])
+                    finally:
+                        state.update(running=False, defaults_missing=defaults_missing)
+                continue
             state.update(running=True, last_started=dt.datetime.now(dt.UTC).isoformat())
             started = time.monotonic()
             try:
                 done = await loop.run_in_executor(sink.writer._executor, build_once, conf, data_dir, db,
-                                                  briefings_dir, first)
+                                                  briefings_dir)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed build must not stop the stream; the next one retries
                 log.error("scheduled dbt build failed: %s", exc)
                 state.update(failures=state["failures"] + 1, last_ok=False, last_error=str(exc)[:2000])
             else:
-                first = False
                 built_at_written = written
+                defaults_missing = 1  # unknown until the next quiet round counts them
                 state.update(builds=state["builds"] + 1, last_ok=True, last_error=None, **done)
                 log.warning("scheduled build: dbt %s, briefing %s (%.1f s)", done["dbt"], done["briefing"],
                             time.monotonic() - started)

@@ -13,7 +13,10 @@ from dashboards.lcspr_pipeline.panels import (
     lcspr_reports_barchart,
     panel_agreement_stat,
 )
-from dashboards.local_area.panels import notifications_by_local_authority_table, notifications_by_region_table
+from dashboards.local_area.panels import (
+    quarter_notifications_by_local_authority_table,
+    quarter_notifications_by_region_table,
+)
 from dashboards.national_overview.panels import (
     change_on_a_year_earlier_stat,
     notifications_by_harm_type_barchart,
@@ -53,6 +56,8 @@ SECTIONS: tuple[Contents, ...] = (
     Contents("Who is harmed", "The children concerned and their circumstances.",
              (children_by_age_barchart, ethnicity_against_census_barchart, deprivation_barchart,
               case_characteristics_barchart)),
-    Contents("Local areas", "Notifications by local authority. Small counts are suppressed.",
-             (notifications_by_region_table, notifications_by_local_authority_table)),
+    # The quarter's own area figures, from the viewer tables (disclosure control already applied).
+    Contents("Local areas", "Notifications by region and local authority in the quarter. Small counts are "
+             "suppressed, with other cells where needed so that none can be worked out.",
+             (quarter_notifications_by_region_table, quarter_notifications_by_local_authority_table)),
 )

@@ -95,3 +95,50 @@ WHERE year = toYear($__toTime) AND period = 'year'
 ORDER BY region_name, local_authority_name
 """,
     )
+
+
+# The quarterly briefing's local-area tables: the quarter itself (period 'Q1'..'Q4' of the
+# quarter that ends the time range), not the year to date. A year too sparse for its quarters to be
+# protected publishes no quarter rows (see infra.warehouse.viewer): the table is then empty.
+QUARTER_OF_RANGE = "year = toYear($__toTime) AND period = concat('Q', toString(toQuarter($__toTime)))"
+
+
+@panel
+def quarter_notifications_by_region_table() -> Panel:
+    return Panel(
+        title="Notifications by region in the quarter",
+        kind="table",
+        x="region_name",
+        series=("notifications",),
+        suppressed=True,
+        width=8,
+        description="Notifications of each region of England, and England, in the quarter ('c' where "
+        "suppressed).",
+        sql=f"""
+SELECT region_name, notifications
+FROM ${{database}}.{REGIONS}
+WHERE {QUARTER_OF_RANGE}
+ORDER BY region_name = 'England', region_name
+""",
+    )
+
+
+@panel
+def quarter_notifications_by_local_authority_table() -> Panel:
+    return Panel(
+        title="Notifications by local authority in the quarter",
+        kind="table",
+        x="local_authority_name",
+        series=("notifications",),
+        suppressed=True,
+        width=24,
+        height=14,
+        description="Every local authority's notifications in the quarter; 'c' marks a count too small "
+        "to publish (or suppressed so that none can be worked out).",
+        sql=f"""
+SELECT local_authority_name, region_name, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES}
+WHERE {QUARTER_OF_RANGE}
+ORDER BY region_name, local_authority_name
+""",
+    )

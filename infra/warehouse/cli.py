@@ -2,9 +2,10 @@
 
 ``dbt`` passes its arguments to dbt, run in this process on the warehouse of the settings
 (chDB in-process under ``--data-dir``, or the ClickHouse server of CSPR_CLICKHOUSE_URL).
-``report figures`` prints the annual report's figures as JSON, read from the marts (built as at
-``--as-of`` first when they are not). ``report audit`` checks, from the published viewer tables
-alone, that no suppressed count can be worked out (exit 1 naming each exposed cell).
+``report figures`` prints the annual report's figures as JSON, read from the vintage as known at
+``--as-of`` (built first when it is missing); ``report vintages`` lists and builds vintages.
+``report audit`` checks, from the published viewer tables alone, that no suppressed count can be
+worked out (exit 1 naming each exposed cell).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.cli_checks import check_warehouse_dir, data_dir_to_read
+from infra.cli_checks import check_warehouse_dir, check_writable_dir, data_dir_to_read
 from infra.settings import settings as current_settings
 from schemas.errors import UsageError
 
@@ -46,15 +47,44 @@ def register(sub: Any) -> None:
     report_sub = report.add_subparsers(dest="report_command", metavar="REPORT", required=True)
     figures = report_sub.add_parser(
         "figures", help="print the annual report's figures (JSON) for a year as at a date",
-        description="Build the marts as at --as-of if they are not, and print the figures of --year in "
-        "the shape of the acceptance file. Every figure is read from the marts.",
+        description="Read the figures of --year from vintage --as-of (the marts as known at that date, "
+        "in their own database), building that vintage first when it is missing, and print them in the "
+        "shape of the acceptance file. Every figure is read from the marts; the vintage read is named "
+        "on stderr, dbt's log goes to stderr too.",
     )
     figures.add_argument("--year", type=_year, required=True, help="report year, e.g. 2020")
     figures.add_argument("--as-of", type=_date, required=True, help="report date T (YYYY-MM-DD), e.g. 2021-03-31")
     figures.add_argument("--data-dir", type=data_dir_to_read, default=None,
                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
-    figures.add_argument("--rebuild", action="store_true", help="build the marts even if built as at --as-of")
+    figures.add_argument("--rebuild", action="store_true", help="build the vintage even if it is built")
     figures.set_defaults(func=report_figures_command, data_dir_use="read")
+
+    vintages_p = report_sub.add_parser(
+        "vintages", help="list the vintages (figures as known at a date), building some first",
+        description="Print the vintage catalogue as JSON: each vintage's name, as-of date, status, when "
+        "it was built and the events it knows. --build T (a date or 'latest') builds vintage T aside "
+        "and swaps it in when every dbt model and test passed; a failure leaves every vintage as it was.",
+    )
+    vintages_p.add_argument("--build", action="append", default=[], metavar="T",
+                            help="build vintage T (YYYY-MM-DD or latest); repeatable")
+    vintages_p.add_argument("--defaults", action="store_true",
+                            help="build the default vintages that are missing (quarter ends, report dates) and latest")
+    vintages_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                            help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    vintages_p.set_defaults(func=report_vintages_command, data_dir_use="read")
+
+    export_p = report_sub.add_parser(
+        "export", help="write every published table of a vintage as CSV (open data), with metadata",
+        description="Write DIR/<table>.csv for every published table of vintage --as-of (built first when "
+        "it is missing) and DIR/metadata.json naming the vintage, the tables' definitions and the symbols: "
+        "c suppressed, x not available, z not applicable. Only viewer tables: local-area counts are the "
+        "suppressed ones.",
+    )
+    export_p.add_argument("--as-of", required=True, help="the vintage: a date YYYY-MM-DD or 'latest'")
+    export_p.add_argument("--out", required=True, type=_out_dir, help="the folder to write")
+    export_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    export_p.set_defaults(func=report_export_command, data_dir_use="read")
 
     audit = report_sub.add_parser(
         "audit", help="prove no suppressed count can be worked out from what viewers see",
@@ -63,12 +93,13 @@ def register(sub: Any) -> None:
         "'c' is at least 1 (a linear programme per bound). Exit 0 when every 'c' can be above the "
         "threshold and is not pinned; 1 naming each exposed cell; 2 when there are no viewer tables.",
     )
-    audit.add_argument("--data-dir", type=Path, default=None,
+    audit.add_argument("--data-dir", type=data_dir_to_read, default=None,
                        help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
-    audit.add_argument("--database", default=None, help="database of the viewer tables (default: the settings')")
+    audit.add_argument("--database", default=None,
+                       help="audit only the viewer tables in this database (default: every vintage that is built)")
     audit.add_argument("--threshold", type=int, default=None,
                        help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
-    audit.set_defaults(func=report_audit_command)
+    audit.set_defaults(func=report_audit_command, data_dir_use="read")
 
     from infra.cli import register_optional
 
@@ -135,52 +166,116 @@ def _prepare_warehouse(settings: Any, data_dir: Path | None) -> Any:
 
 
 def report_figures_command(args: argparse.Namespace) -> int:
-    from infra.warehouse.dbt_runner import run_dbt
-    from infra.warehouse.figures import built_as_of, read_figures
+    from infra.warehouse import vintages
+    from infra.warehouse.figures import read_figures
 
     settings = current_settings()
     client = _prepare_warehouse(settings, args.data_dir)
     database = settings.clickhouse_database
-    if args.rebuild or built_as_of(client, database) != args.as_of:
-        log.info("building the marts as at %s", args.as_of)
-        outcome = run_dbt(
-            ["build", "--vars", json.dumps({"as_of": args.as_of.isoformat(),
-                                            "suppression_threshold": settings.suppression_threshold})],
-            settings=settings, data_dir=args.data_dir, quiet=True,
-        )
-        if not outcome.success:
-            print(f"safeguarding report figures: building the marts as at {args.as_of} failed"
-                  + (f": {outcome.exception}" if outcome.exception else " (see the dbt log above)"),
-                  file=sys.stderr)
+    try:
+        if args.rebuild:
+            raise vintages.VintageError("rebuild asked")
+        vintage = vintages.readable(client, database, args.as_of)
+    except vintages.VintageError:
+        log.info("building vintage %s", vintages.name_for(args.as_of))
+        try:
+            vintage = vintages.build(client, settings, database, args.as_of, data_dir=args.data_dir)
+        except vintages.VintageError as exc:
+            print(f"safeguarding report figures: {exc}", file=sys.stderr)
             return 1
-    figures = read_figures(client, database, args.year, args.as_of)
+    print(f"safeguarding report figures: vintage {vintage.name} (as known at {vintage.as_of}, "
+          f"built {vintage.built_at:%Y-%m-%d %H:%M:%S} UTC, {vintage.events:,} events) in database "
+          f"{vintage.database}", file=sys.stderr)
+    if vintage.message:
+        print(f"safeguarding report figures: warning: vintage {vintage.name}: {vintage.message}; "
+              "read the last successful build", file=sys.stderr)
+    figures = read_figures(client, vintage.database, args.year, args.as_of)
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
 
 
+def report_vintages_command(args: argparse.Namespace) -> int:
+    """List the vintages (JSON); with --build, build the ones asked first (--defaults: every
+    default vintage that is missing, and latest)."""
+    from infra.warehouse import vintages
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    database = settings.clickhouse_database
+    wanted: list[dt.date | None] = [vintages.parse_as_of(t) for t in args.build]
+    if args.defaults:
+        wanted += [*vintages.missing_defaults(client, database), None]
+    failed = 0
+    for result in vintages.build_all(client, settings, database, wanted, data_dir=args.data_dir):
+        if isinstance(result, vintages.VintageError):
+            print(f"safeguarding report vintages: {result}", file=sys.stderr)
+            failed += 1
+    json.dump([v.describe() for v in vintages.catalogue(client, database)], sys.stdout, indent=2)
+    sys.stdout.write("\n")
+    return 1 if failed else 0
+
+
+def report_export_command(args: argparse.Namespace) -> int:
+    from infra.warehouse import vintages
+    from infra.warehouse.export import export
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    database = settings.clickhouse_database
+    as_of = vintages.parse_as_of(args.as_of)
+    try:
+        try:
+            vintage = vintages.readable(client, database, as_of, strict=True)
+        except vintages.VintageError:
+            vintage = vintages.build(client, settings, database, as_of, data_dir=args.data_dir)
+    except vintages.VintageError as exc:
+        print(f"safeguarding report export: {exc}", file=sys.stderr)
+        return 1
+    files = export(client, vintage, args.out, settings.suppression_threshold)
+    print(f"safeguarding report export: vintage {vintage.name} (as known at {vintage.as_of}): "
+          f"{len(files)} files in {args.out}", file=sys.stderr)
+    for f in files:
+        print(f)
+    return 0
+
+
+def _out_dir(text: str) -> Path:
+    return check_writable_dir(Path(text), "--out")
+
+
 def report_audit_command(args: argparse.Namespace) -> int:
+    """Audit the viewer tables of every vintage that is built (or of --database only)."""
+    from infra.warehouse import vintages
     from infra.warehouse.audit import audit
     from infra.warehouse.client import get_client
     from infra.warehouse.raw_store import check_database_name
     from infra.warehouse.viewer import VIEWER_TABLES
 
     settings = current_settings()
-    database = check_database_name(args.database or settings.clickhouse_database)
     threshold = settings.suppression_threshold if args.threshold is None else args.threshold
     client = get_client(settings, data_dir=args.data_dir)
-    present = {r[0] for r in client.query("SELECT name FROM system.tables WHERE database = {db:String}",
-                                          parameters={"db": database}).result_rows}
-    missing = [t for t in VIEWER_TABLES if t not in present]
-    if missing:
-        print(f"safeguarding report audit: no viewer table {missing[0]} in database {database} "
-              "(build the marts first: safeguarding dbt build)", file=sys.stderr)
-        return 2
-    findings = audit(client, database, threshold)
-    cells = client.query(f"SELECT countIf(notifications = 'c'), count() FROM {database}.pub_local_authority_notifications"
-                         ).result_rows[0]
-    for f in findings:
-        print(f"exposed: {f.text}")
-    print(f"safeguarding report audit: {database}: {len(findings)} exposed; "
-          f"{cells[0]} of {cells[1]} authority cells suppressed (threshold {threshold})", file=sys.stderr)
-    return 1 if findings else 0
+    if args.database:
+        databases = [check_database_name(args.database)]
+    else:
+        databases = sorted({v.database for v in vintages.catalogue(client, settings.clickhouse_database)
+                            if v.status == "ok"})
+        if not databases:
+            raise UsageError("no vintage is built: build one first (safeguarding report vintages --build latest)")
+    exposed = 0
+    for database in databases:
+        present = {r[0] for r in client.query("SELECT name FROM system.tables WHERE database = {db:String}",
+                                              parameters={"db": database}).result_rows}
+        missing = [t for t in VIEWER_TABLES if t not in present]
+        if missing:
+            raise UsageError(f"no viewer table {missing[0]} in database {database} "
+                             "(build it first: safeguarding report vintages --build latest)")
+        findings = audit(client, database, threshold)
+        cells = client.query(f"SELECT countIf(notifications = 'c'), count() FROM "
+                             f"{database}.pub_local_authority_notifications").result_rows[0]
+        for f in findings:
+            print(f"exposed: {database}: {f.text}")
+        print(f"safeguarding report audit: {database}: {len(findings)} exposed; "
+              f"{cells[0]} of {cells[1]} authority cells suppressed (threshold {threshold})", file=sys.stderr)
+        exposed += len(findings)
+    return 1 if exposed else 0

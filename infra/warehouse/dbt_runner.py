@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -83,7 +84,10 @@ def _patched(env: dict[str, str], chdb_path: Path | None) -> Iterator[None]:
     import dbt.adapters.clickhouse.connections as connections
     import dbt.adapters.clickhouse.dbclient as dbclient
 
-    saved_env = {k: os.environ.get(k) for k in env}
+    # CSPR_RAW_DATABASE is always saved and restored: a build without it must not inherit the
+    # raw database of the build before it
+    saved_env = {k: os.environ.get(k) for k in (*env, "CSPR_RAW_DATABASE")}
+    os.environ.pop("CSPR_RAW_DATABASE", None)
     saved_factory = connections.get_db_client
     os.environ.update(env)
     if chdb_path is not None:
@@ -110,11 +114,16 @@ def run_dbt(
     database: str | None = None,
     work_dir: Path | str | None = None,
     quiet: bool = False,
+    raw_database: str | None = None,
+    log_to_stderr: bool = False,
 ) -> DbtOutcome:
     """Run ``dbt <args>`` against the warehouse of these settings (chDB in-process, or a server).
 
     ``database`` overrides the settings' database (the raw store and the models share it);
-    ``work_dir`` is where dbt writes target/ and logs/ (default ``<data_dir>/dbt``).
+    ``work_dir`` is where dbt writes target/ and logs/ (default ``<data_dir>/dbt``);
+    ``raw_database`` is where the sources (the raw store) are, when the models are built in
+    another database (a vintage); ``log_to_stderr`` sends dbt's console log to stderr, without
+    colour, for commands whose stdout is their answer (JSON).
     """
     from dbt.cli.main import dbtRunner
 
@@ -134,6 +143,8 @@ def run_dbt(
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_SUPPRESS_VERSION_CHECK": "true",
     }
+    if raw_database is not None:
+        env["CSPR_RAW_DATABASE"] = check_database_name(raw_database)
     if not chdb:
         env.update(_server_env(settings.clickhouse_url))
     proj = project_dir()
@@ -146,10 +157,15 @@ def run_dbt(
         full += ["--target", "chdb" if chdb else "server"]
     if quiet and full and full[0] not in ("--help", "-h", "--version"):
         full = ["--quiet", *full]
+    if log_to_stderr and full and full[0] not in ("--help", "-h", "--version"):
+        full = ["--no-use-colors", *full]
+    console = contextlib.redirect_stdout(sys.stderr) if log_to_stderr else contextlib.nullcontext()
     log.info("dbt %s", " ".join(full))
-    with _run_lock, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
+    with _run_lock, console, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
         res = dbtRunner().invoke(full)
-        built = full[full[0] == "--quiet":][:1] in (["build"], ["run"]) and not {"--help", "-h"} & set(full)
+        # the dbt command is the first word that is not a global flag (--quiet, --no-use-colors)
+        command = next((a for a in full if not a.startswith("-")), None)
+        built = command in ("build", "run") and not {"--help", "-h"} & set(full)
         if res.success and built:
             _publish_viewer_tables(settings, data_dir, database, full)
     return DbtOutcome(bool(res.success), res.result, res.exception)

@@ -31,6 +31,15 @@ from schemas.disclosure import ENGLAND, PERIODS, band_of, bands, shown, suppress
 log = logging.getLogger(__name__)
 
 VIEWER_TABLES = ("pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band")
+DEFINITIONS = {  # what each viewer table holds (the open-data export's metadata quotes these)
+    "pub_local_authority_notifications": "One row per year, period (Q1..Q4, or the whole year) and local authority: "
+    "notifications whose notified_date falls in the period, as known at as_of; 'c' where disclosure control "
+    "suppressed the count (1 to the threshold, and the cells suppressed with them so none can be worked out).",
+    "pub_region_notifications": "One row per year, period and region, plus England (E92000001, exact): "
+    "notifications as known at as_of; 'c' where suppressed, as in the local-authority table.",
+    "pub_notifications_per_la_band": "One row per year and band of the published local-authority figure for the "
+    "year ('0', 'c', the threshold+1 to 6, '7+'): how many authorities show a count in that band.",
+}
 
 _DDL = {
     "pub_local_authority_notifications": (

@@ -62,7 +62,8 @@ def allowed(grants: list, user: str, access: str, database: str, table: str) -> 
     def covers(db: str | None, tbl: str | None) -> bool:
         if db is None:
             return True
-        if db != database:
+        # a wildcard database (cspr_*.*) is listed by its prefix, as a wildcard table is
+        if db != database and not (db.endswith("_") and database.startswith(db)):
             return False
         if tbl is None:
             return True
@@ -74,6 +75,9 @@ def allowed(grants: list, user: str, access: str, database: str, table: str) -> 
 
 
 CASES = [
+    ("analyst", "CREATE DATABASE", "rpt_notifications", True),   # a vintage is built aside ...
+    ("analyst", "DROP DATABASE", "rpt_notifications", True),     # ... and swapped in
+    ("grafana", "CREATE DATABASE", "rpt_notifications", False),
     # user, access, table, allowed?
     ("partner_views", "SELECT", "raw_events", True),
     ("partner_views", "SELECT", "dead_letters", True),
@@ -128,7 +132,9 @@ CASES = [
 
 @pytest.mark.parametrize(("user", "access", "table", "expected"), CASES, ids=[f"{u}-{a}-{t}" for u, a, t, _ in CASES])
 def test_user_is_allowed_exactly_what_its_role_needs(loaded: dict, user: str, access: str, table: str, expected: bool) -> None:
-    assert allowed(loaded["grants"], user, access, "cspr", table) is expected
+    # the raw store and the stream's tables are in cspr; models in each vintage's database
+    database = "cspr_latest" if table.startswith(("rpt_", "pub_", "stg_", "int_", "fct_")) else "cspr"
+    assert allowed(loaded["grants"], user, access, database, table) is expected
 
 
 def test_grafana_sessions_are_read_only(loaded: dict) -> None:
@@ -146,7 +152,7 @@ def test_grafana_reads_an_explicit_list_and_every_table_the_dashboards_read(load
     import dashboards.marts as marts
 
     grants = [g for g in loaded["grants"] if g[0] == "grafana"]
-    assert all(g[2] == "cspr" and g[3] for g in grants), grants
+    assert all(g[2] == "cspr_latest" and g[3] for g in grants), grants
     assert not any(g[3].endswith("_") or "*" in g[3] for g in grants)
     read = {v for k, v in vars(marts).items() if k.isupper() and isinstance(v, str) and v.startswith(("rpt_", "pub_"))}
     assert grafana_tables(loaded) == read | {"rpt_build_info"}

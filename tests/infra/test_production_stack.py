@@ -65,7 +65,9 @@ def test_app_commands_are_real_cli_commands() -> None:
     parser = build_parser()
     commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
     assert "worker" in SERVICES["worker"]["command"] and "worker" in commands
-    assert "safeguarding dbt build" in " ".join(SERVICES["dbt"]["command"]) and "dbt" in commands
+    assert "safeguarding report vintages --build latest --defaults" in " ".join(SERVICES["dbt"]["command"])
+    report = parser._subparsers._group_actions[0].choices["report"]  # type: ignore[union-attr]
+    assert "vintages" in report._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     assert SERVICES["gateway"]["command"][0] in commands
 
 

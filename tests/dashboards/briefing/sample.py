@@ -38,11 +38,11 @@ ROWS: dict[str, tuple[tuple[str, ...], list[tuple]]] = {
                                                                  ("5", 24), ("not_recorded", 10)]),
     "case_characteristics_barchart": (("characteristic", "death", "serious_harm", "other"),
                                       [("parental_alcohol_misuse", 57, 30, 0), ("domestic_abuse", 85, 114, 2)]),
-    "notifications_by_region_table": (("region_name", "notifications"),
+    "quarter_notifications_by_region_table": (("region_name", "notifications"),
                                       [("North East", "c"), ("London", "61"), ("East Midlands", "c")]),
     # the mart's counts are strings ('c' already applied); the renderer re-applies suppression to
     # any small integer that reaches it by another path
-    "notifications_by_local_authority_table": (
+    "quarter_notifications_by_local_authority_table": (
         ("local_authority_name", "region_name", "notifications"),
         [("Hartlepool", "North East", 1), ("Leeds", "Yorkshire and The Humber", "8"),
          ("Rutland", "East Midlands", "0"), ("Darlington", "North East", "2"), ("York", "Yorkshire and The Humber", 2)]),

@@ -3,30 +3,37 @@ report's figures in its key points, suppressed local counts, charts drawn by Chr
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra.cli import main
 from infra.settings import settings
+from infra.warehouse import vintages
 from tests.dashboards.briefing.test_in_chromium import ARTIFACTS, MEASURE, chromium
 
 
 @pytest.fixture(scope="module")
-def briefing_2020q3(report_2020_marts, tmp_path_factory) -> Path:
+def briefing_2020q3(report_2020_marts, tmp_path_factory) -> Iterator[Path]:
+    """The 2020 Q3 briefing as known at 31 March 2021 (the annual report's date): that vintage."""
     out = tmp_path_factory.mktemp("briefing") / "briefing-2020Q3.html"
     mp = pytest.MonkeyPatch()
     mp.setenv("CSPR_CLICKHOUSE_DATABASE", report_2020_marts.database)
     settings.cache_clear()
     try:
-        code = main(["report", "briefing", "--quarter", "2020Q3", "--out", str(out),
+        vintage = vintages.build(report_2020_marts.client, settings(), report_2020_marts.database,
+                                 dt.date(2021, 3, 31), data_dir=report_2020_marts.data_dir)
+        code = main(["report", "briefing", "--quarter", "2020Q3", "--as-of", "2021-03-31", "--out", str(out),
                      "--data-dir", str(report_2020_marts.data_dir)])
     finally:
         mp.undo()
         settings.cache_clear()
     assert code == 0
-    return out
+    yield out
+    report_2020_marts.client.command(f"DROP DATABASE IF EXISTS {vintage.database}")
 
 
 def test_the_briefing_states_the_report_figures_computed_from_the_marts(briefing_2020q3: Path):
@@ -37,7 +44,7 @@ def test_the_briefing_states_the_report_figures_computed_from_the_marts(briefing
     assert re.search(r"In July to September 2020 the Panel was notified of \d+ serious incidents, [\d.]+% more than", text)
     assert "69.0% of the rapid reviews it responded to (320 of 464)" in text
     assert "35.0% of the 514 children were under one year old" in text
-    assert "Figures as known at 31 March 2021." in html
+    assert "Figures as known at 31 March 2021 (vintage v20210331, built" in html
 
 
 def test_the_briefing_shows_local_counts_suppressed(briefing_2020q3: Path):
@@ -70,7 +77,7 @@ def test_a_malformed_quarter_or_output_is_a_clear_usage_error(tmp_path, capsys):
     assert not list(tmp_path.iterdir())
 
 
-def test_a_warehouse_without_the_marts_is_a_clear_error_and_writes_nothing(warehouse, tmp_path, capsys):
+def test_a_warehouse_without_the_vintage_is_refused_and_writes_nothing(warehouse, tmp_path, capsys):
     empty = warehouse.new_database("nomarts")
     mp = pytest.MonkeyPatch()
     mp.setenv("CSPR_CLICKHOUSE_DATABASE", empty)
@@ -82,7 +89,7 @@ def test_a_warehouse_without_the_marts_is_a_clear_error_and_writes_nothing(wareh
         mp.undo()
         settings.cache_clear()
         warehouse.drop(empty)
-    assert code == 2
+    assert code == 1
     err = capsys.readouterr().err
-    assert f"the warehouse database {empty!r} lacks the marts" in err and "Traceback" not in err
+    assert "vintage v20200930 (as known at 30 September 2020) is not built" in err and "Traceback" not in err
     assert not (tmp_path / "b.html").exists()

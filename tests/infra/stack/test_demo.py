@@ -22,6 +22,7 @@ def test_demo_reproduces_the_annual_report_and_writes_both_briefings(tmp_path: P
     figures = json.loads((tmp_path / "figures-2020.json").read_text())
     assert figures == PUBLISHED
     assert "211/211 figures match" in proc.stderr.replace("\n", " ")
-    for quarter in ("2020Q2", "2020Q3"):
+    for quarter, end in (("2020Q2", "30 June 2020"), ("2020Q3", "30 September 2020")):
         page = (tmp_path / "briefings" / f"briefing-{quarter}.html").read_text()
+        assert f"Figures as known at {end} (vintage v2020" in page, "each briefing is as known at its quarter's end"
         assert "<svg" in page and "http://" not in page.replace("http://www.w3.org", "")
