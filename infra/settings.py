@@ -74,8 +74,6 @@ class Settings(BaseSettings):
 
     # --- stream ---
     worker_web_port: int = Field(6066, ge=0, le=65535)
-    sink_batch_size: int = Field(5000, ge=1)
-    sink_batch_seconds: float = Field(0.5, gt=0)
 
     # --- viewers ---
     suppression_threshold: int = Field(2, ge=0, description="LA counts 1..threshold show as 'c'.")

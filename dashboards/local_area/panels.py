@@ -56,45 +56,60 @@ ORDER BY local_authority_name
     )
 
 
-@panel
-def notifications_by_region_table() -> Panel:
+def _regions_table(title: str, period: str, description: str) -> Panel:
+    """Regions and England from the suppressed viewer table, for the rows ``period`` selects."""
     return Panel(
-        title="Notifications by region",
+        title=title,
         kind="table",
         x="region_name",
         series=("notifications",),
         suppressed=True,
         width=8,
-        description="Notifications of each region of England, and England, in the last year of the "
-        "range ('c' where suppressed).",
+        description=description,
         sql=f"""
 SELECT region_name, notifications
 FROM ${{database}}.{REGIONS}
-WHERE year = toYear($__toTime) AND period = 'year'
+WHERE {period}
 ORDER BY region_name = 'England', region_name
 """,
     )
 
 
-@panel
-def notifications_by_local_authority_table() -> Panel:
+def _local_authorities_table(title: str, period: str, description: str) -> Panel:
+    """Every authority from the suppressed viewer table, for the rows ``period`` selects."""
     return Panel(
-        title="Notifications by local authority",
+        title=title,
         kind="table",
         x="local_authority_name",
         series=("notifications",),
         suppressed=True,
         width=24,
         height=14,
-        description="Every local authority's notifications in the last year of the range; 'c' "
-        "marks a count too small to publish.",
+        description=description,
         sql=f"""
 SELECT local_authority_name, region_name, notifications
 FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE year = toYear($__toTime) AND period = 'year'
+WHERE {period}
 ORDER BY region_name, local_authority_name
 """,
     )
+
+
+YEAR_OF_RANGE = "year = toYear($__toTime) AND period = 'year'"
+
+
+@panel
+def notifications_by_region_table() -> Panel:
+    return _regions_table("Notifications by region", YEAR_OF_RANGE,
+                          "Notifications of each region of England, and England, in the last year of the "
+                          "range ('c' where suppressed).")
+
+
+@panel
+def notifications_by_local_authority_table() -> Panel:
+    return _local_authorities_table("Notifications by local authority", YEAR_OF_RANGE,
+                                    "Every local authority's notifications in the last year of the range; 'c' "
+                                    "marks a count too small to publish.")
 
 
 # The quarterly briefing's local-area tables: the quarter itself (period 'Q1'..'Q4' of the
@@ -105,40 +120,13 @@ QUARTER_OF_RANGE = "year = toYear($__toTime) AND period = concat('Q', toString(t
 
 @panel
 def quarter_notifications_by_region_table() -> Panel:
-    return Panel(
-        title="Notifications by region in the quarter",
-        kind="table",
-        x="region_name",
-        series=("notifications",),
-        suppressed=True,
-        width=8,
-        description="Notifications of each region of England, and England, in the quarter ('c' where "
-        "suppressed).",
-        sql=f"""
-SELECT region_name, notifications
-FROM ${{database}}.{REGIONS}
-WHERE {QUARTER_OF_RANGE}
-ORDER BY region_name = 'England', region_name
-""",
-    )
+    return _regions_table("Notifications by region in the quarter", QUARTER_OF_RANGE,
+                          "Notifications of each region of England, and England, in the quarter ('c' where "
+                          "suppressed).")
 
 
 @panel
 def quarter_notifications_by_local_authority_table() -> Panel:
-    return Panel(
-        title="Notifications by local authority in the quarter",
-        kind="table",
-        x="local_authority_name",
-        series=("notifications",),
-        suppressed=True,
-        width=24,
-        height=14,
-        description="Every local authority's notifications in the quarter; 'c' marks a count too small "
-        "to publish (or suppressed so that none can be worked out).",
-        sql=f"""
-SELECT local_authority_name, region_name, notifications
-FROM ${{database}}.{LOCAL_AUTHORITIES}
-WHERE {QUARTER_OF_RANGE}
-ORDER BY region_name, local_authority_name
-""",
-    )
+    return _local_authorities_table("Notifications by local authority in the quarter", QUARTER_OF_RANGE,
+                                    "Every local authority's notifications in the quarter; 'c' marks a count "
+                                    "too small to publish (or suppressed so that none can be worked out).")
