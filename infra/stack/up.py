@@ -238,7 +238,7 @@ class Supervisor:
         self._save()
 
     def start_worker(self) -> None:
-        from streams.run import WorkerProcess
+        from infra.stack.run import WorkerProcess
 
         self.worker = WorkerProcess(self.broker.bootstrap_servers, self.data_dir, self.logs / "worker.log",
                                     web_port=self.web_port or None,
@@ -282,14 +282,14 @@ class Supervisor:
             self.failed_starts["broker"] = 0
 
     def _died(self, what: str, code: int | None, log_path: Path, now: float) -> None:
-        from streams.run import _tail
+        from infra.stack.run import tail
 
         self.failed_starts[what] += 1
         self.ready[what] = False
         failed = self.failed_starts[what]
         if failed > MAX_FAILED_STARTS:
             raise StackFailed(f"the {what} died {failed} times in a row without becoming ready; giving up. "
-                              f"Its log: {log_path}\n" + _tail(log_path, 10))
+                              f"Its log: {log_path}\n" + tail(log_path, 10))
         wait = min(BACKOFF_FIRST_S * 2 ** (failed - 1), BACKOFF_MAX_S)
         self.restart_at[what] = now + wait
         record = {"what": what, "pid": self.state["pids"].get(what), "exit": code,
@@ -328,13 +328,13 @@ class Supervisor:
 def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_port: int = 0,
            briefing_port: int = 0, dbt_every_s: float = 300.0, drain_s: float = 10.0,
            timeout_s: float = 900.0) -> int:
+    from infra.stack.run import Summary, publish, read_lines
     from infra.topics import ensure_topics
-    from streams.run import Summary, _lines, publish
 
     data_dir = data_dir.resolve()
     logs = data_dir / "logs"
     state_path = data_dir / "stack.json"
-    lines = _lines(events) if events is not None else []  # a bad file fails before anything starts
+    lines = read_lines(events) if events is not None else []  # a bad file fails before anything starts
     data_dir.mkdir(parents=True, exist_ok=True)
     cleared = clear_previous(state_path, data_dir)
     logs.mkdir(parents=True, exist_ok=True)
@@ -455,7 +455,7 @@ def _drain_and_stop(worker: Any, drain_s: float, stopped: list[str]) -> None:
 
 
 def _stop_worker(worker: Any, stopped: list[str]) -> None:
-    if worker.process.poll() is not None and worker._log.closed:
+    if worker.stopped:
         return
     code = worker.stop(timeout_s=180)
     stopped.append(f"worker (pid {worker.process.pid}, exit {code})")

@@ -62,7 +62,7 @@ ANALYST_TOKEN = "analyst-token-for-tests"
 
 class Pipeline:
     def __init__(self, bootstrap: str, data_dir: Path):
-        from streams.run import WorkerProcess
+        from infra.stack.run import WorkerProcess
 
         self.bootstrap, self.data_dir = bootstrap, data_dir
         self.worker_class = WorkerProcess

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from infra.settings import load_settings
+from infra.stack.run import subject_of
 from producers.reference.history import replay
 from producers.simulator.random_scenario import RandomOptions, generate
-from streams.run import _subject_of
 from tests.conftest import unavailable
 from tests.streams import events as e
 from tests.streams.cases.test_no_message_stops_the_stream import HOSTILE
@@ -38,8 +38,8 @@ OUTAGE_S = 60
 class Stack:
     def __init__(self, root: Path):
         from infra.brokers import BrokerError, EmbeddedBroker
+        from infra.stack.run import WorkerProcess
         from infra.topics import ensure_topics
-        from streams.run import WorkerProcess
 
         self.root = root
         self.broker = EmbeddedBroker(root)
@@ -63,7 +63,7 @@ class Stack:
         try:
             for raw in messages:
                 try:
-                    producer.send(load_settings().topic_inbound, key=key or _subject_of(raw), value=raw).get(timeout=60)
+                    producer.send(load_settings().topic_inbound, key=key or subject_of(raw), value=raw).get(timeout=60)
                 except KafkaError as exc:
                     errors.append(exc)
                     continue

@@ -110,10 +110,10 @@ class Partner:
     def send(self, raw: bytes, topic: str) -> bool:
         from kafka.errors import KafkaError
 
-        from streams.run import _subject_of
+        from infra.stack.run import subject_of
 
         try:
-            self.producer.send(topic, key=_subject_of(raw), value=raw).get(timeout=30)
+            self.producer.send(topic, key=subject_of(raw), value=raw).get(timeout=30)
         except KafkaError:
             return False
         self.acked.append(raw)

@@ -143,8 +143,8 @@ class Stack:
 def stack(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     from kafka.admin import KafkaAdminClient, NewTopic
 
+    from infra.stack.run import WorkerProcess
     from infra.topics import ensure_topics
-    from streams.run import WorkerProcess
 
     conf = load_settings()
     bootstrap = kafka_broker.bootstrap_servers
