@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,8 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("schemas", "producers", "streams", "dashboards", "infra")
 
 
-def contract() -> dict:  # type: ignore[type-arg]
-    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]  # type: ignore[no-any-return]
+def contract() -> dict[str, Any]:
+    return tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 
 
 def layer_modules() -> set[str]:

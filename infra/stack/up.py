@@ -396,7 +396,12 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
 
                 stack.callback(stop_server)
                 gateway = start_gateway(conf, bootstrap, data_dir)
-                stack.callback(lambda: (gateway.stop(), stopped.append(f"gateway ({gateway.url})")))
+
+                def stop_gateway() -> None:
+                    gateway.stop()
+                    stopped.append(f"gateway ({gateway.url})")
+
+                stack.callback(stop_gateway)
                 state["gateway_url"] = gateway.url
                 state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
                 _write_state(state_path, state)

@@ -120,7 +120,8 @@ class FigureBook:
     def timeliness(self, year: int, as_of: dt.date) -> dict[str, Any]:
         """Rapid-review timeliness of reviews due in ``year``; pending ones elapsed as at ``as_of``."""
         periods = ("outside_relaxation", "relaxation", "all")
-        table = {p: {b: {"received": 0, "not_received": 0} for b in TIMELINESS_BUCKETS} for p in periods}
+        table: dict[str, Any] = {p: {b: {"received": 0, "not_received": 0} for b in TIMELINESS_BUCKETS}
+                                 for p in periods}
         elapsed: dict[str, list[int]] = {"outside_relaxation": [], "relaxation": []}
         for key, n in self.counts.items():
             if not key.startswith("rr|"):

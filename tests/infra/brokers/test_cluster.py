@@ -70,7 +70,7 @@ class Topology:
         admin = KafkaAdminClient(bootstrap_servers=self.cluster.bootstrap_servers, client_id="cspr-test")
         try:
             [topic] = admin.describe_topics([self.settings.topic_inbound])
-            return topic["partitions"]  # type: ignore[no-any-return]
+            return topic["partitions"]
         finally:
             admin.close()
 
