@@ -73,7 +73,8 @@ def test_sql_working_days_equal_the_python_calendar(warehouse, history):
 def test_quarterly_learning_counts_each_quarter_as_the_definitions_say(warehouse, history):
     from collections import Counter
 
-    from producers.reference.figures import cases_as_at, pct
+    from producers.reference.figures import cases_as_at
+    from schemas.figures import pct
     from schemas.calendar import requested_completion_date
 
     db, result = history

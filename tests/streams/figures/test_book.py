@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
+from schemas.figures import pct
 from streams.cases.history import CaseProjection, Origin
-from streams.figures.book import FigureBook, pct
+from streams.figures.book import FigureBook
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
 from tests.streams import events as e
 
