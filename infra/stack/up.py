@@ -11,7 +11,8 @@ Start order, each step logged:
 3. the worker (``safeguarding worker --schedule-dbt SECONDS``, a child process that owns the chDB
    folder): it resumes from the offsets it committed, recovers its cases from their changelog and
    takes whatever the broker received since; dbt and the latest briefing run on a schedule *inside
-   the worker* (chDB allows one process per data folder; see ``streams.schedule``);
+   the worker* (chDB allows one process per data folder; the job is ``infra.stack.schedule``'s, run
+   by ``streams.schedule``);
 4. waits until the worker has committed everything in the inbound topic (its consumer group's
    committed offsets, read from the broker, reach the topic's end);
 5. ``--events FILE``: publishes the file through the producer SDK (invalid lines raw, so they are
