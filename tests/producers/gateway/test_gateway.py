@@ -44,6 +44,7 @@ from producers.gateway.server import Running, build
 from producers.reference.figures import compute_figures
 from producers.reference.history import replay
 from schemas.calendar import requested_completion_date
+from schemas.figures import pct
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import partner_topic
 from tests.conftest import unavailable
@@ -421,6 +422,7 @@ def test_a_partners_rapid_reviews_and_data_quality_are_its_own(stack: Stack, vie
     if empty:
         assert by_field["children[].ethnicity"]["missing"] == empty
         assert by_field["children[].ethnicity"]["of"] == len(children)
+        assert by_field["children[].ethnicity"]["missing_pct"] == pct(empty, len(children))  # the report's rule
     else:
         assert "children[].ethnicity" not in by_field
 
