@@ -82,9 +82,9 @@ def main(events: int = EVENTS) -> None:
 
     from infra.brokers import EmbeddedBroker
     from infra.settings import load_settings
+    from infra.stack.run import WorkerProcess
     from infra.topics import ensure_topics
     from producers.reference.history import replay
-    from streams.run import WorkerProcess
 
     conf = load_settings()
     lines = _history(events)
