@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from infra.cli_checks import data_dir_to_write, input_file, port, seconds
@@ -26,6 +27,10 @@ def register(sub: Any) -> None:
     p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
                    help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
                    "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
+    p.add_argument("--partner-views", type=Path, metavar="TOKEN_FILE",
+                   help="serve each partner's own view at /partner-views/ to the holders of the gateway tokens "
+                   "in TOKEN_FILE, each reading only its own authority (`up` gives the gateway's token file: "
+                   "its gateway asks here, as this process owns the chDB folder)")
     p.set_defaults(func=cmd_worker)
 
     r = sub.add_parser(
@@ -67,7 +72,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
     if data_dir is None and not conf.clickhouse_url.startswith("http"):
         data_dir = check_writable_dir(conf.data_dir, "CSPR_DATA_DIR")
     return run_worker(conf, broker=broker, data_dir=data_dir, web_port=web_port, database=args.database,
-                      schedule_dbt_s=args.schedule_dbt)
+                      schedule_dbt_s=args.schedule_dbt, partner_tokens=args.partner_views)
 
 
 def _check_broker(servers: str, timeout_s: float) -> None:

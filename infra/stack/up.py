@@ -51,7 +51,7 @@ from typing import Any
 from rich.console import Console
 
 from infra.settings import Settings
-from infra.stack.gateway import TOKENS, start_gateway
+from infra.stack.gateway import TOKENS, start_gateway, token_file
 from schemas.errors import CsprError, ServiceUnavailable
 
 MAX_FAILED_STARTS = 5      # starts in a row that never became ready before `up` gives up
@@ -242,7 +242,8 @@ class Supervisor:
 
         self.worker = WorkerProcess(self.broker.bootstrap_servers, self.data_dir, self.logs / "worker.log",
                                     web_port=self.web_port or None,
-                                    schedule_dbt_s=self.dbt_every_s if self.dbt_every_s > 0 else None)
+                                    schedule_dbt_s=self.dbt_every_s if self.dbt_every_s > 0 else None,
+                                    partner_tokens=token_file(self.data_dir))
         self.web_port = self.worker.port  # a restarted worker serves on the same port
         self.ready["worker"] = False
         self.state["pids"]["worker"] = self.worker.process.pid
@@ -395,7 +396,7 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                     stopped.append(f"briefing server (port {server.server_address[1]})")
 
                 stack.callback(stop_server)
-                gateway = start_gateway(conf, bootstrap, data_dir)
+                gateway = start_gateway(conf, bootstrap, data_dir, state["worker_url"])
                 stack.callback(lambda: (gateway.stop(), stopped.append(f"gateway ({gateway.url})")))
                 state["gateway_url"] = gateway.url
                 state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
@@ -411,7 +412,8 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                         ("briefing", f"{state['briefing_url']} (after the first scheduled build)"),
                         ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
                         ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
-                                    f"--credentials {data_dir / TOKENS})")):
+                                    f"--credentials {data_dir / TOKENS})"),
+                        ("partner view", f"{gateway.url}/partner (JSON: {gateway.url}/partner/events)")):
                     console.print(f"  {name:<13} {where}", soft_wrap=True)
                 while True:
                     time.sleep(0.5)

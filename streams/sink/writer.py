@@ -123,6 +123,16 @@ class Writer:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, BACKOFF_MAX_S)
 
+    async def read(self, fn: Callable[[], Any]) -> Any:
+        """Run a read once on the ClickHouse thread, the store ensured first; its error is the
+        caller's (no retry: a reader is answered at once, and may ask again)."""
+
+        def ensured() -> Any:
+            self._ensure()
+            return fn()
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, ensured)
+
     async def insert_events(self, rows: list[list[Any]]) -> int:
         return int(await self.run(insert_events, rows, what=f"{len(rows)} events"))
 
