@@ -57,6 +57,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.worker import run_worker
 
     conf = load_settings()
+    if args.partner_views is not None and not args.partner_views.is_file():
+        from schemas.errors import UsageError
+
+        raise UsageError(f"--partner-views: cannot read the token file {args.partner_views}: no such file")
     broker = args.bootstrap_servers or conf.kafka_bootstrap_servers
     if broker == "embedded":
         raise CsprError("the worker needs a broker address: set CSPR_KAFKA_BOOTSTRAP_SERVERS or pass "

@@ -48,13 +48,14 @@ def held_of(states: Any, authority: str, limit: int, event_id: str | None = None
             if source != authority or (event_id is not None and eid != event_id.lower()):
                 continue
             try:
-                kind = json.loads(raw).get("type")
-            except (ValueError, AttributeError):
-                kind = None
-            out.append({"id": eid, "status": "held", "type": kind, "subject": state.get("subject"),
-                        "time": time_text, "means": "waiting for its case's notification"})
-    out.sort(key=lambda h: (h["time"], h["id"]))
-    return out[:limit]
+                doc = json.loads(raw)
+            except ValueError:
+                doc = {}
+            out.append({"id": eid, "status": "held", "type": doc.get("type"), "subject": state.get("subject"),
+                        "time": doc.get("time", time_text), "means": "waiting for its case's notification",
+                        "_at": time_text})
+    out.sort(key=lambda h: (h["_at"], h["id"]))
+    return [{k: v for k, v in h.items() if k != "_at"} for h in out[:limit]]
 
 
 def _limit(query: Any) -> int:
@@ -127,6 +128,6 @@ def enable(conf: Settings, tokens: Path, data_dir: Path | None, database: str | 
                                   f"now ({type(exc).__name__}: {first})"}, status=503)
             if view == "event" and answer.get("status") == "not_stored":
                 held = held_of(case_states(), partner.authority, 1, answer["id"])
-                if held:
-                    answer = held[0]
+                answer = held[0] if held else {**answer, "means": "not in the raw store, not dead-lettered and not "
+                                               "held: still in the stream, or never received"}
             return self.json({"authority": partner.authority, "answer": answer})

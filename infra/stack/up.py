@@ -11,13 +11,15 @@ Start order, each step logged:
 3. the worker (``safeguarding worker --schedule-dbt SECONDS``, a child process that owns the chDB
    folder): it resumes from the offsets it committed, recovers its cases from their changelog and
    takes whatever the broker received since; dbt and the latest briefing run on a schedule *inside
-   the worker* (chDB allows one process per data folder; see ``streams.schedule``);
+   the worker*, and so are the partners' own views, which the gateway asks of it with each partner's
+   token (chDB allows one process per data folder; see ``streams.schedule``, ``streams.partner_views``);
 4. waits until the worker has committed everything in the inbound topic (its consumer group's
    committed offsets, read from the broker, reach the topic's end);
 5. ``--events FILE``: publishes the file through the producer SDK (invalid lines raw, so they are
    dead-lettered with their reason) and waits the same way;
-6. serves ``DIR/briefings/`` on a small static HTTP server in this process, prints the URLs and
-   writes them to ``DIR/stack.json`` (with the children's process ids, restarts and the state).
+6. serves ``DIR/briefings/`` on a small static HTTP server and the partners' HTTP gateway
+   (``infra.stack.gateway``) in this process, prints the URLs and writes them to ``DIR/stack.json``
+   (with the children's process ids, restarts and the state).
 
 Supervision: a worker that dies is restarted (after 1, 2, 4, ... 30 s; each restart printed and
 recorded in ``stack.json``), and so is a broker that dies (on the same ports and log). Giving up

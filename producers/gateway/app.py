@@ -16,7 +16,8 @@ mode for one event keeps a partner's client simple.
 Every request carries ``Authorization: Bearer <token>``; the token names the partner's
 authority (``producers.gateway.credentials``). Request bodies are limited in size
 (``CSPR_GATEWAY_MAX_BODY_BYTES``) and events per batch (``CSPR_GATEWAY_MAX_BATCH_EVENTS``);
-each partner's events per second are limited (``CSPR_GATEWAY_RATE_*``). Errors are JSON
+each partner's events per second are limited (``CSPR_GATEWAY_RATE_*``, counted per gateway instance:
+see ``limits``). Errors are JSON
 ``{"error": code, "message": one line}``.
 
 Publishing goes through the producer SDK's ``Publisher`` (kafka-python, idempotent, ``acks=all``)
@@ -79,7 +80,8 @@ _AUTH_ERRORS = {"401": _json(_ERROR, "no token, or a token this gateway does not
                 "413": _json(_ERROR, "the body is larger than CSPR_GATEWAY_MAX_BODY_BYTES or the batch "
                                      "holds more than CSPR_GATEWAY_MAX_BATCH_EVENTS events"),
                 "415": _json(_ERROR, "not application/cloudevents+json nor application/cloudevents-batch+json"),
-                "429": _json(_ERROR, "the partner's rate limit: wait Retry-After seconds")}
+                "429": _json(_ERROR, "the partner's rate limit (counted by this gateway instance): wait "
+                                     "Retry-After seconds")}
 EVENTS_OPENAPI: dict[str, Any] = {
     "requestBody": {"required": True, "content": {
         STRUCTURED: {"schema": _EVENT},

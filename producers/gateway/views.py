@@ -39,18 +39,16 @@ from producers.reference.history import AcceptedEvent
 from schemas import parse_event
 from schemas.calendar import REQUESTED_COMPLETION_WORKING_DAYS, requested_completion_date, working_days
 from schemas.errors import CsprError
+from schemas.partners import partner_topic
+from schemas.reasons import REASONS
 
 if TYPE_CHECKING:
     from producers.gateway.credentials import Partner
-from schemas.partners import partner_topic
-from schemas.reasons import REASONS
 
 NOTIFIED = "uk.gov.cspr.incident.notified.v1"
 # Null by the contract's rule, not for want of data: subcategory is set for a maltreatment-related
 # death and must be null for every other category.
 NULL_BY_RULE = frozenset({"subcategory"})
-NOT_STORED = ("not in the raw store nor dead-lettered: held for its case's notification (until it arrives), "
-              "still in the stream, or never received")
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _DATABASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 
@@ -126,7 +124,9 @@ class PartnerViews:
             return {**accepted[0], "dead_letters": dead}
         if dead:
             return {"id": event_id.lower(), "status": "dead_lettered", "dead_letters": dead}
-        return {"id": event_id.lower(), "status": "not_stored", "means": NOT_STORED}
+        return {"id": event_id.lower(), "status": "not_stored",
+                "means": "not in the raw store nor dead-lettered: held for its case's notification (until "
+                         "it arrives), still in the stream, or never received"}
 
     def held(self, authority: str, limit: int = 1000) -> list[dict[str, Any]] | None:
         """Held events live in the worker's case table, not in the warehouse: not known here."""

@@ -41,6 +41,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
 CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 AS_OF = dt.date(2021, 3, 31)
 LA_A, LA_B = "E06000001", "E08000025"
 A, B = f"urn:cspr:la:{LA_A}", f"urn:cspr:la:{LA_B}"
@@ -156,7 +157,9 @@ def _wait_taken(s: Stack) -> None:
 
 def test_each_partner_sees_exactly_its_accepted_held_and_dead_lettered_events(stack: Stack) -> None:
     for who, p in stack.partners.items():
+        started = time.monotonic()
         got = stack.view(who, "/partner/events?limit=10000")
+        print(f"\n{who}: /partner/events through the worker in {1000 * (time.monotonic() - started):.0f} ms")
         assert got["authority"] == who
         assert {a["id"] for a in got["accepted"]} == p.accepted
         assert {h["id"] for h in got["held"]} == p.held
@@ -209,11 +212,15 @@ def test_the_partner_page_renders_in_chromium_with_only_its_own_events(stack: St
     signin = tmp_path / "signin.html"  # a staff member signs in with the form
     signin.write_text(f"""<!doctype html><form method="post" action="{stack.url}/partner/login">
 <input name="token" value="{a.token}"></form><script>document.forms[0].submit()</script>""")
-    proc = subprocess.run(
-        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", "--dump-dom", signin.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+
+    def chromium(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
+             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args, signin.as_uri()],
+            capture_output=True, text=True, timeout=120, check=False)
+
+    proc = chromium("--dump-dom")
     dom = proc.stdout
     assert f"{A}: what became of your events" in dom, (proc.stderr[-2000:], dom[:1000])
     dead_rows = re.findall(r'<tr data-event-id="([^"]*)"', dom)
@@ -223,3 +230,9 @@ def test_the_partner_page_renders_in_chromium_with_only_its_own_events(stack: St
     assert int(re.search(r'id="held-count">(\d+)<', dom)[1]) == len(a.held)
     for theirs in (*b.accepted, *b.held, *(i for i, _ in b.dead if i), *b.notified):
         assert theirs not in dom
+    # a screenshot for a person to look at (tests/artifacts/ is not committed)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTIFACTS / "partner-page-up.png"
+    shot.unlink(missing_ok=True)
+    chromium("--window-size=1280,1800", "--hide-scrollbars", f"--screenshot={shot}")
+    assert shot.exists() and shot.stat().st_size > 20_000
