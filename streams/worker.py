@@ -13,7 +13,8 @@ PRODUCER_BUFFER_MESSAGES = 20_000
 
 
 def load(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
-         web_port: int | None = None, database: str | None = None, schedule_dbt_s: float | None = None) -> object:
+         web_port: int | None = None, database: str | None = None, schedule_dbt_s: float | None = None,
+         partner_tokens: Path | None = None) -> object:
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
@@ -33,6 +34,10 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
         streams.schedule.enable(settings, schedule_dbt_s, data_dir, database,
                                 Path(data_dir or settings.data_dir) / "briefings")
+    if partner_tokens is not None:  # `safeguarding up`: the gateway reads its partners' views here
+        import streams.partner_views
+
+        streams.partner_views.enable(settings, partner_tokens, data_dir, database)
     # Table writes go through Faust's producer buffer; above 100 pending messages Faust stops
     # feeding every stream until it drains (one wait per message), which a batch of a thousand
     # case writes always crosses. Let a few batches' worth pile up instead.
@@ -42,13 +47,13 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
 def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
                web_port: int | None = None, database: str | None = None, loglevel: str = "warning",
-               schedule_dbt_s: float | None = None) -> int:
+               schedule_dbt_s: float | None = None, partner_tokens: Path | None = None) -> int:
     """Run the worker in this process until SIGINT/SIGTERM; returns the exit code."""
     import faust
 
     from streams.app import quiet_loggers
 
-    app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s)
+    app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s, partner_tokens)
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning

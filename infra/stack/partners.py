@@ -1,0 +1,25 @@
+"""What the worker's partner views read with (``streams.partner_views``), given by this layer.
+
+The worker (a stage) serves each partner's own view under ``up``, with the gateway's credentials
+and queries (``producers.gateway``, another stage); only the command layer imports both.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from infra.settings import Settings
+
+
+def backend(conf: Settings, tokens: Path, data_dir: Path | None,
+            database: str | None) -> tuple[Any, Any, type[Exception]]:
+    """The partners' credentials (``tokens``), the gateway's views on this warehouse, and the
+    error those views raise when the warehouse cannot be read."""
+    from infra.warehouse.client import get_client
+    from producers.gateway.credentials import Credentials
+    from producers.gateway.views import PartnerViews, ViewUnavailable
+
+    views = PartnerViews(lambda: get_client(conf, data_dir), database or conf.clickhouse_database,
+                         conf.topic_inbound)
+    return Credentials(tokens), views, ViewUnavailable
