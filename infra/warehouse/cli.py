@@ -101,6 +101,21 @@ def register(sub: Any) -> None:
                        help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
     audit.set_defaults(func=report_audit_command, data_dir_use="read")
 
+    refresh_p = report_sub.add_parser(
+        "refresh", help="refresh the latest vintage's marts in place (models only); with --every, on a schedule",
+        description="dbt run (models only, the case fold incremental) straight into the latest vintage, "
+        "then its viewer tables; the full build (every model and test, aside) when the latest vintage is "
+        "missing or of another date. With --every S: a refresh every S seconds and the full build of latest "
+        "and of any missing default vintage every --build-every seconds, until stopped (infra/warehouse/refresh.py).",
+    )
+    refresh_p.add_argument("--every", type=_seconds, default=None, metavar="S",
+                           help="refresh every S seconds until stopped (default: once)")
+    refresh_p.add_argument("--build-every", type=_seconds, default=900.0, metavar="S",
+                           help="with --every: the full tested build every S seconds (default 900)")
+    refresh_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                           help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    refresh_p.set_defaults(func=report_refresh_command, data_dir_use="read")
+
     from infra.cli import register_optional
 
     register_optional(report_sub, "dashboards.briefing.cli")
@@ -214,6 +229,30 @@ def report_vintages_command(args: argparse.Namespace) -> int:
     json.dump([v.describe() for v in vintages.catalogue(client, database)], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 1 if failed else 0
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text!r}")
+    return value
+
+
+def report_refresh_command(args: argparse.Namespace) -> int:
+    from infra.warehouse import refresh
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    if args.every is not None:
+        refresh.run_schedule(client, settings, settings.clickhouse_database, args.every, args.build_every,
+                             data_dir=args.data_dir)
+        return 0
+    done = refresh.refresh_latest(client, settings, settings.clickhouse_database, data_dir=args.data_dir)
+    print(refresh.describe(done))
+    return 0 if done.ok else 1
 
 
 def report_export_command(args: argparse.Namespace) -> int:
