@@ -20,6 +20,7 @@ import datetime as dt
 import logging
 import os
 import socket
+from collections.abc import Mapping
 from typing import Any
 
 from mode import Service
@@ -38,16 +39,19 @@ _alerts: dict[str, Any] = {"evaluated_at": None, "rules": None}
 thresholds: dict[str, float] = {}  # per-rule overrides for this stack's schedule (uid -> threshold)
 
 
-def heartbeat_row(lags: dict[str, int | None], counts: dict[str, int], watermark: dt.datetime | None,
+def heartbeat_row(lags: dict[str, int | None], counts: Mapping[str, int], watermark: dt.datetime | None,
                   taken_at: dt.datetime) -> list[Any]:
     """One ``stream_heartbeats`` row (``COLUMNS`` order) from ``/status``'s lags by topic (the
-    inbound topic first, then the partners' topics under ``<inbound>.*``) and the counters."""
+    inbound topic first, then the partners' topics under ``<inbound>.*``) and the counters (a
+    counter not counted yet is 0)."""
     values = list(lags.values())
     inbound = values[0] if values else None
     relay = values[1] if len(values) > 1 else None
-    in_flight = (counts["sent_events"] - counts["sunk_events"]) + (counts["sent_dead_letters"] - counts["sunk_dead_letters"])
+    c = {k: int(counts.get(k, 0)) for k in ("sent_events", "sunk_events", "sent_dead_letters", "sunk_dead_letters",
+                                              "consumed")}
+    in_flight = (c["sent_events"] - c["sunk_events"]) + (c["sent_dead_letters"] - c["sunk_dead_letters"])
     return [taken_at, WORKER, -1 if inbound is None else inbound, -1 if relay is None else relay,
-            max(in_flight, 0), counts["consumed"], watermark]
+            max(in_flight, 0), c["consumed"], watermark]
 
 
 def insert_heartbeat(client: Any, database: str, row: list[Any]) -> int:
@@ -93,8 +97,8 @@ class HeartbeatService(Service):
             await self.sleep(HEARTBEAT_EVERY_S)
             if sink.writer is None:
                 continue
-            row = heartbeat_row(lags(), dict(stats.counts), live.projection.watermark, dt.datetime.now(dt.UTC))
             try:
+                row = heartbeat_row(lags(), stats.counts, live.projection.watermark, dt.datetime.now(dt.UTC))
                 await sink.writer.run(insert_heartbeat, row, what="a heartbeat")
                 if uses_chdb(settings(), sink.writer.data_dir):
                     rules = await sink.writer.run(_evaluate_here, what="the alert rules")
