@@ -36,6 +36,10 @@ FRESHNESS = "rpt_event_freshness"  # one row: latest_ingested_at, built_at
 ARRIVALS = "rpt_event_arrivals_daily"  # day: late, out_of_order
 RECONCILIATION = "rpt_stream_reconciliation_summary"  # figure x year: dimensions agreeing, differing
 
+# the stream's live figures (streams/figures/public.py): national only, written by the worker with
+# each snapshot into the raw store's database (cspr, not a vintage: common.LIVE_TABLES)
+LIVE_FIGURES = "pub_stream_figures"  # snapshot (taken_at) x figure x year x dimension: value
+
 # Marts a dashboard reads that dbt does not build yet; their panels show "No data" in Grafana until
 # they land. The warehouse test fails when one lands (remove it from here then).
 PENDING: frozenset[str] = frozenset()

@@ -13,6 +13,7 @@ from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
 from streams.cases.history import held_over
+from streams.heartbeat import alert_states
 
 IDLE_AFTER_S = 1.0
 HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest first)
@@ -76,6 +77,7 @@ def status(fast: bool = False) -> dict[str, Any]:
         "in_flight": in_flight,
         "waiting_for": dict(stats.waiting),  # a service that is away: what waits for it
         "idle": idle and not stats.waiting,
+        "alerts": alert_states(),  # the alert rules, as Grafana's (embedded stack only)
     }
 
 

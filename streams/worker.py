@@ -23,6 +23,7 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     import streams.figures.agents
     import streams.figures.snapshots
     import streams.figures.views
+    import streams.heartbeat  # the stream-lag alert's heartbeat; the alert rules on /status (chDB)
     import streams.partners  # each partner's own inbound topic, held to its authority
     import streams.sink.agents
     import streams.views

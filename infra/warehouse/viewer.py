@@ -79,7 +79,7 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
     regions = {la: region for la, _, region, _ in las}
     for y in years:  # the marts' years with no case still get their rows of zeros
         counts.setdefault((y, 1, next(iter(regions))), 0)
-    cells, withheld = suppress_areas(counts, regions, threshold)
+    cells, withheld = suppress_by_year(counts, regions, threshold)
     if withheld:
         log.warning("%s: no authority or region figures for %s: a national total is too small to protect them",
                     db, ", ".join(map(str, sorted(withheld))))
@@ -100,6 +100,29 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
         hidden_count[k[2]] += h
     log.info("viewer tables of %s as at %s: %s suppressed", db, as_of, dict(hidden_count))
     return written
+
+
+_solved: dict[int, tuple[Any, tuple[dict[Any, tuple[int, bool]], frozenset[int]]]] = {}
+
+
+def suppress_by_year(counts: dict[tuple[int, int, str], int], regions: dict[str, str],
+                     threshold: int) -> tuple[dict[Any, tuple[int, bool]], frozenset[int]]:
+    """``suppress_areas`` year by year, each year solved again only when its own counts (or the
+    threshold, or the authorities) changed since this process last solved it. Years share no
+    published total, so the answer is the same as solving them together; a refresh every 30 s
+    (infra/warehouse/refresh.py) then re-solves the year that had events, not ten years of linear
+    programmes."""
+    cells: dict[Any, tuple[int, bool]] = {}
+    withheld: set[int] = set()
+    for year in sorted({y for y, _, _ in counts}):
+        mine = {k: n for k, n in counts.items() if k[0] == year}
+        key = (threshold, frozenset(mine.items()), frozenset(regions.items()))
+        if year not in _solved or _solved[year][0] != key:
+            _solved[year] = (key, suppress_areas(mine, regions, threshold))
+        year_cells, year_withheld = _solved[year][1]
+        cells.update(year_cells)
+        withheld |= year_withheld
+    return cells, frozenset(withheld)
 
 
 def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str]],
