@@ -24,8 +24,9 @@ def register(sub: Any) -> None:
     p.add_argument("--web-port", type=port("--web-port"), help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
     p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
-                   help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
-                   "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
+                   help="build the latest vintage and render the latest briefing into <data-dir>/briefings/latest.html "
+                   "inside this process (it owns the chDB folder): at start, then when the stream has been quiet "
+                   "for a few seconds after new events, and at least every SECONDS while they keep coming")
     p.set_defaults(func=cmd_worker)
 
     r = sub.add_parser(

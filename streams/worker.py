@@ -19,9 +19,9 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
     app = configure(settings, broker=broker, web_port=web_port, data_dir=data_dir)
     import streams.cases.agents
-    import streams.figures.agents
     import streams.figures.snapshots
     import streams.figures.views
+    import streams.live_page
     import streams.partners  # each partner's own inbound topic, held to its authority
     import streams.sink.agents
     import streams.views
@@ -33,6 +33,7 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
 
         streams.schedule.enable(settings, schedule_dbt_s, data_dir, database,
                                 Path(data_dir or settings.data_dir) / "briefings")
+        streams.schedule.after_build.append(streams.live_page.warm)  # the page's default quarter, drawn at once
     # Table writes go through Faust's producer buffer; above 100 pending messages Faust stops
     # feeding every stream until it drains (one wait per message), which a batch of a thousand
     # case writes always crosses. Let a few batches' worth pile up instead.

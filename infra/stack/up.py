@@ -326,7 +326,7 @@ class Supervisor:
 
 
 def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_port: int = 0,
-           briefing_port: int = 0, dbt_every_s: float = 300.0, drain_s: float = 10.0,
+           briefing_port: int = 0, dbt_every_s: float = 20.0, drain_s: float = 10.0,
            timeout_s: float = 900.0) -> int:
     from infra.topics import ensure_topics
     from streams.run import Summary, _lines, publish

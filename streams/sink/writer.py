@@ -123,6 +123,11 @@ class Writer:
                 await asyncio.sleep(wait)
                 wait = min(wait * 2, BACKOFF_MAX_S)
 
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(client, database, *args)`` once on the ClickHouse thread, behind any insert or
+        build queued there (a reader, such as the live page: no retry, its error is its own)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, *(fn, *args))
+
     async def insert_events(self, rows: list[list[Any]]) -> int:
         return int(await self.run(insert_events, rows, what=f"{len(rows)} events"))
 

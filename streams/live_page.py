@@ -1,0 +1,189 @@
+"""``/live``: the live page, served by the worker (it owns the chDB warehouse in embedded mode).
+
+- ``/live?year=2020&quarter=3``: the dashboards' panels (``dashboards.live``) from the ``latest``
+  vintage for the quarter and the year to date, the stream's live counters, a year and quarter
+  picker; without a choice, the latest quarter with notifications (and the page follows it as
+  new events arrive). It always says which quarter, which vintage, when it was built and the
+  newest event it includes. A small inline script reads ``/live.json`` every ``REFRESH_S`` and
+  fetches ``/live/panels`` when a newer vintage is built.
+- ``/live.json``: the same as JSON: quarter, vintage and its age, counters, the panels' rows.
+- ``/live/panels``: the panels alone (HTML), for the script.
+
+What a viewer may see, for everyone: the panels read the national marts and the suppressed
+viewer tables only (as Grafana's viewer user), the renderer suppresses small counts again, and
+the counters are England's. The exact per-authority figures stay behind the analyst token of
+``/figures/*``.
+
+The panels run on the sink's ClickHouse thread (``Writer.read``), after whatever is queued there
+(a build, an insert); each vintage × quarter is drawn once and kept (``_drawn``), and the build
+task draws the default quarter right after each build (``schedule.after_build``), so the page
+answers at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import OrderedDict
+from typing import Any
+
+from faust.web import Request, Response, View
+
+from dashboards import live as live_figures
+from dashboards.briefing.data import Quarter
+from infra.settings import settings
+from infra.warehouse import vintages
+from streams import stats
+from streams.app import app
+from streams.cases.agents import live
+from streams.sink.agents import sink
+
+log = logging.getLogger(__name__)
+
+REFRESH_S = 2.0
+KEEP = 16  # vintage x quarter drawings kept
+
+_drawn: OrderedDict[tuple[str, int, int], live_figures.Panels] = OrderedDict()
+
+
+class BadPeriod(ValueError):
+    pass
+
+
+def chosen(request: Request) -> Quarter | None:
+    """The quarter asked for (``year`` and ``quarter``, quarter 1-4, default 4 when only a year),
+    or None for the default."""
+    year, q = request.query.get("year"), request.query.get("quarter")
+    if year is None and q is None:
+        return None
+    if year is None or not year.isdigit() or not 2018 <= int(year) <= 2100:
+        raise BadPeriod(f"query parameter 'year' must be a year from 2018, got {year!r}")
+    if q is not None and q.upper().removeprefix("Q") not in ("1", "2", "3", "4"):
+        raise BadPeriod(f"query parameter 'quarter' must be 1 to 4, got {q!r}")
+    return Quarter(int(year), int(q.upper().removeprefix("Q")) if q is not None else 4)
+
+
+def _latest_state(client: Any, database: str) -> tuple[Any, list[Quarter], str | None]:
+    """The latest vintage (None when none is readable), its quarters with notifications, and
+    what is wrong if anything."""
+    try:
+        vintage = vintages.readable(client, database, None)
+    except vintages.VintageError as exc:
+        return None, [], str(exc)
+    return vintage, live_figures.periods(client, vintage.database), vintage.message or None
+
+
+def _draw(client: Any, database: str, vintage: Any, quarter: Quarter) -> live_figures.Panels:
+    key = (vintage.built_at.isoformat(), quarter.year, quarter.q)
+    if key not in _drawn:
+        _drawn[key] = live_figures.panels(client, vintage, quarter, settings().suppression_threshold)
+        while len(_drawn) > KEEP:
+            _drawn.popitem(last=False)
+    return _drawn[key]
+
+
+def _default(choices: list[Quarter]) -> Quarter | None:
+    if choices:
+        return choices[-1]
+    watermark = live.projection.watermark
+    return Quarter(watermark.year, (watermark.month - 1) // 3 + 1) if watermark else None
+
+
+def read(client: Any, database: str, asked: Quarter | None) -> dict[str, Any]:
+    """Everything the page shows from the warehouse (blocking: on the ClickHouse thread)."""
+    vintage, choices, problem = _latest_state(client, database)
+    quarter = asked or _default(choices)
+    shown = _draw(client, database, vintage, quarter) if vintage is not None and quarter is not None else None
+    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": problem}
+
+
+def warm(client: Any, database: str, vintage: Any) -> None:
+    """After a build: draw the default quarter of the new vintage before anyone asks."""
+    _draw(client, database, vintage, _default(live_figures.periods(client, vintage.database)) or Quarter(
+        vintage.as_of.year, (vintage.as_of.month - 1) // 3 + 1))
+
+
+def counters(quarter: Quarter | None, today: dt.date | None = None) -> dict[str, Any]:
+    """The stream's own figures, England only (what any viewer may see), as of now."""
+    book = live.book
+    today = today or dt.datetime.now(dt.UTC).date()
+    watermark = live.projection.watermark
+    return {
+        "as_of": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "year": quarter.year if quarter else None,
+        "quarter": quarter.q if quarter else None,
+        "notifications_in_quarter": book.notifications_between(quarter.start, quarter.end) if quarter else None,
+        "notifications_year_to_date": book.notifications_between(quarter.year_start, quarter.end) if quarter else None,
+        "overdue_rapid_reviews": len(book.overdue(today)),
+        "events_accepted": stats.counts["accepted"],
+        "dead_lettered": stats.counts["dead_lettered"],
+        "latest_event_time": watermark.isoformat(timespec="seconds") if watermark else None,
+        "threshold": settings().suppression_threshold,
+    }
+
+
+def answer(seen: dict[str, Any]) -> dict[str, Any]:
+    """``/live.json``: what the page shows, as data."""
+    shown, vintage, quarter = seen["shown"], seen["vintage"], seen["quarter"]
+    return {
+        "quarter": {"year": quarter.year, "quarter": quarter.q, "label": str(quarter)} if quarter else None,
+        "vintage": None if vintage is None else {
+            **vintage.describe(), "age_s": round((dt.datetime.now(dt.UTC) - vintage.built_at).total_seconds(), 1),
+            "newest_event_time": shown.newest_event_time if shown else None},
+        "quarters": [str(q) for q in seen["choices"]],
+        "counters": counters(quarter),
+        "panels": shown.values if shown else {},
+        "problem": seen["problem"],
+    }
+
+
+async def _seen(request: Request) -> dict[str, Any]:
+    assert sink.writer is not None, "the worker sets the writer before it starts"
+    return dict(await sink.writer.read(read, chosen(request)))
+
+
+def _freshness(seen: dict[str, Any]) -> dict[str, Any]:
+    vintage = seen["vintage"]
+    return {"age": live_figures.age_text(vintage.built_at if vintage else None)}
+
+
+class _LiveView(View):
+    async def get(self, request: Request) -> Response:
+        try:
+            seen = await _seen(request)
+        except BadPeriod as exc:
+            return self.json({"error": str(exc)}, status=400)
+        return self.respond(seen)
+
+    def respond(self, seen: dict[str, Any]) -> Response:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def page(self, html: str) -> Response:
+        response = self.html(html)
+        response.headers["Cache-Control"] = "no-store"
+        # the page's own inline script and styles only: nothing from elsewhere, no framing
+        response.headers["Content-Security-Policy"] = (
+            "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; "
+            "form-action 'self'; frame-ancestors 'none'")
+        return response
+
+
+@app.page("/live")
+class LivePage(_LiveView):
+    def respond(self, seen: dict[str, Any]) -> Response:
+        return self.page(live_figures.page(quarter=seen["quarter"], choices=seen["choices"], shown=seen["shown"],
+                                           freshness=_freshness(seen), counters=counters(seen["quarter"]),
+                                           refresh_s=REFRESH_S, problem=seen["problem"]))
+
+
+@app.page("/live/panels")
+class LivePanels(_LiveView):
+    def respond(self, seen: dict[str, Any]) -> Response:
+        return self.page(live_figures.fragment(quarter=seen["quarter"], shown=seen["shown"],
+                                               freshness=_freshness(seen)))
+
+
+@app.page("/live.json")
+class LiveJson(_LiveView):
+    def respond(self, seen: dict[str, Any]) -> Response:
+        return self.json(answer(seen))
