@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -44,6 +45,10 @@ REFRESH_S = 2.0
 KEEP = 16  # vintage x quarter drawings kept
 
 _drawn: OrderedDict[tuple[str, int, int], live_figures.Panels] = OrderedDict()
+# The latest vintage and its quarters, as last read; kept current by ``warm`` after each build of
+# the schedule, else read again when older than ``REREAD_S`` (another process may have built one).
+_current: dict[str, Any] = {"vintage": None, "choices": [], "read_at": None, "warmed": False}
+REREAD_S = 10.0
 
 
 class BadPeriod(ValueError):
@@ -92,15 +97,30 @@ def _default(choices: list[Quarter]) -> Quarter | None:
 def read(client: Any, database: str, asked: Quarter | None) -> dict[str, Any]:
     """Everything the page shows from the warehouse (blocking: on the ClickHouse thread)."""
     vintage, choices, problem = _latest_state(client, database)
+    _current.update(vintage=vintage, choices=choices, read_at=time.monotonic())
     quarter = asked or _default(choices)
     shown = _draw(client, database, vintage, quarter) if vintage is not None and quarter is not None else None
     return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": problem}
 
 
 def warm(client: Any, database: str, vintage: Any) -> None:
-    """After a build: draw the default quarter of the new vintage before anyone asks."""
-    _draw(client, database, vintage, _default(live_figures.periods(client, vintage.database)) or Quarter(
-        vintage.as_of.year, (vintage.as_of.month - 1) // 3 + 1))
+    """After a build: draw the default quarter of the new vintage before anyone asks, then make it
+    the current one (the page never waits behind the next build for what is already drawn)."""
+    choices = live_figures.periods(client, vintage.database)
+    _draw(client, database, vintage, _default(choices) or Quarter(vintage.as_of.year, (vintage.as_of.month - 1) // 3 + 1))
+    _current.update(vintage=vintage, choices=choices, read_at=time.monotonic(), warmed=True)
+
+
+def _from_memory(asked: Quarter | None) -> dict[str, Any] | None:
+    """What the page shows, without the ClickHouse thread, when it is already drawn."""
+    vintage, choices, read_at = _current["vintage"], _current["choices"], _current["read_at"]
+    if vintage is None or read_at is None or (not _current["warmed"] and time.monotonic() - read_at > REREAD_S):
+        return None
+    quarter = asked or _default(choices)
+    shown = _drawn.get((vintage.built_at.isoformat(), quarter.year, quarter.q)) if quarter else None
+    if shown is None:
+        return None
+    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": vintage.message or None}
 
 
 def counters(quarter: Quarter | None, today: dt.date | None = None) -> dict[str, Any]:
@@ -138,8 +158,12 @@ def answer(seen: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _seen(request: Request) -> dict[str, Any]:
+    asked = chosen(request)
+    known = _from_memory(asked)
+    if known is not None:
+        return known
     assert sink.writer is not None, "the worker sets the writer before it starts"
-    return dict(await sink.writer.read(read, chosen(request)))
+    return dict(await sink.writer.read(read, asked))
 
 
 def _freshness(seen: dict[str, Any]) -> dict[str, Any]:

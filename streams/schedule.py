@@ -48,7 +48,9 @@ log = logging.getLogger(__name__)
 
 QUIET_S = 2.0  # the stream has written nothing for this long: build now
 POLL_S = 0.25
-QUIET_ROUNDS_FOR_DEFAULTS = 20  # ~5 s of nothing new before a past vintage is built
+# A past vintage's build cannot be interrupted (a minute or more here): one is started only after
+# a minute with nothing new, so an event that arrives while people watch is not kept waiting.
+QUIET_ROUNDS_FOR_DEFAULTS = int(60 / POLL_S)
 
 state: dict[str, Any] = {
     "every_s": None, "quiet_s": QUIET_S, "builds": 0, "failures": 0, "running": False, "last_started": None,
@@ -142,6 +144,8 @@ def _has_events(conf: Settings, data_dir: Path | None, database: str) -> bool:
     from infra.warehouse.client import get_client
 
     client = get_client(conf, data_dir)
+    if not int(client.command(f"EXISTS TABLE {database}.raw_events")):
+        return False  # a new folder: the sink creates the store with its first write
     return bool(client.query(f"SELECT count() FROM {database}.raw_events").result_rows[0][0])
 
 

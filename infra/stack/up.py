@@ -398,17 +398,18 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                 gateway = start_gateway(conf, bootstrap, data_dir)
                 stack.callback(lambda: (gateway.stop(), stopped.append(f"gateway ({gateway.url})")))
                 state["gateway_url"] = gateway.url
-                state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
+                state.update(state="ready", bootstrap=bootstrap, live_url=f"{state['worker_url']}/live", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
                 _write_state(state_path, state)
                 url = state["worker_url"]
                 console.print("[bold green]the stack is up[/bold green] — Ctrl-C stops it")
                 for name, where in (
+                        ("live page", f"{url}/live (every view: {url}/)"),
                         ("live figures", f"{url}/figures/notifications"), ("", f"{url}/figures/timeliness"),
                         ("", f"{url}/figures/local-authorities"), ("", f"{url}/overdue"),
                         ("status", f"{url}/status"),
                         ("dbt schedule", f"{url}/schedule "
                          + (f"(every {dbt_every_s:g} s)" if dbt_every_s > 0 else "(off)")),
-                        ("briefing", f"{state['briefing_url']} (after the first scheduled build)"),
+                        ("briefing", f"{state['briefing_url']} (after the first build, at start)"),
                         ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
                         ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
                                     f"--credentials {data_dir / TOKENS})")):
