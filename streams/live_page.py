@@ -49,6 +49,8 @@ _drawn: OrderedDict[tuple[str, int, int], live_figures.Panels] = OrderedDict()
 # the schedule, else read again when older than ``REREAD_S`` (another process may have built one).
 _current: dict[str, Any] = {"vintage": None, "choices": [], "read_at": None, "warmed": False}
 REREAD_S = 10.0
+_asked: OrderedDict[Quarter, None] = OrderedDict()  # quarters people picked lately: drawn after each build too
+ASKED_KEPT = 4
 
 
 class BadPeriod(ValueError):
@@ -108,6 +110,12 @@ def warm(client: Any, database: str, vintage: Any) -> None:
     the current one (the page never waits behind the next build for what is already drawn)."""
     choices = live_figures.periods(client, vintage.database)
     _draw(client, database, vintage, _default(choices) or Quarter(vintage.as_of.year, (vintage.as_of.month - 1) // 3 + 1))
+    try:
+        picked = tuple(_asked)  # changed on the event loop meanwhile: those are drawn when asked
+    except RuntimeError:
+        picked = ()
+    for quarter in picked:
+        _draw(client, database, vintage, quarter)
     _current.update(vintage=vintage, choices=choices, read_at=time.monotonic(), warmed=True)
 
 
@@ -157,11 +165,29 @@ def answer(seen: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _seen(request: Request) -> dict[str, Any]:
+def _building() -> bool:
+    from streams import schedule
+
+    return bool(schedule.state["running"])
+
+
+async def _seen(request: Request, wait: bool = False) -> dict[str, Any]:
+    """What to show: from memory when drawn; else from the warehouse, unless a build holds the
+    ClickHouse thread and ``wait`` is False (the page and /live.json never hang behind a build:
+    they say it is being built, and the script fetches the panels when it is done)."""
     asked = chosen(request)
+    if asked is not None:
+        _asked[asked] = None
+        _asked.move_to_end(asked)
+        while len(_asked) > ASKED_KEPT:
+            _asked.popitem(last=False)
     known = _from_memory(asked)
     if known is not None:
         return known
+    if not wait and _building():
+        choices = list(_current["choices"])
+        return {"vintage": _current["vintage"], "choices": choices, "quarter": asked or _default(choices),
+                "shown": None, "problem": "The figures are being built; they appear here when the build is done."}
     assert sink.writer is not None, "the worker sets the writer before it starts"
     return dict(await sink.writer.read(read, asked))
 
@@ -172,9 +198,11 @@ def _freshness(seen: dict[str, Any]) -> dict[str, Any]:
 
 
 class _LiveView(View):
+    wait = False
+
     async def get(self, request: Request) -> Response:
         try:
-            seen = await _seen(request)
+            seen = await _seen(request, self.wait)
         except BadPeriod as exc:
             return self.json({"error": str(exc)}, status=400)
         return self.respond(seen)
@@ -202,6 +230,8 @@ class LivePage(_LiveView):
 
 @app.page("/live/panels")
 class LivePanels(_LiveView):
+    wait = True  # fetched by the script once a new vintage is built
+
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.page(live_figures.fragment(quarter=seen["quarter"], shown=seen["shown"],
                                                freshness=_freshness(seen)))

@@ -221,6 +221,8 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
                     if await build_latest():
                         built_at_written = written
                         defaults_missing = 1  # unknown until a quiet round counts them
+                    else:
+                        await asyncio.sleep(every_s)  # a failed build is tried again, not in a loop
                     first_unbuilt_at = time.monotonic()
                 continue
             quiet_rounds += 1

@@ -1,6 +1,8 @@
-"""Draw panel results into one self-contained HTML page (``dashboards/templates/briefing/``,
-autoescaped Jinja2): inline SVG charts and HTML tables, inline CSS, no scripts, no network. Accessible (landmarks, headings, chart titles and data
-tables), readable (system fonts, 1.5 line height, GOV.UK-like contrast) and print-friendly."""
+"""Draw panel results into one self-contained HTML page from the templates in
+``dashboards/templates/`` (autoescaped Jinja2, ``dashboards.templating``): inline SVG charts and
+HTML tables, inline CSS, no scripts, no network. Accessible (landmarks, headings, chart titles
+and data tables), readable (system fonts, 1.5 line height, GOV.UK-like contrast) and
+print-friendly. The live page (``dashboards.live``) draws its panels with the same macros."""
 
 from __future__ import annotations
 
