@@ -23,7 +23,7 @@ from dashboards.briefing.render import Result, Section, figures
 from dashboards.panel import Panel
 from dashboards.templating import render
 
-__all__ = ["Board", "Panels", "age_text", "boards", "collect", "figures", "fragment", "page", "panels", "periods",
+__all__ = ["Board", "Panels", "age_text", "boards", "collect", "describe", "figures", "fragment", "page", "panels", "periods",
            "render"]
 
 QUARTERLY = "rpt_quarterly_learning"
@@ -85,7 +85,16 @@ def panels(client: Any, vintage: Any, quarter: Quarter, threshold: int) -> Panel
     html = render("live/_panels.html.j2", sections=sections)
     values = {f.result.panel.key: [[_json(v) for v in row] for row in f.result.rows]
               for _, fs in sections for f in fs}
-    return Panels(quarter, vintage.describe(), html, values, newest_event_time(client, vintage.database))
+    return Panels(quarter, describe(vintage), html, values, newest_event_time(client, vintage.database))
+
+
+def describe(vintage: Any) -> dict[str, Any]:
+    """The vintage as the page names it; its build time always with its zone (UTC), so a browser
+    in any zone reads it right."""
+    out = dict(vintage.describe())
+    built_at = vintage.built_at if vintage.built_at.tzinfo else vintage.built_at.replace(tzinfo=dt.UTC)
+    out["built_at"] = built_at.isoformat()
+    return out
 
 
 def newest_event_time(client: Any, marts: str) -> str | None:
@@ -112,6 +121,8 @@ def age_text(built_at: dt.datetime | None, now: dt.datetime | None = None) -> st
     """'12 s', '5 min', '3 h' since ``built_at`` (as the page's script writes it)."""
     if built_at is None:
         return "?"
+    if built_at.tzinfo is None:  # the vintage catalogue's DateTime64(6, 'UTC') reads back naive
+        built_at = built_at.replace(tzinfo=dt.UTC)
     s = max(0, round(((now or dt.datetime.now(dt.UTC)) - built_at).total_seconds()))
     return f"{s} s" if s < 120 else f"{round(s / 60)} min" if s < 7200 else f"{round(s / 3600)} h"
 

@@ -156,7 +156,7 @@ def answer(seen: dict[str, Any]) -> dict[str, Any]:
     return {
         "quarter": {"year": quarter.year, "quarter": quarter.q, "label": str(quarter)} if quarter else None,
         "vintage": None if vintage is None else {
-            **vintage.describe(), "age_s": round((dt.datetime.now(dt.UTC) - vintage.built_at).total_seconds(), 1),
+            **live_figures.describe(vintage), "age_s": _age_s(vintage.built_at),
             "newest_event_time": shown.newest_event_time if shown else None},
         "quarters": [str(q) for q in seen["choices"]],
         "counters": counters(quarter),
@@ -169,6 +169,12 @@ def _building() -> bool:
     from streams import schedule
 
     return bool(schedule.state["running"])
+
+
+def _age_s(built_at: dt.datetime) -> float:
+    if built_at.tzinfo is None:  # the vintage catalogue's DateTime64(6, 'UTC') reads back naive
+        built_at = built_at.replace(tzinfo=dt.UTC)
+    return round((dt.datetime.now(dt.UTC) - built_at).total_seconds(), 1)
 
 
 async def _seen(request: Request, wait: bool = False) -> dict[str, Any]:

@@ -116,9 +116,12 @@ def age(now: dt.datetime | None = None) -> dict[str, Any]:
     """How old the latest vintage's figures are, for ``/status`` and the live page."""
     built_at = state["built_at"]
     now = now or dt.datetime.now(dt.UTC)
+    when = None if built_at is None else dt.datetime.fromisoformat(built_at)
+    if when is not None and when.tzinfo is None:  # the catalogue's DateTime64(6, 'UTC') reads back naive
+        when = when.replace(tzinfo=dt.UTC)
     return {"vintage": state["vintage"], "built_at": built_at, "events": state["events"],
             "newest_event_time": state["newest_event_time"], "newest_ingested_at": state["newest_ingested_at"],
-            "age_s": None if built_at is None else round((now - dt.datetime.fromisoformat(built_at)).total_seconds(), 1),
+            "age_s": None if when is None else round((now - when).total_seconds(), 1),
             "building": state["running"], "last_error": state["last_error"]}
 
 

@@ -297,6 +297,20 @@ def test_a_new_event_is_on_the_open_page_within_a_minute(stack: dict[str, Any]) 
     stack["final"] = seen
 
 
+def test_the_index_lists_every_view_and_the_views_name_their_year(stack: dict[str, Any]) -> None:
+    up = stack["up"]
+    listed = {v["path"]: v["parameters"] for v in _viewer_get(up.state["worker_url"] + "/")["views"]}
+    for path in ("/live", "/live.json", "/status", "/figures/notifications", "/figures/period-change",
+                 "/figures/local-authorities", "/figures/timeliness", "/overdue", "/schedule"):
+        assert path in listed, path
+    assert "year" in listed["/figures/timeliness"] and "from" in listed["/figures/period-change"]
+    latest = max(json.loads(raw)["time"][:4] for raw in stack["lines"] if _is_notification(raw))
+    timeliness = _viewer_get(up.state["worker_url"] + "/figures/timeliness")
+    assert str(timeliness["year"]) >= latest and timeliness["as_of"] and timeliness["latest_event_time"]
+    overdue, status = up.get("/overdue"), up.get("/status")
+    assert status["idle"] and overdue["count"] == len(overdue["reviews"]) > 0  # counted when asked
+
+
 def test_after_stopping_the_page_equals_report_figures_and_the_viewer_table(stack: dict[str, Any]) -> None:
     seen = stack.get("final")
     assert seen, "needs the page after the new event"
