@@ -407,8 +407,9 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                         ("live figures", f"{url}/figures/notifications"), ("", f"{url}/figures/timeliness"),
                         ("", f"{url}/figures/local-authorities"), ("", f"{url}/overdue"),
                         ("status", f"{url}/status"),
-                        ("dbt schedule", f"{url}/schedule "
-                         + (f"(every {dbt_every_s:g} s)" if dbt_every_s > 0 else "(off)")),
+                        ("dbt schedule", f"{url}/schedule " + (
+                            f"(at start, after new events, at least every {dbt_every_s:g} s while they arrive)"
+                            if dbt_every_s > 0 else "(off)")),
                         ("briefing", f"{state['briefing_url']} (after the first build, at start)"),
                         ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
                         ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
