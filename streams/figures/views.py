@@ -78,7 +78,10 @@ def named(answer: dict[str, Any], *, as_of: dt.date, year: int | None = None) ->
     the latest event time the stream has read."""
     watermark = live.projection.watermark
     head: dict[str, Any] = {} if year is None else {"year": year}
-    head.update(as_of=as_of.isoformat(), latest_event_time=watermark.isoformat() if watermark else None)
+    # in UTC: the same instant reads the same after a restart (the watermark is then rebuilt from
+    # the case states, which keep each event's own offset)
+    head.update(as_of=as_of.isoformat(),
+                latest_event_time=watermark.astimezone(dt.UTC).isoformat() if watermark else None)
     return {**head, **answer}
 
 
