@@ -145,7 +145,7 @@ def counters(quarter: Quarter | None, today: dt.date | None = None) -> dict[str,
         "overdue_rapid_reviews": len(book.overdue(today)),
         "events_accepted": stats.counts["accepted"],
         "dead_lettered": stats.counts["dead_lettered"],
-        "latest_event_time": watermark.astimezone(dt.UTC).isoformat(timespec="seconds") if watermark else None,
+        "latest_event_time": watermark.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M UTC") if watermark else None,
         "threshold": settings().suppression_threshold,
     }
 
