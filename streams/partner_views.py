@@ -126,7 +126,7 @@ def enable(conf: Settings, tokens: Path, data_dir: Path | None, database: str | 
                 return self.json({"error": "not_found", "message": f"no partner view {view!r}"}, status=404)
             assert sink.writer is not None, "the worker sets the writer before it starts"
             try:
-                answer = await sink.writer.read(call)
+                answer = await sink.writer.read(lambda _client, _database: call())
             except ValueError as exc:  # an event id that is not one
                 return self.json({"error": "invalid_query", "message": str(exc)}, status=400)
             except ViewUnavailable as exc:

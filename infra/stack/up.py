@@ -330,7 +330,7 @@ class Supervisor:
 
 
 def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_port: int = 0,
-           briefing_port: int = 0, dbt_every_s: float = 300.0, drain_s: float = 10.0,
+           briefing_port: int = 0, dbt_every_s: float = 20.0, drain_s: float = 10.0,
            timeout_s: float = 900.0) -> int:
     from infra.stack.run import Summary, publish, read_lines
     from infra.topics import ensure_topics
@@ -407,17 +407,19 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
 
                 stack.callback(stop_gateway)
                 state["gateway_url"] = gateway.url
-                state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
+                state.update(state="ready", bootstrap=bootstrap, live_url=f"{state['worker_url']}/live", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
                 _write_state(state_path, state)
                 url = state["worker_url"]
                 console.print("[bold green]the stack is up[/bold green] — Ctrl-C stops it")
                 for name, where in (
+                        ("live page", f"{url}/live (every view: {url}/)"),
                         ("live figures", f"{url}/figures/notifications"), ("", f"{url}/figures/timeliness"),
                         ("", f"{url}/figures/local-authorities"), ("", f"{url}/overdue"),
                         ("status", f"{url}/status"),
-                        ("dbt schedule", f"{url}/schedule "
-                         + (f"(every {dbt_every_s:g} s)" if dbt_every_s > 0 else "(off)")),
-                        ("briefing", f"{state['briefing_url']} (after the first scheduled build)"),
+                        ("dbt schedule", f"{url}/schedule " + (
+                            f"(at start, after new events, at least every {dbt_every_s:g} s while they arrive)"
+                            if dbt_every_s > 0 else "(off)")),
+                        ("briefing", f"{state['briefing_url']} (after the first build, at start)"),
                         ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
                         ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
                                     f"--credentials {data_dir / TOKENS})"),

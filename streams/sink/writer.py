@@ -67,15 +67,11 @@ class Writer:
         worker's scheduled dbt builds: chDB stays on one thread, in order)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    async def read(self, fn: Callable[[], Any]) -> Any:
-        """Run a read once on the ClickHouse thread, the store ensured first; its error is the
-        caller's (no retry: a reader is answered at once, and may ask again)."""
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(client, database, *args)`` once on the ClickHouse thread, behind any insert or
+        build queued there (a reader, such as the live page: no retry, its error is its own)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, *(fn, *args))
 
-        def ensured() -> Any:
-            self._ensure()
-            return fn()
-
-        return await asyncio.get_running_loop().run_in_executor(self._executor, ensured)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)

@@ -1,7 +1,9 @@
-"""What the worker's partner views read with (``streams.partner_views``), given by this layer.
+"""What the worker's pages are drawn and read with, given by this layer.
 
-The worker (a stage) serves each partner's own view under ``up``, with the gateway's credentials
-and queries (``producers.gateway``, another stage); only the command layer imports both.
+The worker (a stage) serves each partner's own view under ``up`` (``streams.partner_views``), with
+the gateway's credentials and queries (``producers.gateway``, another stage), and the live page
+(``streams.live_page``), drawn by the dashboards' panels (``dashboards.live``, another stage);
+only the command layer imports the stages side by side.
 """
 
 from __future__ import annotations
@@ -23,3 +25,10 @@ def backend(conf: Settings, tokens: Path, data_dir: Path | None,
     views = PartnerViews(lambda: get_client(conf, data_dir), database or conf.clickhouse_database,
                          conf.topic_inbound)
     return Credentials(tokens), views, ViewUnavailable
+
+
+def live_renderer() -> Any:
+    """The live page's renderer: the dashboards' panels and templates (``dashboards.live``)."""
+    from dashboards import live
+
+    return live
