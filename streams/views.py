@@ -12,7 +12,7 @@ from infra.settings import settings
 from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
-from streams.cases.history import held_over
+from streams.cases.history import PARTNERSHIP, held_over
 
 IDLE_AFTER_S = 1.0
 HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest first)
@@ -43,9 +43,10 @@ def case_totals() -> dict[str, Any]:
     (``held_overdue`` lists the oldest: case, source, event time).
     """
     states = case_states()
-    totals: dict[str, Any] = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
+    totals: dict[str, Any] = {"cases": 0, "partnerships": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
+                              "held": 0}
     for state in states:
-        totals["cases"] += 1
+        totals["partnerships" if state.get("kind") == PARTNERSHIP else "cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
             totals[key] += state["counts"][key]
     late = held_over(states, live.projection.watermark)
