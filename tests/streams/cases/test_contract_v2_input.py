@@ -9,8 +9,8 @@ import json
 from collections import Counter
 
 from producers.simulator import report_2020
-from tests.schemas.cases_v2 import PR, example_v2
 from streams.cases.history import CaseProjection, Origin
+from tests.schemas.cases_v2 import PR, example_v2
 from tests.streams.figures.folding import stream_fold
 
 AS_OF = dt.date(2021, 3, 31)
