@@ -203,9 +203,9 @@ def learning_sums(values: dict[Cell, str]) -> list[tuple[Cell, list[Cell]]]:
         return groups.get((figure, year, grouping, group), {}).get(item)
 
     def add(t: Cell | None, parts: Iterable[Cell | None]) -> None:
-        ps = [p for p in parts if p is not None]
-        if t is not None and ps:
-            sums.append((t, ps))
+        ps = list(parts)
+        if t is not None and ps and all(p is not None for p in ps):  # a partial sum is no sum
+            sums.append((t, [p for p in ps if p is not None]))
 
     partition_parts: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
     for (figure, year, grouping, _group), items in groups.items():
@@ -231,7 +231,7 @@ def learning_sums(values: dict[Cell, str]) -> list[tuple[Cell, list[Cell]]]:
             unread = total(figure, year, "all", "all", "not_recorded")
             levels = [items.get(i) for i in ("fully", "partly", "not")]
             add(received, [*levels, unread])
-        elif figure == "lcspr_decision_rates":
+        elif figure == "lcspr_decision_rates":  # published without its other decisions: none of their own
             add(items.get("notifications"), [items.get(i) for i in ("lcspr", "no_lcspr", "undecided")])
     return sums
 

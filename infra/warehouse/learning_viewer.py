@@ -79,7 +79,10 @@ LONG_MARTS = {  # figure -> its long mart (macro learning_long)
 }
 # figure -> (wide mart, its group column, count columns): the report's v1 cross-tabulations
 WIDE_MARTS = {
-    "lcspr_decision_rates": ("rpt_lcspr_decision_rates", "harm_group", ("notifications", "lcspr", "no_lcspr", "undecided")),
+    # para 67's rate only: with no_lcspr and undecided beside them a group's small undecided count
+    # would take its lcspr count (the figure the report quotes) into secondary suppression; the
+    # national split is rpt_lcspr_decisions'
+    "lcspr_decision_rates": ("rpt_lcspr_decision_rates", "harm_group", ("notifications", "lcspr")),
     "neglect_in_deaths": ("rpt_neglect_in_deaths", "death_group", ("notifications", "neglect")),
     "within_25_working_days": ("rpt_rapid_reviews_within_25_working_days", "period", ("reviews", "within_25")),
 }
@@ -143,9 +146,9 @@ def equations(rows: Iterable[Row]) -> list[Equation]:
     for (figure, year, grouping, group), items in by_group.items():
         def add(total: str | Cell | None, parts: Iterable[str], cells: dict[str, Cell] = items) -> None:
             t = cells.get(total) if isinstance(total, str) else total
-            ps = tuple(cells[p] for p in parts if p in cells)
-            if t is not None and ps:
-                out.append((t, ps))
+            parts = list(parts)
+            if t is not None and parts and all(p in cells for p in parts):  # a partial sum is no sum
+                out.append((t, tuple(cells[p] for p in parts)))
 
         if figure == "review_recording":
             add(by_group.get(("practice_themes", year, "all", "all"), {}).get("reviews"), ("yes", "no", "not_recorded"))
@@ -168,8 +171,6 @@ def equations(rows: Iterable[Row]) -> list[Equation]:
                 out.append((overall["reports_received"],
                             (*(items[lvl] for lvl in ("fully", "partly", "not") if lvl in items),
                              overall["not_recorded"])))
-        elif figure == "lcspr_decision_rates":
-            add("notifications", ("lcspr", "no_lcspr", "undecided"))
     return out
 
 

@@ -6,6 +6,8 @@
 - ``/figures/timeliness?year=2020&as_of=2021-03-31``: rapid-review timeliness buckets; ``as_of``
   before the stream's watermark is answered "as known at" that date from the case table
 - ``/overdue``: rapid reviews past their requested completion date and not received
+- ``/figures/learning?year=2020``: practice themes and COVID-19 factors of the year's rapid
+  reviews by quarter, and partnerships' yearly reports (contract v2; ``streams.figures.learning``)
 
 Two roles. A **viewer** (no credentials) gets what could be published: the authority counts
 through the same disclosure control as the viewer tables (``schemas.disclosure``: 1..threshold
@@ -32,6 +34,7 @@ from streams.app import app
 from streams.cases.agents import case_states, live
 from streams.figures.agents import overdue_now
 from streams.figures.book import FigureBook
+from streams.figures.learning import learning_figures, suppressed_learning
 
 
 class BadQuery(ValueError):
@@ -172,6 +175,17 @@ class TimelinessView(_FigureView):
     def answer(self, request: Request) -> Any:
         as_of = _date(request, "as_of", dt.date.today())
         return _book_as_of(as_of).timeliness(_year(request), as_of)
+
+
+@app.page("/figures/learning")
+class LearningView(_FigureView):
+    def answer(self, request: Request) -> Any:
+        # the states are walked off the loop too (a pass over every case), on a list taken here
+        figures = functools.partial(learning_figures, case_states(), _year(request))
+        if is_analyst(request):
+            return figures
+        threshold = settings().suppression_threshold
+        return lambda: suppressed_learning(figures(), threshold)
 
 
 @app.page("/overdue")
