@@ -82,11 +82,11 @@ def test_every_panel_is_named_measure_then_type_and_uses_only_known_placeholders
             # viewers read the tables Grafana's user may read (dashboards/marts.py, granted by an
             # explicit list): never the raw store, an exact per-authority mart or a case-level one
             assert tables and set(tables) <= VIEWER_READABLE, f"{spec.key}: {tables}"
-            if "local_authority" in spec.sql:
+            if "pub_learning" in tables:  # the learning table: its counts ('c' or digits) or its shares
+                assert set(tables) == {"pub_learning"} and (spec.suppressed or spec.unit == "percent"), spec.key
+            elif any(t.startswith("pub_") for t in tables) or "local_authority" in spec.sql:
                 assert spec.suppressed and set(tables) <= {"pub_local_authority_notifications",
                                                            "pub_region_notifications"}, spec.key
-            elif any(t.startswith("pub_") for t in tables):  # the learning table: counts or shares
-                assert set(tables) == {"pub_learning"} and (spec.suppressed or spec.unit == "percent"), spec.key
 
 
 def test_local_area_panels_read_suppressed_viewer_tables_only():
