@@ -30,6 +30,9 @@ LCSPR_REPORTS = "rpt_lcspr_reports"  # year: received, published, intend_to_publ
 LOCAL_AUTHORITIES = "pub_local_authority_notifications"  # year × period × local authority: notifications
 REGIONS = "pub_region_notifications"  # year × period × region (and England, E92000001): notifications
 LA_BANDS = "pub_notifications_per_la_band"  # year × band of the published figure ('0', 'c', ...): authorities
+# year × figure × grouping × group × item: every learning figure (contract v2, LEARNING.md), value 'c'
+# or digits, pct null unless the count and its denominator are shown (infra/warehouse/learning_viewer.py)
+LEARNING = "pub_learning"
 # data quality (dbt/models/marts/data_quality/): about the pipeline, never about a case
 DEAD_LETTERS = "rpt_dead_letters"  # day × reason: dead_letters
 FRESHNESS = "rpt_event_freshness"  # one row: latest_ingested_at, built_at

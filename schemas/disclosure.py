@@ -192,6 +192,8 @@ def _exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Key, int
     threshold at its top or is one value (a linear programme per bound, on the group only)."""
     from scipy.optimize import linprog
 
+    if not eqs:  # in no published sum (a figure standing alone): a 'c' is bounded by nothing
+        return []
     order = sorted(group, key=repr)
     index = {k: j for j, k in enumerate(order)}
     rows, rhs = [], []

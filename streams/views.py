@@ -13,7 +13,7 @@ from infra.settings import settings
 from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
-from streams.cases.history import held_over
+from streams.cases.history import PARTNERSHIP, held_over
 from streams.heartbeat import alert_states
 
 IDLE_AFTER_S = 1.0
@@ -45,9 +45,10 @@ def case_totals() -> dict[str, Any]:
     (``held_overdue`` lists the oldest: case, source, event time).
     """
     states = case_states()
-    totals: dict[str, Any] = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
+    totals: dict[str, Any] = {"cases": 0, "partnerships": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
+                              "held": 0}
     for state in states:
-        totals["cases"] += 1
+        totals["partnerships" if state.get("kind") == PARTNERSHIP else "cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
             totals[key] += state["counts"][key]
     late = held_over(states, live.projection.watermark)
@@ -116,6 +117,9 @@ INDEX: list[dict[str, Any]] = [
      "parameters": {"year": YEAR}},
     {"path": "/figures/timeliness", "what": "rapid-review timeliness buckets of the reviews due in the year, "
      "as known at as_of", "parameters": {"year": YEAR, "as_of": "YYYY-MM-DD (default today)"}},
+    {"path": "/figures/learning", "what": "practice themes and COVID-19 factors of the year's rapid reviews by "
+     "quarter, and partnerships' yearly reports (contract v2); counts suppressed for viewers; " + ANALYST,
+     "parameters": {"year": YEAR}},
     {"path": "/overdue", "what": "rapid reviews past their requested completion date and not received; the cases "
      "for analysts only; " + ANALYST, "parameters": {"as_of": "YYYY-MM-DD (default today)"}},
 ]

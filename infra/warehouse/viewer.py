@@ -9,6 +9,8 @@ and the CSV export read them; nobody but an analyst reads ``fct_*``.
 
 - ``pub_local_authority_notifications``: year x period (Q1..Q4, year) x authority
 - ``pub_region_notifications``: year x period x region, plus England (``E92000001``, exact)
+- ``pub_learning``: every learning figure (``infra.warehouse.learning_viewer``), suppressed by
+  the same algorithm over its own linked cells
 - ``pub_notifications_per_la_band``: year x band of the *published* authority-year figure
   ('0', 'c', '<threshold+1>-6', '7+'): it tells a reader nothing the authority table does not
   (the exact 1-2 band would say how many 'c' cells are primary)
@@ -25,12 +27,16 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from infra.warehouse.learning_viewer import DEFINITION as LEARNING_DEFINITION
+from infra.warehouse.learning_viewer import TABLE as LEARNING_TABLE
+from infra.warehouse.learning_viewer import publish_learning
 from infra.warehouse.raw_store import check_database_name
 from schemas.disclosure import ENGLAND, PERIODS, band_of, bands, shown, suppress_areas
 
 log = logging.getLogger(__name__)
 
-VIEWER_TABLES = ("pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band")
+VIEWER_TABLES = ("pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band",
+                 LEARNING_TABLE)
 DEFINITIONS = {  # what each viewer table holds (the open-data export's metadata quotes these)
     "pub_local_authority_notifications": "One row per year, period (Q1..Q4, or the whole year) and local authority: "
     "notifications whose notified_date falls in the period, as known at as_of; 'c' where disclosure control "
@@ -39,6 +45,7 @@ DEFINITIONS = {  # what each viewer table holds (the open-data export's metadata
     "notifications as known at as_of; 'c' where suppressed, as in the local-authority table.",
     "pub_notifications_per_la_band": "One row per year and band of the published local-authority figure for the "
     "year ('0', 'c', the threshold+1 to 6, '7+'): how many authorities show a count in that band.",
+    LEARNING_TABLE: LEARNING_DEFINITION,
 }
 
 _DDL = {
@@ -93,8 +100,9 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
     tables = viewer_rows(as_of, years, las, counts, threshold, cells)
     written = {}
     for table, rows in tables.items():
-        _replace(client, db, table, rows)
+        replace_table(client, db, table, _DDL[table], rows)
         written[table] = len(rows)
+    written[LEARNING_TABLE] = publish_learning(client, db, as_of, threshold)
     hidden_count: dict[str, int] = defaultdict(int)
     for k, (_, h) in cells.items():
         hidden_count[k[2]] += h
@@ -157,9 +165,10 @@ def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str
             "pub_notifications_per_la_band": band_rows}
 
 
-def _replace(client: Any, db: str, table: str, rows: list[list[Any]]) -> None:
-    """Build the table aside, then swap it in: a reader sees the old or the new one, never half."""
-    columns, order = _DDL[table]
+def replace_table(client: Any, db: str, table: str, ddl: tuple[str, str], rows: list[list[Any]]) -> None:
+    """Build the table aside, then swap it in: a reader sees the old or the new one, never half.
+    ``ddl`` is (columns, order by)."""
+    columns, order = ddl
     aside = f"{db}.{table}__building"
     client.command(f"DROP TABLE IF EXISTS {aside}")
     client.command(f"CREATE TABLE {aside} ({columns}) ENGINE = MergeTree ORDER BY {order}")

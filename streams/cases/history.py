@@ -17,6 +17,11 @@ contract and the project's shared definitions give them:
    changes nothing; otherwise the case rules hold or it is rejected ``case_rule_violation``;
 5. accepted events get ``case_seq`` 1, 2, ... per case.
 
+A safeguarding partnership's events (contract v2) are not case events: routed apart by
+``schemas.partnerships.is_partnership_event``, they fold into the partnership's own state (key
+``partnership/<subject>``, ``kind`` ``partnership``): rules 1 and 2 apply, then each is accepted
+with a ``case_seq`` per partnership; nothing is held for them and no case rule applies.
+
 A held event is decided by its own case's notification only, as the contract says ("when the
 notification's ``time`` is more than 7 days after the held event's ``time``, or no notification
 arrives at all"): never by the event time of other cases' events read meanwhile, which would make
@@ -51,6 +56,7 @@ from typing import Any
 from schemas import EventValidationError, parse_event
 from schemas.incidents import incident_problems
 from schemas.local_authorities import la_code_of
+from schemas.partnerships import is_partnership_event, state_key
 from schemas.reasons import (
     CASE_EXISTS,
     CASE_RULE_VIOLATION,
@@ -63,6 +69,7 @@ log = logging.getLogger(__name__)
 HOLD_WINDOW = dt.timedelta(days=7)
 
 ACCEPTED, REJECTED, HELD, DUPLICATE = "accepted", "rejected", "held", "duplicate"
+PARTNERSHIP = "partnership"  # the ``kind`` of a partnership's state (a case's state has none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,11 +173,13 @@ class CaseProjection:
         return outputs
 
     def _apply(self, event: Any, raw: bytes, origin: Origin) -> list[Output]:
-        subject = event.subject
+        subject = state_key(event)  # a partnership's events fold apart from any case's
         state = self.cases.get(subject)
         if state is None:
             state = _new_state(subject)
             state["partition"] = origin.partition
+            if is_partnership_event(event):
+                state["kind"] = PARTNERSHIP
         key = _key(event)
         seen = state["seen"].get(key)
         if seen is not None:
@@ -186,7 +195,9 @@ class CaseProjection:
         if state["max_time"] is None or t > state["max_time"]:
             state["max_time"] = t
         short = event.short_type
-        if short == "incident.notified":
+        if state.get("kind") == PARTNERSHIP:  # not a case: no notification to wait for, no case rule
+            outputs = [self._accept(state, event, raw, origin, key)]
+        elif short == "incident.notified":
             outputs = self._notify(state, event, raw, origin, key)
         elif state["la"] is None:
             state["held"].append([t, raw.decode("utf-8"), origin.tag(), key])

@@ -7,6 +7,8 @@
 - ``/figures/local-authorities?year=2020``: authorities per band of notifications
 - ``/figures/timeliness?year=2020&as_of=2021-03-31``: rapid-review timeliness buckets; ``as_of``
   before the stream's watermark is answered "as known at" that date from the case table
+- ``/figures/learning?year=2020``: practice themes and COVID-19 factors of the year's rapid
+  reviews by quarter, and partnerships' yearly reports (contract v2; ``streams.figures.learning``)
 - ``/overdue?as_of=2021-03-31``: rapid reviews past their requested completion date and not
   received, counted when asked (default today)
 
@@ -38,6 +40,7 @@ from schemas.local_authorities import LOCAL_AUTHORITIES
 from streams.app import app
 from streams.cases.agents import case_states, live
 from streams.figures.book import FigureBook
+from streams.figures.learning import learning_figures, suppressed_learning
 
 
 class BadQuery(ValueError):
@@ -209,6 +212,18 @@ class TimelinessView(_FigureView):
     def answer(self, request: Request) -> Any:
         as_of, year = _date(request, "as_of", _today()), _year(request)
         return named({"timeliness": _book_as_of(as_of).timeliness(year, as_of)}, year=year, as_of=as_of)
+
+
+@app.page("/figures/learning")
+class LearningView(_FigureView):
+    def answer(self, request: Request) -> Any:
+        # the states are walked off the loop too (a pass over every case), on a list taken here
+        year = _year(request)
+        figures = functools.partial(learning_figures, case_states(), year)
+        if is_analyst(request):
+            return _then(figures, named, year=year, as_of=_today())
+        threshold = settings().suppression_threshold
+        return _then(lambda: suppressed_learning(figures(), threshold), named, year=year, as_of=_today())
 
 
 @app.page("/overdue")

@@ -112,6 +112,11 @@ CASES = [
     ("grafana", "SELECT", "pub_local_authority_notifications", True),
     ("grafana", "SELECT", "pub_region_notifications", True),
     ("grafana", "SELECT", "pub_notifications_per_la_band", True),
+    ("grafana", "SELECT", "pub_learning", True),
+    # the learning marts' exact counts: viewers read them suppressed, in pub_learning
+    ("grafana", "SELECT", "rpt_practice_themes", False),
+    ("grafana", "SELECT", "rpt_partnership_yearly_reports", False),
+    ("grafana", "SELECT", "rpt_lcspr_decision_rates", False),
     ("grafana", "SELECT", "rpt_stream_reconciliation_summary", True),
     ("grafana", "SELECT", "raw_events", False),
     ("grafana", "SELECT", "dead_letters", False),
@@ -193,7 +198,8 @@ def test_grafana_reads_no_case_level_or_exact_local_table(loaded: dict) -> None:
     assert "per case" in grain("rpt_overdue_rapid_reviews")
     # the live table is no dbt model: tests/streams/figures/test_public.py proves it holds national rows only
     for table in grafana_tables(loaded) - {"pub_local_authority_notifications", "pub_region_notifications",
-                                           "pub_notifications_per_la_band", "pub_stream_figures"}:
+                                           "pub_notifications_per_la_band", "pub_stream_figures",
+                                           "pub_learning"}:
         assert "per case" not in grain(table) and "local authority" not in grain(table), (table, grain(table))
 
 
