@@ -161,6 +161,11 @@ def test_the_partial_renders_an_accessible_escaped_section(v2):
     assert '<h2 id="learning-heading">What reviews found in 2020 Q3</h2>' in html
     assert html.count("<caption>") == 7 and 'scope="col"' in html and 'scope="row"' in html
     assert "<script" not in html and " style=" not in html
+    assert (f"as known at {section.partnerships_as_of}:\n      {section.reports_received} of {section.partnerships} "
+            "partnerships with a report received") in html
+    unpublished = dataclasses.replace(section, partnerships_as_of=None)
+    assert "Working Together 2018" not in _environment().get_template("briefing/_learning.html.j2").render(
+        learning=unpublished)
     top = section.themes[0]
     assert f"<th scope=\"row\">{top.label.replace(chr(39), '&#39;')}</th>" in html
     hostile = dataclasses.replace(section, themes=(dataclasses.replace(top, label="<script>alert(1)</script>"),))
