@@ -10,12 +10,11 @@ from typing import Any
 from infra.settings import Settings
 
 log = logging.getLogger(__name__)
-PRODUCER_BUFFER_MESSAGES = 20_000
 
 
 def load(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
          web_port: int | None = None, database: str | None = None, schedule_dbt_s: float | None = None,
-         partner_tokens: Path | None = None, live_renderer: Any = None) -> object:
+         partner_tokens: Path | None = None, live_renderer: Any = None) -> Any:
     """Configure the app and import every module that attaches agents, tables, timers or views."""
     from streams.app import configure
 
@@ -47,10 +46,6 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
         import streams.partner_views
 
         streams.partner_views.enable(settings, partner_tokens, data_dir, database)
-    # Table writes go through Faust's producer buffer; above 100 pending messages Faust stops
-    # feeding every stream until it drains (one wait per message), which a batch of a thousand
-    # case writes always crosses. Let a few batches' worth pile up instead.
-    app.producer.buffer.max_messages = PRODUCER_BUFFER_MESSAGES
     return app
 
 
@@ -80,5 +75,5 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     finally:
         if profiler is not None:
             profiler.disable()
-            profiler.dump_stats(profile_to)
+            profiler.dump_stats(str(profile_to))
     return 0

@@ -43,6 +43,7 @@ from aiokafka.abc import ConsumerRebalanceListener
 from aiokafka.errors import CommitFailedError, IllegalStateError
 from mode import Service
 
+from infra.kafka_clients import aiokafka_options
 from infra.settings import Settings
 from streams import stats
 from streams.app import APP_ID, app, runtime
@@ -94,20 +95,6 @@ def case_states() -> list[dict[str, Any]]:
     return live.values()
 
 
-def kafka_security(conf: Settings) -> dict[str, Any]:
-    """aiokafka client security settings from ``CSPR_KAFKA_*``."""
-    options: dict[str, Any] = {"security_protocol": conf.kafka_security_protocol}
-    if conf.kafka_security_protocol.startswith("SASL"):
-        options.update(sasl_mechanism=conf.kafka_sasl_mechanism, sasl_plain_username=conf.kafka_username,
-                       sasl_plain_password=conf.kafka_password.get_secret_value() if conf.kafka_password else None)
-    if conf.kafka_security_protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        options["ssl_context"] = ssl.create_default_context(
-            cafile=str(conf.kafka_ssl_cafile) if conf.kafka_ssl_cafile else None)
-    return options
-
-
 @dataclass(frozen=True, slots=True)
 class Message:
     """One message for the producer."""
@@ -145,7 +132,7 @@ class CaseStream(Service):
         conf = self.conf = self.conf or runtime.settings
         assert conf is not None, "streams.app.configure() runs before the worker starts"
         bootstrap = self.bootstrap = self.bootstrap or runtime.bootstrap
-        security = kafka_security(conf)
+        security = aiokafka_options(conf)
         # idempotent, acks=all: a retried send is written once; the outputs are still
         # at-least-once across a crash, and every consumer of them is idempotent by (source, id)
         self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
@@ -443,7 +430,7 @@ class CaseStream(Service):
         assert self.conf is not None
         reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
                                   fetch_max_wait_ms=FETCH_WAIT_MS, max_partition_fetch_bytes=8 << 20,
-                                  **kafka_security(self.conf))
+                                  **aiokafka_options(self.conf))
         await reader.start()
         try:
             tps = [TopicPartition(CHANGELOG, p) for p in sorted(partitions)]

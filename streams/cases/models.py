@@ -29,7 +29,7 @@ class BatchCases(MutableMapping[str, dict[str, Any]]):
             raise KeyError(subject)
         return state
 
-    def get(self, subject: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, subject: str, default: Any = None) -> Any:
         if subject not in self.loaded:
             state = self.table.get(subject)
             self.loaded[subject] = state

@@ -82,7 +82,7 @@ def main(events: int = EVENTS) -> None:
 
     from infra.brokers import EmbeddedBroker
     from infra.settings import load_settings
-    from infra.stack.run import WorkerProcess
+    from infra.stack.run import WorkerProcess, subject_of
     from infra.topics import ensure_topics
     from producers.reference.history import replay
 
@@ -98,8 +98,9 @@ def main(events: int = EVENTS) -> None:
                                  compression_type="lz4")
         started = time.perf_counter()
         for raw in lines:
-            subject = raw.split(b'"subject": "', 1)[-1].split(b'"', 1)[0] if b'"subject"' in raw else None
-            producer.send(conf.topic_inbound, key=subject, value=raw)
+            # keyed by case, as partners publish (the simulator writes '"subject":"' without a space:
+            # a byte search for '"subject": "' keyed every event '{' on one partition)
+            producer.send(conf.topic_inbound, key=subject_of(raw), value=raw)
         producer.flush()
         print(f"published {len(lines):,} in {time.perf_counter() - started:.1f} s (kafka-python, lz4)")
 
@@ -138,9 +139,9 @@ def main(events: int = EVENTS) -> None:
                         _poll(worker.port, base, counted_at)
                         next_poll = time.perf_counter() + 0.01
                     time.sleep(0.0005)
-                subject = f"LAT-{i:08d}"
-                producer.send(conf.topic_inbound, key=subject.encode(),
-                              value=e.notified(subject, time="2021-01-04T10:00:00Z", notified_date="2021-01-04"))
+                case_id = f"LAT-{i:08d}"
+                producer.send(conf.topic_inbound, key=case_id.encode(),
+                              value=e.notified(case_id, time="2021-01-04T10:00:00Z", notified_date="2021-01-04"))
                 if i % 5 == 4:
                     producer.flush()
                 sent_at.append(time.perf_counter())
