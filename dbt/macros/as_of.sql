@@ -33,11 +33,11 @@
     incremental run, only those of the cases with new events. -#}
 {% macro effective_as_at(model, only='') -%}
   (
-    select e.*
-    from {{ ref(model) }} as e
-    left join withdrawals as w on w.subject = e.subject
-    where e.event_time <= {{ as_of_end() }}
-      and (w.subject = '' or e.case_seq <= w.withdrawal_seq)
-      {{ changed_subjects_filter('e.subject') if only else '' }}
+    select _e.*
+    from {{ ref(model) }} as _e
+    left join withdrawals as _w on _w.subject = _e.subject
+    where _e.event_time <= {{ as_of_end() }}
+      and (_w.subject = '' or _e.case_seq <= _w.withdrawal_seq)
+      {{ changed_subjects_filter('_e.subject') if only else '' }}
   )
 {%- endmacro %}

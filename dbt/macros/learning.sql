@@ -21,26 +21,26 @@ counted as (
 
 grid as (
 
-    select y.year as year, g.grouping as grouping, g.group_value as group_value, g.group_position as group_position,
-           i.item as item, i.item_position as item_position
-    from {{ years or ref('int_report_years') }} as y
-    cross join {{ groups }} as g
-    cross join {{ items }} as i
-    where i.item_key in ('*', g.grouping, g.group_value)
+    select _y.year as year, _g.grouping as grouping, _g.group_value as group_value, _g.group_position as group_position,
+           _i.item as item, _i.item_position as item_position
+    from {{ years or ref('int_report_years') }} as _y
+    cross join {{ groups }} as _g
+    cross join {{ items }} as _i
+    where _i.item_key in ('*', _g.grouping, _g.group_value)
 
 )
 
 select
-    toUInt16(gr.year) as year,
-    gr.grouping as grouping,
-    gr.group_value as group_value,
-    toUInt16(gr.group_position) as group_position,
-    gr.item as item,
-    toUInt16(gr.item_position) as item_position,
-    toUInt64(coalesce(c.n, 0)) as n
-from grid as gr
-left join counted as c
-    on c.year = gr.year and c.grouping = gr.grouping and c.group_value = gr.group_value and c.item = gr.item
+    toUInt16(_gr.year) as year,
+    _gr.grouping as grouping,
+    _gr.group_value as group_value,
+    toUInt16(_gr.group_position) as group_position,
+    _gr.item as item,
+    toUInt16(_gr.item_position) as item_position,
+    toUInt64(coalesce(_c.n, 0)) as n
+from grid as _gr
+left join counted as _c
+    on _c.year = _gr.year and _c.grouping = _gr.grouping and _c.group_value = _gr.group_value and _c.item = _gr.item
 order by year, grouping, group_position, item_position
 {%- endmacro %}
 

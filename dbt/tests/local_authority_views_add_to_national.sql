@@ -6,7 +6,7 @@ with la as (
 bands as (
     select year, sum(local_authorities) as in_bands from {{ ref('rpt_notifications_per_la_band') }} group by year
 )
-select la.year as year from la
-join {{ ref('rpt_notifications') }} as n on n.year = la.year and n.harm_type = 'total'
-join bands as b on b.year = la.year
-where la.la_total != n.notifications or la.authorities != 151 or b.in_bands != 151
+select _la.year as year from la as _la
+join {{ ref('rpt_notifications') }} as _n on _n.year = _la.year and _n.harm_type = 'total'
+join bands as _b on _b.year = _la.year
+where _la.la_total != _n.notifications or _la.authorities != 151 or _b.in_bands != 151

@@ -4,7 +4,7 @@ with blocks as (
     select year, dimension, harm_type, sum(notifications) as block_total
     from {{ ref('rpt_service_involvement') }} group by year, dimension, harm_type
 )
-select b.*, n.notifications
-from blocks as b
-join {{ ref('rpt_notifications') }} as n on n.year = b.year and n.harm_type = b.harm_type
-where b.block_total != n.notifications
+select _b.*, _n.notifications
+from blocks as _b
+join {{ ref('rpt_notifications') }} as _n on _n.year = _b.year and _n.harm_type = _b.harm_type
+where _b.block_total != _n.notifications

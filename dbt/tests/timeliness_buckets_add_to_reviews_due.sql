@@ -14,8 +14,8 @@ split as (
            sumIf(reviews_due, period != 'all') as parts_due
     from {{ ref('rpt_rapid_review_timeliness') }} group by year, bucket
 )
-select b.year as year, 'bucket total' as problem from buckets as b
-left join due as d on d.year = b.year
-where b.in_buckets != coalesce(d.reviews_due, 0)
+select _b.year as year, 'bucket total' as problem from buckets as _b
+left join due as _d on _d.year = _b.year
+where _b.in_buckets != coalesce(_d.reviews_due, 0)
 union all
 select year, concat('periods of ', bucket) from split where all_due != parts_due

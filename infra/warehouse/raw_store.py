@@ -29,7 +29,9 @@ DEAD_LETTER_COLUMNS: tuple[str, ...] = (
     "raw_sha256", "reason", "detail", "problems", "raw", "source", "event_id", "type", "subject",
     "origin_topic", "origin_partition", "origin_offset", "dead_lettered_at",
 )
-_DATABASE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# A letter first: the dbt models' table aliases start with "_", so a ref into the database
+# (``<database>.<model>``) is never read as a column of an alias of the same name.
+_DATABASE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
 
 
 class RawStoreError(CsprError):
@@ -38,7 +40,7 @@ class RawStoreError(CsprError):
 
 def check_database_name(database: str) -> str:
     if not _DATABASE_NAME.match(database):
-        raise RawStoreError(f"invalid ClickHouse database name {database!r}: letters, digits and _ only")
+        raise RawStoreError(f"invalid ClickHouse database name {database!r}: letters, digits and _ only, starting with a letter")
     return database
 
 

@@ -51,7 +51,7 @@ NOTIFIED = "uk.gov.cspr.incident.notified.v1"
 # death and must be null for every other category.
 NULL_BY_RULE = frozenset({"subcategory"})
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_DATABASE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+_DATABASE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")  # infra.warehouse.raw_store's rule
 
 
 class ViewUnavailable(CsprError):

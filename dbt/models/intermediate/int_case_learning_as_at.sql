@@ -55,38 +55,38 @@ latest_feedback as (
 
 select
     ---------- ids
-    c.subject as subject,
+    _c.subject as subject,
     ---------- the case as at T
-    c.notified_date as notified_date,
-    c.harm_type as harm_type,
-    c.category as category,
-    c.rapid_review_received as rapid_review_received,
-    c.first_received_date as first_received_date,
-    c.lcspr_decision as lcspr_decision,
-    c.panel_agrees as panel_agrees,
+    _c.notified_date as notified_date,
+    _c.harm_type as harm_type,
+    _c.category as category,
+    _c.rapid_review_received as rapid_review_received,
+    _c.first_received_date as first_received_date,
+    _c.lcspr_decision as lcspr_decision,
+    _c.panel_agrees as panel_agrees,
     -- the youngest child stands for the case (LEARNING.md, reading 6)
-    arrayMin(arrayMap(x -> x.2, c.children)) as youngest_age,
+    arrayMin(arrayMap(x -> x.2, _c.children)) as youngest_age,
     ---------- the latest review's learning
-    coalesce(s.practice_themes_recorded, false) as practice_themes_recorded,
-    arrayDistinct(coalesce(s.practice_themes, [])) as practice_themes,
-    coalesce(s.covid_factors_recorded, false) as covid_factors_recorded,
-    arrayDistinct(coalesce(s.covid_factors, [])) as covid_factors,
-    s.ethnicity_recorded as ethnicity_recorded,
-    s.family_detail_recorded as family_detail_recorded,
+    coalesce(_s.practice_themes_recorded, false) as practice_themes_recorded,
+    arrayDistinct(coalesce(_s.practice_themes, [])) as practice_themes,
+    coalesce(_s.covid_factors_recorded, false) as covid_factors_recorded,
+    arrayDistinct(coalesce(_s.covid_factors, [])) as covid_factors,
+    _s.ethnicity_recorded as ethnicity_recorded,
+    _s.family_detail_recorded as family_detail_recorded,
     ---------- the latest decision's reason
-    d.no_lcspr_reason as no_lcspr_reason,
-    d.alternative_review_proposed as alternative_review_proposed,
+    _d.no_lcspr_reason as no_lcspr_reason,
+    _d.alternative_review_proposed as alternative_review_proposed,
     ---------- the latest feedback's challenge and quality
-    f.disagreement as disagreement,
-    coalesce(f.quality_assessed, false) as quality_assessed,
-    f.quality_analysis_and_reflection as quality_analysis_and_reflection,
-    f.quality_senior_leadership_input as quality_senior_leadership_input,
-    f.quality_decision_rationale as quality_decision_rationale,
-    f.quality_family_detail as quality_family_detail
-from {{ ref('int_cases_folded_as_at') }} as c
-left join latest_submission as ls on ls.subject = c.subject
-left join {{ ref('stg_rapid_review_submitted_v2') }} as s on s.subject = ls.subject and s.case_seq = ls.case_seq
-left join latest_decision as ld on ld.subject = c.subject
-left join decision_v2 as d on d.subject = ld.subject and d.case_seq = ld.case_seq
-left join latest_feedback as lf on lf.subject = c.subject
-left join {{ ref('stg_panel_feedback_issued_v2') }} as f on f.subject = lf.subject and f.case_seq = lf.case_seq
+    _f.disagreement as disagreement,
+    coalesce(_f.quality_assessed, false) as quality_assessed,
+    _f.quality_analysis_and_reflection as quality_analysis_and_reflection,
+    _f.quality_senior_leadership_input as quality_senior_leadership_input,
+    _f.quality_decision_rationale as quality_decision_rationale,
+    _f.quality_family_detail as quality_family_detail
+from {{ ref('int_cases_folded_as_at') }} as _c
+left join latest_submission as _ls on _ls.subject = _c.subject
+left join {{ ref('stg_rapid_review_submitted_v2') }} as _s on _s.subject = _ls.subject and _s.case_seq = _ls.case_seq
+left join latest_decision as _ld on _ld.subject = _c.subject
+left join decision_v2 as _d on _d.subject = _ld.subject and _d.case_seq = _ld.case_seq
+left join latest_feedback as _lf on _lf.subject = _c.subject
+left join {{ ref('stg_panel_feedback_issued_v2') }} as _f on _f.subject = _lf.subject and _f.case_seq = _lf.case_seq

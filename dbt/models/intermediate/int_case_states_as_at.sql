@@ -71,24 +71,24 @@ folded as (
 
     select
         ---------- ids
-        n.subject as subject,
-        n.local_authority as local_authority,
-        n.event_time as notification_time,
-        n.subject in (select subject from withdrawals where withdrawal_time <= {{ t_end }}) as withdrawn_by_as_of,
+        _n.subject as subject,
+        _n.local_authority as local_authority,
+        _n.event_time as notification_time,
+        _n.subject in (select subject from withdrawals where withdrawal_time <= {{ t_end }}) as withdrawn_by_as_of,
         {%- for f in ['incident_date', 'notified_date', 'harm_type', 'category', 'subcategory',
                       'children_json', 'imd_quintile', 'case_characteristics', 'covid_factor'] %}
         {%- set has = 'has_' ~ ('children' if f == 'children_json' else f) %}
         {%- if f in ('incident_date', 'notified_date') %}
-        if(c.corrected_{{ f }} = 1, assumeNotNull(c.latest_{{ f }}), n.{{ f }}) as {{ f }},
+        if(_c.corrected_{{ f }} = 1, assumeNotNull(_c.latest_{{ f }}), _n.{{ f }}) as {{ f }},
         {%- else %}
-        if(c.corrected_{{ f }} = 1, c.latest_{{ f }}, n.{{ f }}) as {{ f }},
+        if(_c.corrected_{{ f }} = 1, _c.latest_{{ f }}, _n.{{ f }}) as {{ f }},
         {%- endif %}
         {%- endfor %}
-        if(c.corrected_service_involvement = 1, c.latest_service_involvement.1, n.known_to_csc) as known_to_csc,
-        if(c.corrected_service_involvement = 1, c.latest_service_involvement.2, n.court_order) as court_order,
-        if(c.corrected_service_involvement = 1, c.latest_service_involvement.3, n.living_situation) as living_situation
-    from notified as n
-    left join latest_corrections as c on c.subject = n.subject
+        if(_c.corrected_service_involvement = 1, _c.latest_service_involvement.1, _n.known_to_csc) as known_to_csc,
+        if(_c.corrected_service_involvement = 1, _c.latest_service_involvement.2, _n.court_order) as court_order,
+        if(_c.corrected_service_involvement = 1, _c.latest_service_involvement.3, _n.living_situation) as living_situation
+    from notified as _n
+    left join latest_corrections as _c on _c.subject = _n.subject
 
 ),
 
@@ -171,48 +171,48 @@ with_reviews as (
 
     select
         subject,
-        f.* except (subject),
+        _f.* except (subject),
         ---------- rapid review
-        s.has_submission = 1 as rapid_review_received,
-        if(s.has_submission = 1, s.first_received_date, NULL) as first_received_date,
-        if(d.has_decision = 1, d.decision, 'undecided') as lcspr_decision,
-        if(fb.has_feedback = 1, fb.agrees_with_decision, NULL) as panel_agrees,
+        _s.has_submission = 1 as rapid_review_received,
+        if(_s.has_submission = 1, _s.first_received_date, NULL) as first_received_date,
+        if(_d.has_decision = 1, _d.decision, 'undecided') as lcspr_decision,
+        if(_fb.has_feedback = 1, _fb.agrees_with_decision, NULL) as panel_agrees,
         ---------- LCSPR
-        if(i.has_initiation = 1, i.initiated_date, NULL) as lcspr_initiated_date,
-        rp.reports as lcspr_reports,
-        pb.publications as lcspr_publications,
+        if(_i.has_initiation = 1, _i.initiated_date, NULL) as lcspr_initiated_date,
+        _rp.reports as lcspr_reports,
+        _pb.publications as lcspr_publications,
         ---------- build
         {{ as_of_date() }} as as_of,
-        a.last_ingested_at as last_ingested_at,
+        _a.last_ingested_at as last_ingested_at,
         now64(6, 'UTC') as folded_at
-    from folded as f
-    left join submissions as s using (subject)
-    left join decisions as d using (subject)
-    left join feedback as fb using (subject)
-    left join initiations as i using (subject)
-    left join reports as rp using (subject)
-    left join publications as pb using (subject)
-    left join arrivals as a using (subject)
+    from folded as _f
+    left join submissions as _s using (subject)
+    left join decisions as _d using (subject)
+    left join feedback as _fb using (subject)
+    left join initiations as _i using (subject)
+    left join reports as _rp using (subject)
+    left join publications as _pb using (subject)
+    left join arrivals as _a using (subject)
 
 ),
 
 dated as (
 
     select
-        r.subject as subject,
-        r.* except (subject),
-        la.region_code as region_code,
-        la.region_name as region_name,
-        cn.working_day_index as notified_index,
-        cn.working_day_index + 15 as due_index,
-        ci.working_day_index as incident_index,
-        if(r.rapid_review_received, cr.working_day_index, ct.working_day_index) as review_end_index
-    from with_reviews as r
-    left join {{ ref('local_authorities') }} as la on la.code = r.local_authority
-    left join calendar as cn on cn.calendar_date = r.notified_date
-    left join calendar as ci on ci.calendar_date = r.incident_date
-    left join calendar as cr on cr.calendar_date = r.first_received_date
-    cross join (select working_day_index from calendar where calendar_date = {{ as_of_date() }}) as ct
+        _r.subject as subject,
+        _r.* except (subject),
+        _la.region_code as region_code,
+        _la.region_name as region_name,
+        _cn.working_day_index as notified_index,
+        _cn.working_day_index + 15 as due_index,
+        _ci.working_day_index as incident_index,
+        if(_r.rapid_review_received, _cr.working_day_index, _ct.working_day_index) as review_end_index
+    from with_reviews as _r
+    left join {{ ref('local_authorities') }} as _la on _la.code = _r.local_authority
+    left join calendar as _cn on _cn.calendar_date = _r.notified_date
+    left join calendar as _ci on _ci.calendar_date = _r.incident_date
+    left join calendar as _cr on _cr.calendar_date = _r.first_received_date
+    cross join (select working_day_index from calendar where calendar_date = {{ as_of_date() }}) as _ct
 
 ),
 
@@ -224,25 +224,25 @@ working_days as (
 )
 
 select
-    d.subject as subject,
-    d.* except (subject, notified_index, due_index, incident_index, review_end_index),
+    _d.subject as subject,
+    _d.* except (subject, notified_index, due_index, incident_index, review_end_index),
     ---------- working days (working_days(a, b) = index(b) - index(a))
-    toInt32(d.notified_index) - toInt32(d.incident_index) as incident_to_notification_working_days,
+    toInt32(_d.notified_index) - toInt32(_d.incident_index) as incident_to_notification_working_days,
     -- the 15th working day after the notification date
-    due.calendar_date as requested_completion_date,
+    _due.calendar_date as requested_completion_date,
     arrayExists(
-        w -> due.calendar_date between w.1 and w.2,
+        w -> _due.calendar_date between w.1 and w.2,
         (select groupArray((window_start, window_end)) from {{ ref('relaxation_windows') }})
     ) as in_relaxation,
     -- to the first submission's received_date, or to T for a review not received
-    toInt32(d.review_end_index) - toInt32(d.notified_index) as rapid_review_working_days,
+    toInt32(_d.review_end_index) - toInt32(_d.notified_index) as rapid_review_working_days,
     ---------- children, typed once here (incrementally) rather than in every build of the marts
     arrayMap(
         c -> tuple(
             JSONExtractString(c, 'child_ref'), toUInt8(JSONExtractUInt(c, 'age_years')),
             JSONExtractString(c, 'gender'), JSONExtractString(c, 'ethnicity')
         ),
-        JSONExtractArrayRaw(d.children_json)
+        JSONExtractArrayRaw(_d.children_json)
     ) as children
-from dated as d
-left join working_days as due on due.working_day_index = d.due_index
+from dated as _d
+left join working_days as _due on _due.working_day_index = _d.due_index

@@ -16,17 +16,17 @@ with counts as (
 )
 
 select
-    y.year as year,
-    la.code as local_authority,
-    la.name as local_authority_name,
-    la.region_code as region_code,
-    la.region_name as region_name,
-    toUInt64(coalesce(c.notifications, 0)) as notifications,
-    toUInt64(coalesce(c.death, 0)) as death,
-    toUInt64(coalesce(c.serious_harm, 0)) as serious_harm,
-    toUInt64(coalesce(c.other, 0)) as other,
+    _y.year as year,
+    _la.code as local_authority,
+    _la.name as local_authority_name,
+    _la.region_code as region_code,
+    _la.region_name as region_name,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications,
+    toUInt64(coalesce(_c.death, 0)) as death,
+    toUInt64(coalesce(_c.serious_harm, 0)) as serious_harm,
+    toUInt64(coalesce(_c.other, 0)) as other,
     multiIf(notifications = 0, '0', notifications <= 2, '1-2', notifications <= 6, '3-6', '7+') as band
-from {{ ref('int_report_years') }} as y
-cross join {{ ref('local_authorities') }} as la
-left join counts as c on c.year = y.year and c.local_authority = la.code
+from {{ ref('int_report_years') }} as _y
+cross join {{ ref('local_authorities') }} as _la
+left join counts as _c on _c.year = _y.year and _c.local_authority = _la.code
 order by year, local_authority

@@ -16,14 +16,14 @@ counts as (
 )
 
 select
-    y.year as year,
-    e.enum_value as characteristic,
-    h.enum_value as harm_type,
-    e.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('case_characteristic') }} as e
-cross join {{ enum_values('harm_type') }} as h
-left join counts as c
-    on c.year = y.year and c.characteristic = e.enum_value and c.harm_type = h.enum_value
+    _y.year as year,
+    _e.enum_value as characteristic,
+    _h.enum_value as harm_type,
+    _e.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('case_characteristic') }} as _e
+cross join {{ enum_values('harm_type') }} as _h
+left join counts as _c
+    on _c.year = _y.year and _c.characteristic = _e.enum_value and _c.harm_type = _h.enum_value
 order by year, position, harm_type

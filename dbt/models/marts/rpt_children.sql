@@ -25,18 +25,18 @@ grid as (
     from {{ ref('int_report_years') }}
     {%- for dim in ['gender', 'age_band', 'ethnicity'] %}
     union all
-    select y.year, '{{ dim }}', e.enum_value, e.position
-    from {{ ref('int_report_years') }} as y cross join {{ enum_values(dim) }} as e
+    select _y.year, '{{ dim }}', _e.enum_value, _e.position
+    from {{ ref('int_report_years') }} as _y cross join {{ enum_values(dim) }} as _e
     {%- endfor %}
 
 )
 
 select
-    g.year as year,
-    g.dimension as dimension,
-    g.value as value,
-    g.position as position,
-    toUInt64(coalesce(c.children, 0)) as children
-from grid as g
-left join counts as c on c.year = g.year and c.dimension = g.dimension and c.value = g.value
+    _g.year as year,
+    _g.dimension as dimension,
+    _g.value as value,
+    _g.position as position,
+    toUInt64(coalesce(_c.children, 0)) as children
+from grid as _g
+left join counts as _c on _c.year = _g.year and _c.dimension = _g.dimension and _c.value = _g.value
 order by year, dimension, position

@@ -9,11 +9,11 @@ with counts as (
 )
 
 select
-    y.year as year,
-    e.enum_value as category,
-    e.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('death_category') }} as e
-left join counts as c on c.year = y.year and c.category = e.enum_value
+    _y.year as year,
+    _e.enum_value as category,
+    _e.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('death_category') }} as _e
+left join counts as _c on _c.year = _y.year and _c.category = _e.enum_value
 order by year, position

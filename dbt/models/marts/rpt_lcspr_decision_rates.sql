@@ -33,14 +33,14 @@ groups as (
 )
 
 select
-    y.year as year,
-    g.harm_group as harm_group,
-    toUInt64(coalesce(c.notifications, 0)) as notifications,
-    toUInt64(coalesce(c.lcspr, 0)) as lcspr,
-    toUInt64(coalesce(c.no_lcspr, 0)) as no_lcspr,
-    toUInt64(coalesce(c.undecided, 0)) as undecided,
+    _y.year as year,
+    _g.harm_group as harm_group,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications,
+    toUInt64(coalesce(_c.lcspr, 0)) as lcspr,
+    toUInt64(coalesce(_c.no_lcspr, 0)) as no_lcspr,
+    toUInt64(coalesce(_c.undecided, 0)) as undecided,
     {{ pct_one_decimal('lcspr', 'notifications') }} as lcspr_pct
-from {{ ref('int_report_years') }} as y
-cross join groups as g
-left join counts as c on c.year = y.year and c.harm_group = g.harm_group
+from {{ ref('int_report_years') }} as _y
+cross join groups as _g
+left join counts as _c on _c.year = _y.year and _c.harm_group = _g.harm_group
 order by year, harm_group

@@ -6,13 +6,13 @@
 with per_year as (
 
     select
-        y.year as year,
-        m.subject as subject,
-        m.lcspr_initiated_date as lcspr_initiated_date,
-        arrayFilter(r -> r.3 <= makeDate(y.year, 12, 31), m.reports) as reports_by_end,
-        arrayFilter(p -> p.3 <= makeDate(y.year, 12, 31), m.publications) as published_by_end
-    from {{ ref('int_report_years') }} as y
-    cross join {{ ref('int_lcspr_milestones_as_at') }} as m
+        _y.year as year,
+        _m.subject as subject,
+        _m.lcspr_initiated_date as lcspr_initiated_date,
+        arrayFilter(r -> r.3 <= makeDate(_y.year, 12, 31), _m.reports) as reports_by_end,
+        arrayFilter(p -> p.3 <= makeDate(_y.year, 12, 31), _m.publications) as published_by_end
+    from {{ ref('int_report_years') }} as _y
+    cross join {{ ref('int_lcspr_milestones_as_at') }} as _m
 
 ),
 
@@ -38,13 +38,13 @@ calendar as (
 timed as (
 
     select
-        s.year as year,
-        s.status as status,
-        s.first_published_date is not null and s.lcspr_initiated_date is not null
-            and toInt32(cp.working_day_index) - toInt32(ci.working_day_index) > 200 as over_200
-    from statuses as s
-    left join calendar as cp on cp.calendar_date = s.first_published_date
-    left join calendar as ci on ci.calendar_date = s.lcspr_initiated_date
+        _s.year as year,
+        _s.status as status,
+        _s.first_published_date is not null and _s.lcspr_initiated_date is not null
+            and toInt32(_cp.working_day_index) - toInt32(_ci.working_day_index) > 200 as over_200
+    from statuses as _s
+    left join calendar as _cp on _cp.calendar_date = _s.first_published_date
+    left join calendar as _ci on _ci.calendar_date = _s.lcspr_initiated_date
 
 ),
 
@@ -62,12 +62,12 @@ counts as (
 )
 
 select
-    y.year as year,
-    toUInt64(coalesce(c.received, 0)) as received,
-    toUInt64(coalesce(c.published, 0)) as published,
-    toUInt64(coalesce(c.intend_to_publish, 0)) as intend_to_publish,
-    toUInt64(coalesce(c.not_publishing, 0)) as not_publishing,
-    toUInt64(coalesce(c.published_over_200_working_days, 0)) as published_over_200_working_days
-from {{ ref('int_report_years') }} as y
-left join counts as c on c.year = y.year
+    _y.year as year,
+    toUInt64(coalesce(_c.received, 0)) as received,
+    toUInt64(coalesce(_c.published, 0)) as published,
+    toUInt64(coalesce(_c.intend_to_publish, 0)) as intend_to_publish,
+    toUInt64(coalesce(_c.not_publishing, 0)) as not_publishing,
+    toUInt64(coalesce(_c.published_over_200_working_days, 0)) as published_over_200_working_days
+from {{ ref('int_report_years') }} as _y
+left join counts as _c on _c.year = _y.year
 order by year

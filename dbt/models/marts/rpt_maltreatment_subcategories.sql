@@ -10,11 +10,11 @@ with counts as (
 )
 
 select
-    y.year as year,
-    e.enum_value as subcategory,
-    e.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('subcategory') }} as e
-left join counts as c on c.year = y.year and c.subcategory = e.enum_value
+    _y.year as year,
+    _e.enum_value as subcategory,
+    _e.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('subcategory') }} as _e
+left join counts as _c on _c.year = _y.year and _c.subcategory = _e.enum_value
 order by year, position

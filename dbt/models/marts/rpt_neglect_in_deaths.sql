@@ -32,12 +32,12 @@ groups as (
 )
 
 select
-    y.year as year,
-    g.death_group as death_group,
-    toUInt64(coalesce(c.notifications, 0)) as notifications,
-    toUInt64(coalesce(c.neglect, 0)) as neglect,
+    _y.year as year,
+    _g.death_group as death_group,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications,
+    toUInt64(coalesce(_c.neglect, 0)) as neglect,
     {{ pct_one_decimal('neglect', 'notifications') }} as pct
-from {{ ref('int_report_years') }} as y
-cross join groups as g
-left join counts as c on c.year = y.year and c.death_group = g.death_group
+from {{ ref('int_report_years') }} as _y
+cross join groups as _g
+left join counts as _c on _c.year = _y.year and _c.death_group = _g.death_group
 order by year, death_group

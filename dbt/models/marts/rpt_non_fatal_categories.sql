@@ -15,13 +15,13 @@ harms as (
 )
 
 select
-    y.year as year,
-    e.enum_value as category,
-    h.harm_type as harm_type,
-    e.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('non_fatal_category') }} as e
-cross join harms as h
-left join counts as c on c.year = y.year and c.category = e.enum_value and c.harm_type = h.harm_type
+    _y.year as year,
+    _e.enum_value as category,
+    _h.harm_type as harm_type,
+    _e.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('non_fatal_category') }} as _e
+cross join harms as _h
+left join counts as _c on _c.year = _y.year and _c.category = _e.enum_value and _c.harm_type = _h.harm_type
 order by year, position, harm_type

@@ -17,19 +17,19 @@ counts as (
 
 grid as (
 
-    select y.year as year, h.enum_value as harm_type, h.position as position
-    from {{ ref('int_report_years') }} as y
-    cross join {{ enum_values('harm_type') }} as h
+    select _y.year as year, _h.enum_value as harm_type, _h.position as position
+    from {{ ref('int_report_years') }} as _y
+    cross join {{ enum_values('harm_type') }} as _h
     union all
     select year, 'total', 0 from {{ ref('int_report_years') }}
 
 )
 
 select
-    g.year as year,
-    g.harm_type as harm_type,
-    g.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from grid as g
-left join counts as c on c.year = g.year and c.harm_type = g.harm_type
+    _g.year as year,
+    _g.harm_type as harm_type,
+    _g.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from grid as _g
+left join counts as _c on _c.year = _g.year and _c.harm_type = _g.harm_type
 order by year, position

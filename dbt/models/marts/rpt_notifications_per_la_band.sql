@@ -9,11 +9,11 @@ with counts as (
 )
 
 select
-    y.year as year,
-    e.enum_value as band,
-    e.position as position,
-    toUInt64(coalesce(c.local_authorities, 0)) as local_authorities
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('la_band') }} as e
-left join counts as c on c.year = y.year and c.band = e.enum_value
+    _y.year as year,
+    _e.enum_value as band,
+    _e.position as position,
+    toUInt64(coalesce(_c.local_authorities, 0)) as local_authorities
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('la_band') }} as _e
+left join counts as _c on _c.year = _y.year and _c.band = _e.enum_value
 order by year, position

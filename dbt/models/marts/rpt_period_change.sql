@@ -16,12 +16,12 @@ with in_period as (
 compared as (
 
     select
-        y.year as year,
-        toUInt64(coalesce(cur.notifications, 0)) as current,
-        toUInt64(coalesce(prev.notifications, 0)) as previous
-    from {{ ref('int_report_years') }} as y
-    left join in_period as cur on cur.year = y.year
-    left join in_period as prev on prev.year = y.year - 1
+        _y.year as year,
+        toUInt64(coalesce(_cur.notifications, 0)) as current,
+        toUInt64(coalesce(_prev.notifications, 0)) as previous
+    from {{ ref('int_report_years') }} as _y
+    left join in_period as _cur on _cur.year = _y.year
+    left join in_period as _prev on _prev.year = _y.year - 1
 
 )
 

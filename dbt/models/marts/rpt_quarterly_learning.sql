@@ -15,10 +15,10 @@ with cases as (
 
 quarters as (
 
-    select y.year as year, toUInt8(q.number + 1) as quarter,
-           makeDate(y.year, q.number * 3 + 1, 1) as quarter_start
-    from {{ ref('int_report_years') }} as y
-    cross join numbers(4) as q
+    select _y.year as year, toUInt8(_q.number + 1) as quarter,
+           makeDate(_y.year, _q.number * 3 + 1, 1) as quarter_start
+    from {{ ref('int_report_years') }} as _y
+    cross join numbers(4) as _q
 
 ),
 
@@ -76,39 +76,39 @@ published as (
 joined as (
 
     select
-        q.year as year,
-        q.quarter as quarter,
-        q.quarter_start as quarter_start,
-        toUInt64(coalesce(n.notifications, 0)) as notifications,
-        toUInt64(coalesce(n.notifications_death, 0)) as notifications_death,
-        toUInt64(coalesce(n.notifications_serious_harm, 0)) as notifications_serious_harm,
-        toUInt64(coalesce(n.notifications_other, 0)) as notifications_other,
-        toUInt64(coalesce(n.late_notifications, 0)) as late_notifications,
-        toUInt64(coalesce(d.rapid_reviews_due, 0)) as rapid_reviews_due,
-        toUInt64(coalesce(r.rapid_reviews_received, 0)) as rapid_reviews_received,
-        toUInt64(coalesce(d.rapid_reviews_on_time, 0)) as rapid_reviews_on_time,
-        toUInt64(coalesce(d.rapid_reviews_overdue, 0)) as rapid_reviews_overdue,
-        toUInt64(coalesce(r.lcspr_decisions, 0)) as lcspr_decisions,
-        toUInt64(coalesce(r.no_lcspr_decisions, 0)) as no_lcspr_decisions,
-        toUInt64(coalesce(i.lcspr_initiations, 0)) as lcspr_initiations,
-        toUInt64(coalesce(p.lcspr_publications, 0)) as lcspr_publications
-    from quarters as q
-    left join notified as n on n.quarter_start = q.quarter_start
-    left join due as d on d.quarter_start = q.quarter_start
-    left join received as r on r.quarter_start = q.quarter_start
-    left join initiated as i on i.quarter_start = q.quarter_start
-    left join published as p on p.quarter_start = q.quarter_start
+        _q.year as year,
+        _q.quarter as quarter,
+        _q.quarter_start as quarter_start,
+        toUInt64(coalesce(_n.notifications, 0)) as notifications,
+        toUInt64(coalesce(_n.notifications_death, 0)) as notifications_death,
+        toUInt64(coalesce(_n.notifications_serious_harm, 0)) as notifications_serious_harm,
+        toUInt64(coalesce(_n.notifications_other, 0)) as notifications_other,
+        toUInt64(coalesce(_n.late_notifications, 0)) as late_notifications,
+        toUInt64(coalesce(_d.rapid_reviews_due, 0)) as rapid_reviews_due,
+        toUInt64(coalesce(_r.rapid_reviews_received, 0)) as rapid_reviews_received,
+        toUInt64(coalesce(_d.rapid_reviews_on_time, 0)) as rapid_reviews_on_time,
+        toUInt64(coalesce(_d.rapid_reviews_overdue, 0)) as rapid_reviews_overdue,
+        toUInt64(coalesce(_r.lcspr_decisions, 0)) as lcspr_decisions,
+        toUInt64(coalesce(_r.no_lcspr_decisions, 0)) as no_lcspr_decisions,
+        toUInt64(coalesce(_i.lcspr_initiations, 0)) as lcspr_initiations,
+        toUInt64(coalesce(_p.lcspr_publications, 0)) as lcspr_publications
+    from quarters as _q
+    left join notified as _n on _n.quarter_start = _q.quarter_start
+    left join due as _d on _d.quarter_start = _q.quarter_start
+    left join received as _r on _r.quarter_start = _q.quarter_start
+    left join initiated as _i on _i.quarter_start = _q.quarter_start
+    left join published as _p on _p.quarter_start = _q.quarter_start
 
 )
 
 select
-    cur.*,
-    prev.notifications as notifications_a_year_earlier,
-    {{ pct_one_decimal('toInt64(cur.notifications) - toInt64(prev.notifications)', 'prev.notifications') }}
+    _cur.*,
+    _prev.notifications as notifications_a_year_earlier,
+    {{ pct_one_decimal('toInt64(_cur.notifications) - toInt64(_prev.notifications)', '_prev.notifications') }}
         as notifications_change_pct,
-    prev.rapid_reviews_due as rapid_reviews_due_a_year_earlier,
-    {{ pct_one_decimal('toInt64(cur.rapid_reviews_due) - toInt64(prev.rapid_reviews_due)', 'prev.rapid_reviews_due') }}
+    _prev.rapid_reviews_due as rapid_reviews_due_a_year_earlier,
+    {{ pct_one_decimal('toInt64(_cur.rapid_reviews_due) - toInt64(_prev.rapid_reviews_due)', '_prev.rapid_reviews_due') }}
         as rapid_reviews_due_change_pct
-from joined as cur
-left join joined as prev on prev.year = cur.year - 1 and prev.quarter = cur.quarter
+from joined as _cur
+left join joined as _prev on _prev.year = _cur.year - 1 and _prev.quarter = _cur.quarter
 order by year, quarter

@@ -21,11 +21,11 @@ ranges as (
 )
 
 select
-    y.year as year,
-    p.enum_value as period,
-    if(r.has_any = 1, toNullable(toInt32(r.min_wd)), NULL) as min_working_days,
-    if(r.has_any = 1, toNullable(toInt32(r.max_wd)), NULL) as max_working_days
-from {{ ref('int_report_years') }} as y
-cross join (select enum_value from {{ enum_values('timeliness_period') }} where enum_value != 'all') as p
-left join ranges as r on r.year = y.year and r.period = p.enum_value
+    _y.year as year,
+    _p.enum_value as period,
+    if(_r.has_any = 1, toNullable(toInt32(_r.min_wd)), NULL) as min_working_days,
+    if(_r.has_any = 1, toNullable(toInt32(_r.max_wd)), NULL) as max_working_days
+from {{ ref('int_report_years') }} as _y
+cross join (select enum_value from {{ enum_values('timeliness_period') }} where enum_value != 'all') as _p
+left join ranges as _r on _r.year = _y.year and _r.period = _p.enum_value
 order by year, period

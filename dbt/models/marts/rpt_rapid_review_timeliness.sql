@@ -27,15 +27,15 @@ counts as (
 )
 
 select
-    y.year as year,
-    p.enum_value as period,
-    b.enum_value as bucket,
-    b.position as position,
-    toUInt64(coalesce(c.received, 0)) as received,
-    toUInt64(coalesce(c.not_received, 0)) as not_received,
+    _y.year as year,
+    _p.enum_value as period,
+    _b.enum_value as bucket,
+    _b.position as position,
+    toUInt64(coalesce(_c.received, 0)) as received,
+    toUInt64(coalesce(_c.not_received, 0)) as not_received,
     received + not_received as reviews_due
-from {{ ref('int_report_years') }} as y
-cross join {{ enum_values('timeliness_period') }} as p
-cross join {{ enum_values('timeliness_bucket') }} as b
-left join counts as c on c.year = y.year and c.period = p.enum_value and c.bucket = b.enum_value
+from {{ ref('int_report_years') }} as _y
+cross join {{ enum_values('timeliness_period') }} as _p
+cross join {{ enum_values('timeliness_bucket') }} as _b
+left join counts as _c on _c.year = _y.year and _c.period = _p.enum_value and _c.bucket = _b.enum_value
 order by year, period, position

@@ -21,11 +21,11 @@ counts as (
 )
 
 select
-    y.year as year,
-    toUInt64(coalesce(c.reviews_received, 0)) as reviews_received,
-    toUInt64(coalesce(c.agrees, 0)) as agrees,
-    toUInt64(coalesce(c.disagrees, 0)) as disagrees,
+    _y.year as year,
+    toUInt64(coalesce(_c.reviews_received, 0)) as reviews_received,
+    toUInt64(coalesce(_c.agrees, 0)) as agrees,
+    toUInt64(coalesce(_c.disagrees, 0)) as disagrees,
     {{ pct_one_decimal('agrees', 'agrees + disagrees') }} as agreement_pct
-from {{ ref('int_report_years') }} as y
-left join counts as c on c.year = y.year
+from {{ ref('int_report_years') }} as _y
+left join counts as _c on _c.year = _y.year
 order by year

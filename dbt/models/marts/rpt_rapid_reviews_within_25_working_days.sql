@@ -14,10 +14,10 @@ with counts as (
 )
 
 select
-    c.year as year,
-    c.period as period,
-    toUInt64(c.reviews) as reviews,
-    toUInt64(c.within_25) as within_25,
-    {{ pct_one_decimal('c.within_25', 'c.reviews') }} as pct
-from counts as c
+    _c.year as year,
+    _c.period as period,
+    toUInt64(_c.reviews) as reviews,
+    toUInt64(_c.within_25) as within_25,
+    {{ pct_one_decimal('_c.within_25', '_c.reviews') }} as pct
+from counts as _c
 order by year, period

@@ -21,21 +21,21 @@ grid as (
 
     {%- for dim in ['known_to_csc', 'court_order', 'living_situation'] %}
     {% if not loop.first %}union all{% endif %}
-    select y.year as year, '{{ dim }}' as dimension, e.enum_value as value, e.position as position
-    from {{ ref('int_report_years') }} as y cross join {{ enum_values(dim) }} as e
+    select _y.year as year, '{{ dim }}' as dimension, _e.enum_value as value, _e.position as position
+    from {{ ref('int_report_years') }} as _y cross join {{ enum_values(dim) }} as _e
     {%- endfor %}
 
 )
 
 select
-    g.year as year,
-    g.dimension as dimension,
-    g.value as value,
-    h.enum_value as harm_type,
-    g.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from grid as g
-cross join {{ enum_values('harm_type') }} as h
-left join counts as c
-    on c.year = g.year and c.dimension = g.dimension and c.value = g.value and c.harm_type = h.enum_value
+    _g.year as year,
+    _g.dimension as dimension,
+    _g.value as value,
+    _h.enum_value as harm_type,
+    _g.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from grid as _g
+cross join {{ enum_values('harm_type') }} as _h
+left join counts as _c
+    on _c.year = _g.year and _c.dimension = _g.dimension and _c.value = _g.value and _c.harm_type = _h.enum_value
 order by year, dimension, position, harm_type

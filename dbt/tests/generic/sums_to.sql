@@ -11,8 +11,8 @@ totals as (
     from {{ total_model }} where {{ total_where }}
     group by {{ group_by | join(', ') }}
 )
-select p.*, t.total
-from parts as p
-full outer join totals as t using ({{ group_by | join(', ') }})
-where p.parts_sum != t.total
+select _p.*, _t.total
+from parts as _p
+full outer join totals as _t using ({{ group_by | join(', ') }})
+where _p.parts_sum != _t.total
 {% endtest %}

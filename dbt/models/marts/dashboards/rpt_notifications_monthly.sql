@@ -16,19 +16,19 @@ counts as (
 
 months as (
 
-    select makeDate(y.year, m.number + 1, 1) as month
-    from {{ ref('int_report_years') }} as y
-    cross join numbers(12) as m
+    select makeDate(_y.year, _m.number + 1, 1) as month
+    from {{ ref('int_report_years') }} as _y
+    cross join numbers(12) as _m
 
 )
 
 select
-    mo.month as month,
-    toUInt16(toYear(mo.month)) as year,
-    h.enum_value as harm_type,
-    h.position as position,
-    toUInt64(coalesce(c.notifications, 0)) as notifications
-from months as mo
-cross join {{ enum_values('harm_type') }} as h
-left join counts as c on c.month = mo.month and c.harm_type = h.enum_value
+    _mo.month as month,
+    toUInt16(toYear(_mo.month)) as year,
+    _h.enum_value as harm_type,
+    _h.position as position,
+    toUInt64(coalesce(_c.notifications, 0)) as notifications
+from months as _mo
+cross join {{ enum_values('harm_type') }} as _h
+left join counts as _c on _c.month = _mo.month and _c.harm_type = _h.enum_value
 order by month, position

@@ -24,20 +24,20 @@ with build as (
 snapshot as (
 
     select
-        if(countIf(s.taken_at <= b.built_at) > 0, maxIf(s.taken_at, s.taken_at <= b.built_at),
-           max(s.taken_at)) as taken_at
-    from {{ ref('stg_stream_figures') }} as s
-    cross join build as b
+        if(countIf(_s.taken_at <= _b.built_at) > 0, maxIf(_s.taken_at, _s.taken_at <= _b.built_at),
+           max(_s.taken_at)) as taken_at
+    from {{ ref('stg_stream_figures') }} as _s
+    cross join build as _b
     having count() > 0
 
 ),
 
 stream as (
 
-    select s.figure as figure, s.year as year, s.dimension as dimension, s.value as value,
-           s.as_of as as_of, s.taken_at as taken_at
-    from {{ ref('stg_stream_figures') }} as s
-    inner join snapshot as c on c.taken_at = s.taken_at
+    select _s.figure as figure, _s.year as year, _s.dimension as dimension, _s.value as value,
+           _s.as_of as as_of, _s.taken_at as taken_at
+    from {{ ref('stg_stream_figures') }} as _s
+    inner join snapshot as _c on _c.taken_at = _s.taken_at
 
 ),
 
@@ -95,33 +95,33 @@ compared as (
 )
 
 select
-    c.figure as figure,
-    c.year as year,
-    c.dimension as dimension,
-    c.stream_value as stream_value,
-    c.dbt_value as dbt_value,
-    c.stream_value - c.dbt_value as difference,
-    toUInt8(c.stream_value = c.dbt_value) as matches,
-    toUInt8(e.same_events and k.knows_every_event
-            and (c.figure not in ('timeliness_not_received', 'overdue') or s.as_of = b.dbt_as_of)
+    _c.figure as figure,
+    _c.year as year,
+    _c.dimension as dimension,
+    _c.stream_value as stream_value,
+    _c.dbt_value as dbt_value,
+    _c.stream_value - _c.dbt_value as difference,
+    toUInt8(_c.stream_value = _c.dbt_value) as matches,
+    toUInt8(_e.same_events and _k.knows_every_event
+            and (_c.figure not in ('timeliness_not_received', 'overdue') or _s.as_of = _b.dbt_as_of)
             -- the marts lay figures out for 2018 .. the year after their T, the stream for 2018 ..
             -- the year after its own date: a year only one side has is not a disagreement
-            and (c.year = 0 or c.year in (select year from {{ ref('int_report_years') }}))) as comparable,
-    s.as_of as stream_as_of,
-    s.taken_at as taken_at,
-    b.dbt_as_of as dbt_as_of,
-    b.built_at as dbt_built_at
-from compared as c
-cross join (select any(as_of) as as_of, any(taken_at) as taken_at from stream) as s
-cross join build as b
+            and (_c.year = 0 or _c.year in (select year from {{ ref('int_report_years') }}))) as comparable,
+    _s.as_of as stream_as_of,
+    _s.taken_at as taken_at,
+    _b.dbt_as_of as dbt_as_of,
+    _b.built_at as dbt_built_at
+from compared as _c
+cross join (select any(as_of) as as_of, any(taken_at) as taken_at from stream) as _s
+cross join build as _b
 cross join snapshot
 cross join (
     select toUInt8(events_known = events) as knows_every_event from {{ ref('rpt_event_freshness') }}
-) as k
+) as _k
 cross join (
     select toUInt8(countIf(figure = 'accepted_events' and in_snapshot = 1 and stream_value = dbt_value) = 1)
         as same_events
     from compared
-) as e
-where c.in_snapshot = 1 or c.dbt_value != 0
+) as _e
+where _c.in_snapshot = 1 or _c.dbt_value != 0
 order by matches, figure, year, dimension

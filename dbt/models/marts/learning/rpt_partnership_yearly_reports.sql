@@ -58,7 +58,7 @@ years as (
 
 year_rows as (
 
-    select y.year as year, r.* from rows as r cross join years as y
+    select _y.year as year, _r.* from rows as _r cross join years as _y
 
 ),
 
