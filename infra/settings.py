@@ -93,6 +93,14 @@ class Settings(BaseSettings):
             return v
         raise ValueError("must be 'chdb', chdb:///path, or an http(s):// URL of a ClickHouse server")
 
+    @field_validator("kafka_ssl_cafile")
+    @classmethod
+    def _cafile_exists(cls, v: Path | None) -> Path | None:
+        # Here, not when a Kafka client builds its TLS context: a service fails at start-up.
+        if v is not None and not v.is_file():
+            raise ValueError("no such CA file")
+        return v
+
     @field_validator("kafka_bootstrap_servers")
     @classmethod
     def _servers(cls, v: str) -> str:

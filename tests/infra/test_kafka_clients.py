@@ -12,7 +12,7 @@ import faust
 import pytest
 
 from infra.kafka_clients import KafkaSecurity, aiokafka_options, faust_credentials, kafka_python_options
-from infra.settings import load_settings
+from infra.settings import SettingsError, load_settings
 
 CA = Path(ssl.get_default_verify_paths().cafile or "/etc/ssl/certs/ca-certificates.crt")
 
@@ -56,10 +56,13 @@ def test_tls_checks_the_broker_against_the_configured_ca() -> None:
     assert context is not None and context.verify_mode == ssl.CERT_REQUIRED and context.check_hostname
 
 
-def test_a_missing_ca_file_fails_when_a_client_is_configured(tmp_path: Path) -> None:
-    c = load_settings(kafka_security_protocol="SSL", kafka_ssl_cafile=tmp_path / "missing.pem")
-    with pytest.raises((FileNotFoundError, OSError)):
-        aiokafka_options(c)
+def test_a_missing_ca_file_fails_when_the_settings_are_read(tmp_path: Path, monkeypatch) -> None:
+    missing = tmp_path / "missing.pem"
+    monkeypatch.setenv("CSPR_KAFKA_SECURITY_PROTOCOL", "SSL")
+    monkeypatch.setenv("CSPR_KAFKA_SSL_CAFILE", str(missing))
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == f"invalid setting CSPR_KAFKA_SSL_CAFILE: no such CA file (got {str(missing)!r})"
 
 
 @pytest.mark.parametrize("protocol", ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"])
