@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import argparse
 
-from infra.cli_checks import data_dir_to_read, output_file
+from infra.cli_checks import output_file
 from infra.settings import settings
+from infra.warehouse.cli import add_as_of, add_data_dir
 from schemas.errors import InvalidInput
 
 
@@ -21,12 +22,10 @@ def register(report_sub: argparse._SubParsersAction) -> None:
         "built (`safeguarding report vintages --build T`): a missing or failed vintage is refused (exit 1).",
     )
     p.add_argument("--quarter", required=True, type=_quarter, help="e.g. 2020Q3")
-    p.add_argument("--as-of", default=None, metavar="T",
-                   help="the vintage to read: a date YYYY-MM-DD or 'latest' (default: the quarter's last day)")
+    add_as_of(p, default="the quarter's last day")
     p.add_argument("--out", required=True, type=output_file("--out", suffixes=(".html", ".htm")),
                    help="the HTML file to write")
-    p.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                   help="the embedded warehouse's data folder (default: CSPR_DATA_DIR)")
+    add_data_dir(p)
     p.set_defaults(func=_briefing, data_dir_use="read")
 
 
@@ -46,7 +45,7 @@ def _briefing(args: argparse.Namespace) -> int:
     quarter = args.quarter
     s = settings()
     database = check_database_name(s.clickhouse_database)
-    as_of = quarter.end if args.as_of is None else vintages.parse_as_of(args.as_of)
+    as_of = getattr(args, "as_of", quarter.end)  # no --as-of: the quarter's end (None is latest)
     client = get_client(s, data_dir=args.data_dir)
     try:
         vintage = vintages.readable(client, database, as_of, strict=True)

@@ -38,8 +38,7 @@ def register(sub: Any) -> Any:
         epilog="Exit status is dbt's: 0 success, 1 a model or test failed; 2 a usage error, a bad setting or "
         "a folder without a warehouse; 3 the warehouse could not be reached.",
     )
-    dbt.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                     help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_data_dir(dbt)
     dbt.add_argument("--version", action="store_true", help="dbt's version")
     dbt.add_argument("dbt_args", nargs=argparse.REMAINDER, metavar="DBT_COMMAND",
                      help="a dbt command and its arguments, e.g. build, test, ls --select ...")
@@ -55,9 +54,8 @@ def register(sub: Any) -> Any:
         "on stderr, dbt's log goes to stderr too.",
     )
     figures.add_argument("--year", type=_year, required=True, help="report year, e.g. 2020")
-    figures.add_argument("--as-of", type=_date, required=True, help="report date T (YYYY-MM-DD), e.g. 2021-03-31")
-    figures.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                         help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_as_of(figures)
+    add_data_dir(figures)
     figures.add_argument("--rebuild", action="store_true", help="build the vintage even if it is built")
     figures.set_defaults(func=report_figures_command, data_dir_use="read")
 
@@ -67,12 +65,11 @@ def register(sub: Any) -> Any:
         "it was built and the events it knows. --build T (a date or 'latest') builds vintage T aside "
         "and swaps it in when every dbt model and test passed; a failure leaves every vintage as it was.",
     )
-    vintages_p.add_argument("--build", action="append", default=[], metavar="T",
+    vintages_p.add_argument("--build", action="append", type=as_of_vintage, default=[], metavar="T",
                             help="build vintage T (YYYY-MM-DD or latest); repeatable")
     vintages_p.add_argument("--defaults", action="store_true",
                             help="build the default vintages that are missing (quarter ends, report dates) and latest")
-    vintages_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                            help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_data_dir(vintages_p)
     vintages_p.set_defaults(func=report_vintages_command, data_dir_use="read")
 
     export_p = report_sub.add_parser(
@@ -82,10 +79,9 @@ def register(sub: Any) -> Any:
         "c suppressed, x not available, z not applicable. Only viewer tables: local-area counts are the "
         "suppressed ones.",
     )
-    export_p.add_argument("--as-of", required=True, help="the vintage: a date YYYY-MM-DD or 'latest'")
+    add_as_of(export_p)
     export_p.add_argument("--out", required=True, type=_out_dir, help="the folder to write")
-    export_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                          help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_data_dir(export_p)
     export_p.set_defaults(func=report_export_command, data_dir_use="read")
 
     audit = report_sub.add_parser(
@@ -95,8 +91,7 @@ def register(sub: Any) -> Any:
         "'c' is at least 1 (a linear programme per bound). Exit 0 when every 'c' can be above the "
         "threshold and is not pinned; 1 naming each exposed cell; 2 when there are no viewer tables.",
     )
-    audit.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                       help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_data_dir(audit)
     audit.add_argument("--database", default=None,
                        help="audit only the viewer tables in this database (default: every vintage that is built)")
     audit.add_argument("--threshold", type=int, default=None,
@@ -114,8 +109,7 @@ def register(sub: Any) -> Any:
                            help="refresh every S seconds until stopped (default: once)")
     refresh_p.add_argument("--build-every", type=seconds("--build-every"), default=900.0, metavar="S",
                            help="with --every: the full tested build every S seconds (default 900)")
-    refresh_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
-                           help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    add_data_dir(refresh_p)
     refresh_p.set_defaults(func=report_refresh_command, data_dir_use="read")
 
     return report_sub
@@ -127,11 +121,31 @@ def _year(text: str) -> int:
     return int(text)
 
 
-def _date(text: str) -> dt.date:
+def add_data_dir(parser: argparse.ArgumentParser) -> None:
+    """``--data-dir DIR`` of a command that reads the warehouse."""
+    parser.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                        help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+
+
+def add_as_of(parser: argparse.ArgumentParser, *, default: str | None = None) -> None:
+    """``--as-of T``, the vintage to read: a date, or latest (``args.as_of`` None). Required unless
+    ``default`` says what its absence means; then absent, ``args`` has no ``as_of``."""
+    parser.add_argument(
+        "--as-of", type=as_of_vintage, metavar="T", required=default is None,
+        default=argparse.SUPPRESS if default else None,
+        help="the vintage: a date YYYY-MM-DD (the figures as known at that date) or 'latest' (as known now)"
+        + (f"; default: {default}" if default else ""),
+    )
+
+
+def as_of_vintage(text: str) -> dt.date | None:
+    """An argparse ``type``: a vintage's as-of date, None for latest."""
+    from infra.warehouse.vintages import VintageError, parse_as_of
+
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--as-of must be a date YYYY-MM-DD, got {text!r}") from None
+        return parse_as_of(text)
+    except VintageError:
+        raise argparse.ArgumentTypeError(f"must be a date YYYY-MM-DD or 'latest', got {text!r}") from None
 
 
 DBT_OWN_HELP = ("--help", "-h", "--version")
@@ -204,7 +218,7 @@ def report_figures_command(args: argparse.Namespace) -> int:
     if vintage.message:
         print(f"safeguarding report figures: warning: vintage {vintage.name}: {vintage.message}; "
               "read the last successful build", file=sys.stderr)
-    figures = read_figures(client, vintage.database, args.year, args.as_of)
+    figures = read_figures(client, vintage.database, args.year, vintage.as_of)
     json.dump(figures, sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 0
@@ -218,7 +232,7 @@ def report_vintages_command(args: argparse.Namespace) -> int:
     settings = current_settings()
     client = _prepare_warehouse(settings, args.data_dir)
     database = settings.clickhouse_database
-    wanted: list[dt.date | None] = [vintages.parse_as_of(t) for t in args.build]
+    wanted: list[dt.date | None] = list(args.build)
     if args.defaults:
         wanted += [*vintages.missing_defaults(client, database), None]
     failed = 0
@@ -252,12 +266,11 @@ def report_export_command(args: argparse.Namespace) -> int:
     settings = current_settings()
     client = _prepare_warehouse(settings, args.data_dir)
     database = settings.clickhouse_database
-    as_of = vintages.parse_as_of(args.as_of)
     try:
         try:
-            vintage = vintages.readable(client, database, as_of, strict=True)
+            vintage = vintages.readable(client, database, args.as_of, strict=True)
         except vintages.VintageError:
-            vintage = vintages.build(client, settings, database, as_of, data_dir=args.data_dir)
+            vintage = vintages.build(client, settings, database, args.as_of, data_dir=args.data_dir)
     except vintages.VintageError as exc:
         print(f"safeguarding report export: {exc}", file=sys.stderr)
         return 1

@@ -129,6 +129,10 @@ def test_a_failed_build_leaves_every_vintage_readable_and_the_briefing_refuses(w
     rows = c.query(f"SELECT comparable, matches FROM {latest.database}.rpt_stream_reconciliation").result_rows
     assert rows and all(r == (1, 1) for r in rows)
     before = {v.database: read_figures(c, v.database, 2020, v.as_of) for v in (past, latest)}
+    # `report figures --as-of latest` reads the vintage as known now, as export and the briefing do
+    code, out, err = cli(db, "report", "figures", "--year", "2020", "--as-of", "latest")
+    assert code == 0, err[-2000:]
+    assert json.loads(out) == before[latest.database] and "vintage latest" in err
 
     # a real disagreement: the stream counts one more 2020 notification than the events give
     later = dt.datetime.now(dt.UTC)

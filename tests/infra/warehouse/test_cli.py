@@ -3,6 +3,7 @@ process (chDB allows one data path per process), on an embedded data folder."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -73,11 +74,28 @@ def test_dbt_passes_its_arguments_through_and_returns_its_success(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["report", "figures", "--year", "20x0", "--as-of", "2021-03-31"], "--year must be a year"),
-    (["report", "figures", "--year", "2020", "--as-of", "31/03/2021"], "--as-of must be a date YYYY-MM-DD"),
+    (["report", "figures", "--year", "2020", "--as-of", "31/03/2021"], "--as-of: must be a date YYYY-MM-DD"),
 ])
 def test_bad_report_arguments_are_usage_errors_naming_the_argument(args, message, capsys):
     assert main(args) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args", [
+    ["report", "figures", "--year", "2020"], ["report", "export", "--out", "."],
+    ["report", "briefing", "--quarter", "2020Q3", "--out", "b.html"], ["report", "vintages"],
+])
+def test_every_report_command_reads_as_of_alike(args, capsys):
+    """One definition of --as-of (vintages: of --build): a date or latest, the same refusal otherwise."""
+    from infra.cli import build_parser
+
+    option = "--build" if args[1] == "vintages" else "--as-of"
+    parser = build_parser()
+    assert getattr(parser.parse_args([*args, option, "latest"]), option[2:].replace("-", "_")) in (None, [None])
+    dated = getattr(parser.parse_args([*args, option, "2021-03-31"]), option[2:].replace("-", "_"))
+    assert dated in (dt.date(2021, 3, 31), [dt.date(2021, 3, 31)])
+    assert main([*args, option, "March"]) == 2
+    assert f"argument {option}: must be a date YYYY-MM-DD or 'latest', got 'March'" in capsys.readouterr().err
 
 
 def test_report_is_a_command_group_with_figures(capsys):
