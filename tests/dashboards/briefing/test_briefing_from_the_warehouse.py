@@ -13,7 +13,8 @@ import pytest
 from infra.cli import main
 from infra.settings import settings
 from infra.warehouse import vintages
-from tests.dashboards.briefing.test_in_chromium import ARTIFACTS, MEASURE, chromium
+from tests.dashboards.briefing.test_in_chromium import MEASURE
+from tests.fixtures.chromium import ARTIFACTS, chromium
 
 
 @pytest.fixture(scope="module")

@@ -4,19 +4,14 @@ is readable. A screenshot is kept in tests/artifacts/ for a person to look at.""
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from dashboards.briefing.narrative import key_points
 from dashboards.briefing.render import page
-from tests.conftest import unavailable
 from tests.dashboards.briefing.sample import NOW, Q3, by_key, sections
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
+from tests.fixtures.chromium import ARTIFACTS, chromium
 
 # Appended to a *copy* of the briefing only: records what the browser laid out as attributes,
 # so --dump-dom can report it. The briefing itself carries no script.
@@ -31,18 +26,6 @@ document.body.setAttribute('data-font-px', parseFloat(cs.fontSize));
 document.body.setAttribute('data-line-ratio', (parseFloat(getComputedStyle(p).lineHeight) / parseFloat(getComputedStyle(p).fontSize)).toFixed(2));
 document.body.setAttribute('data-overflow', document.documentElement.scrollWidth > window.innerWidth ? 'yes' : 'no');
 </script>"""
-
-
-def chromium(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
-    if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing: run infra/browser/install-chromium.sh (make test does)")
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync",
-           "--disable-dev-shm-usage", f"--user-data-dir={tmp / 'profile'}", *args]
-    try:
-        return subprocess.run(cmd, capture_output=True, text=True, timeout=90, check=True)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        pytest.fail(f"chromium failed: {exc}\n{getattr(exc, 'stderr', '')}")
 
 
 @pytest.fixture(scope="module")

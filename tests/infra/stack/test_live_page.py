@@ -16,10 +16,8 @@ DevTools protocol opens ``/live`` once and is left open, as a browser tab would 
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
-import shutil
 import signal
 import subprocess
 import sys
@@ -32,12 +30,11 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import unavailable
+from tests.fixtures.chromium import Browser as ChromiumTab
 from tests.infra.stack.test_up import Up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
 FRESHNESS_TARGET_S = 60.0
 SHOWS_UP_WITHIN_S = 300.0  # the page must follow the events by itself; how fast is measured, not asserted
 BUILT_TIMEOUT_S = 300
@@ -59,72 +56,14 @@ READ_PAGE = """(() => {
 })()"""
 
 
-class Browser:
-    """Headless Chromium with one tab, driven over the DevTools protocol (aiohttp's WebSocket)."""
+class Browser(ChromiumTab):
+    """The live page in one tab: loaded once it shows what it shows; ``read`` is READ_PAGE's answer."""
 
-    def __init__(self, tmp: Path):
-        if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
-            unavailable(f"{CHROMIUM} is missing: run infra/browser/install-chromium.sh (make test does)")
-        self.profile = tmp / "profile"
-        self.process = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--disable-dev-shm-usage", "--remote-debugging-port=0", f"--user-data-dir={self.profile}",
-             "--window-size=1280,2000", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        port_file = self.profile / "DevToolsActivePort"
-        while not port_file.exists() or not port_file.read_text().strip():
-            assert self.process.poll() is None and time.monotonic() < deadline, "chromium did not start"
-            time.sleep(0.1)
-        port = int(port_file.read_text().split()[0])
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as resp:
-            tabs = [t for t in json.loads(resp.read()) if t["type"] == "page"]
-        self.ws_url = tabs[0]["webSocketDebuggerUrl"]
-        self._id = 0
-
-    def call(self, method: str, **params: Any) -> Any:
-        async def once() -> Any:
-            import aiohttp
-
-            self._id += 1
-            async with aiohttp.ClientSession() as session, session.ws_connect(self.ws_url, max_msg_size=0) as ws:
-                await ws.send_json({"id": self._id, "method": method, "params": params})
-                async for msg in ws:
-                    data = json.loads(msg.data)
-                    if data.get("id") == self._id:
-                        assert "error" not in data, data
-                        return data["result"]
-            raise AssertionError(f"no answer to {method}")
-
-        return asyncio.run(asyncio.wait_for(once(), 60))
-
-    def open(self, url: str) -> None:
-        self.call("Page.navigate", url=url)
-        deadline = time.monotonic() + 60
-        while self.evaluate("document.readyState") != "complete" or not self.evaluate(
-                "!!document.getElementById('shown')"):
-            assert time.monotonic() < deadline, f"{url} did not load"
-            time.sleep(0.2)
-
-    def evaluate(self, expression: str) -> Any:
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
+    def open(self, url: str, ready: str = "!!document.getElementById('shown')") -> None:
+        super().open(url, ready)
 
     def read(self) -> dict[str, Any]:
         return dict(self.evaluate(READ_PAGE))
-
-    def screenshot(self, path: Path) -> None:
-        import base64
-
-        path.write_bytes(base64.b64decode(self.call("Page.captureScreenshot", captureBeyondViewport=True)["data"]))
-
-    def close(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
 
 
 def _int(text: str) -> int:

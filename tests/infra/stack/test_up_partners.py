@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -32,7 +31,7 @@ import requests
 from producers.gateway.credentials import add_token
 from schemas.calendar import requested_completion_date
 from schemas.partners import partner_topic
-from tests.conftest import unavailable
+from tests.fixtures.chromium import ARTIFACTS, chromium
 from tests.infra.stack.test_up import Up
 from tests.streams import events as e
 
@@ -40,8 +39,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 AS_OF = dt.date(2021, 3, 31)
 LA_A, LA_B = "E06000001", "E08000025"
 A, B = f"urn:cspr:la:{LA_A}", f"urn:cspr:la:{LA_B}"
@@ -206,21 +203,15 @@ def test_each_partners_rapid_reviews_and_data_quality_are_its_own(stack: Stack) 
 
 
 def test_the_partner_page_renders_in_chromium_with_only_its_own_events(stack: Stack, tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing: run infra/browser/install-chromium.sh (make test does)")
     a, b = stack.partners[A], stack.partners[B]
     signin = tmp_path / "signin.html"  # a staff member signs in with the form
     signin.write_text(f"""<!doctype html><form method="post" action="{stack.url}/partner/login">
 <input name="token" value="{a.token}"></form><script>document.forms[0].submit()</script>""")
 
-    def chromium(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args, signin.as_uri()],
-            capture_output=True, text=True, timeout=120, check=False)
+    def signed_in(*args: str) -> subprocess.CompletedProcess[str]:
+        return chromium("--virtual-time-budget=15000", *args, signin.as_uri(), tmp=tmp_path, check=False)
 
-    proc = chromium("--dump-dom")
+    proc = signed_in("--dump-dom")
     dom = proc.stdout
     assert f"{A}: what became of your events" in dom, (proc.stderr[-2000:], dom[:1000])
     dead_rows = re.findall(r'<tr data-event-id="([^"]*)"', dom)
@@ -237,5 +228,5 @@ def test_the_partner_page_renders_in_chromium_with_only_its_own_events(stack: St
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "partner-page-up.png"
     shot.unlink(missing_ok=True)
-    chromium("--window-size=1280,1800", "--hide-scrollbars", f"--screenshot={shot}")
+    signed_in("--window-size=1280,1800", "--hide-scrollbars", f"--screenshot={shot}")
     assert shot.exists() and shot.stat().st_size > 20_000

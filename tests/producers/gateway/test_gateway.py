@@ -21,7 +21,6 @@ import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -47,7 +46,7 @@ from schemas.calendar import requested_completion_date
 from schemas.figures import pct
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import partner_topic
-from tests.conftest import unavailable
+from tests.fixtures.chromium import ARTIFACTS, chromium
 from tests.streams import events as e
 
 pytestmark = pytest.mark.integration
@@ -55,8 +54,6 @@ pytestmark = pytest.mark.integration
 AS_OF = dt.date(2021, 3, 31)
 STRUCTURED = "application/cloudevents+json"
 BATCH = "application/cloudevents-batch+json"
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "tests" / "artifacts"
 CASE_EXISTS_ID = "0c5e0000-0000-4000-8000-0000000000e5"
 
 
@@ -429,20 +426,15 @@ def test_a_partners_rapid_reviews_and_data_quality_are_its_own(stack: Stack, vie
 
 def test_the_partner_page_in_chromium_lists_its_dead_letters_and_nothing_of_another_partners(
         stack: Stack, views: str, tmp_path: Path) -> None:
-    if not Path(CHROMIUM).exists() or not shutil.which(CHROMIUM):
-        unavailable(f"{CHROMIUM} is missing: run infra/browser/install-chromium.sh (make test does)")
     # a staff member signs in with the form (the token goes in a cookie for /partner only)
     signin = tmp_path / "signin.html"
     signin.write_text(f"""<!doctype html><form method="post" action="{views}/partner/login">
 <input name="token" value="{stack.tokens[stack.a]}"></form><script>document.forms[0].submit()</script>""")
-    def chromium(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--no-first-run",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000", *args, signin.as_uri()],
-            capture_output=True, text=True, timeout=120, check=False)
 
-    proc = chromium("--dump-dom")
+    def signed_in(*args: str) -> subprocess.CompletedProcess[str]:
+        return chromium("--virtual-time-budget=15000", *args, signin.as_uri(), tmp=tmp_path, check=False)
+
+    proc = signed_in("--dump-dom")
     dom = proc.stdout
     assert f"{stack.a}: what became of your events" in dom, (proc.stderr[-2000:], dom[:1000])
     rows = re.findall(r'<tr data-event-id="([^"]*)"', dom)
@@ -458,7 +450,7 @@ def test_the_partner_page_in_chromium_lists_its_dead_letters_and_nothing_of_anot
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "partner-page.png"
     shot.unlink(missing_ok=True)
-    chromium("--window-size=1280,2400", "--hide-scrollbars", f"--screenshot={shot}")
+    signed_in("--window-size=1280,2400", "--hide-scrollbars", f"--screenshot={shot}")
     assert shot.exists() and shot.stat().st_size > 20_000
 
 
