@@ -55,8 +55,10 @@ def render_briefing(client: Any, database: str, quarter: Quarter, threshold: int
         shown.insert(1, section)
         points.append(sentence)
     when = dt.date.fromisoformat(as_of).strftime("%-d %B %Y") if as_of else "the latest warehouse build"
+    learning = learning_of(client, marts, quarter)
     return page(
-        learning=learning_of(client, marts, quarter),
+        learning=learning,
+        learning_missing=None if learning is not None else learning_missing(marts, vintage),
         title=f"Quarterly learning briefing: {quarter}",
         subtitle=f"Serious incidents notified to the Child Safeguarding Practice Review Panel: "
                  f"{quarter.months()}, the year to date, and the year {quarter.year} as known at {when}.",
@@ -71,13 +73,26 @@ def render_briefing(client: Any, database: str, quarter: Quarter, threshold: int
 
 def learning_of(client: Any, marts: str, quarter: Quarter) -> Any:
     """What reviews found in the quarter (``dashboards.briefing.learning``), from the viewer table
-    ``pub_learning``; None for marts published before it existed (the section is left out)."""
+    ``pub_learning``; None for marts published before it existed (logged; the briefing says so)."""
     from dashboards.briefing.learning import learning_section
     from dashboards.marts import LEARNING
 
     if not int(client.command(f"EXISTS TABLE {marts}.{LEARNING}")):
+        log.warning("briefing %s: no learning section: database %s has no %s (published before it existed)",
+                    quarter, marts, LEARNING)
         return None
     return learning_section(client, marts, quarter.year, quarter.q)
+
+
+def learning_missing(marts: str, vintage: Any) -> str:
+    """What the briefing says in place of the learning section when its marts lack ``pub_learning``."""
+    from dashboards.marts import LEARNING
+
+    where = f"vintage {vintage.name}" if vintage is not None else f"database {marts}"
+    rebuild = (f"safeguarding report vintages --build {'latest' if vintage.name == 'latest' else vintage.as_of}"
+               if vintage is not None else "safeguarding dbt build")
+    return (f"Not shown: the figures of {where} were published before the learning figures ({LEARNING}) "
+            f"existed. Rebuilding them adds this section ({rebuild}).")
 
 
 def previous_quarter(quarter: Quarter) -> Quarter:

@@ -104,8 +104,10 @@ def figures(sections: Sequence[Section], threshold: int, start: int = 0) -> list
 
 
 def page(*, title: str, subtitle: str, as_of: str, key_points: Sequence[str], sections: Sequence[Section],
-         sources: Sequence[str], threshold: int, generated_at: str, learning: object = None) -> str:
-    """The whole briefing as one HTML document (``templates/briefing/page.html.j2``)."""
+         sources: Sequence[str], threshold: int, generated_at: str, learning: object = None,
+         learning_missing: str | None = None) -> str:
+    """The whole briefing as one HTML document (``templates/briefing/page.html.j2``); without
+    ``learning``, ``learning_missing`` says in its place why it is not there."""
     return render("briefing/page.html.j2", title=title, subtitle=subtitle, as_of=as_of, key_points=key_points,
                   sections=figures(sections, threshold), sources=sources, threshold=threshold,
-                  generated_at=generated_at, learning=learning)
+                  generated_at=generated_at, learning=learning, learning_missing=learning_missing)

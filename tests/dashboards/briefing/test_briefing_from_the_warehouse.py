@@ -4,6 +4,7 @@ report's figures in its key points, suppressed local counts, charts drawn by Chr
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,3 +95,25 @@ def test_a_warehouse_without_the_vintage_is_refused_and_writes_nothing(warehouse
     err = capsys.readouterr().err
     assert "vintage v20200930 (as known at 30 September 2020) is not built" in err and "Traceback" not in err
     assert not (tmp_path / "b.html").exists()
+
+
+def test_marts_without_the_learning_table_say_so_in_the_briefing(report_2020_marts, briefing_2020q3, caplog):
+    """Marts published before pub_learning existed (its table set aside for the test): the briefing
+    says where its learning section would be why it is not, and the warning is logged."""
+    from dashboards.briefing.build import render_briefing
+    from dashboards.briefing.data import Quarter
+
+    client, db = report_2020_marts.client, report_2020_marts.database
+    client.command(f"RENAME TABLE {db}.pub_learning TO {db}.pub_learning_aside")
+    try:
+        with caplog.at_level(logging.WARNING, logger="dashboards.briefing.build"):
+            html = render_briefing(client, db, Quarter(2020, 3), 2)
+    finally:
+        client.command(f"RENAME TABLE {db}.pub_learning_aside TO {db}.pub_learning")
+    assert '<h2 id="learning-heading">What reviews found</h2>' in html
+    assert f"Not shown: the figures of database {db} were published before the learning figures (pub_learning)" in html
+    assert [r.getMessage() for r in caplog.records] == [
+        f"briefing 2020 Q3: no learning section: database {db} has no pub_learning (published before it existed)"]
+    # a vintage has it: the section is there, and no such note
+    built = briefing_2020q3.read_text()
+    assert '<h2 id="learning-heading">What reviews found in 2020 Q3</h2>' in built and "Not shown:" not in built
