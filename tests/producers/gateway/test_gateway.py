@@ -171,13 +171,20 @@ def stack(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         worker.stop()
 
 
-def test_the_calibrated_history_over_http_gives_the_oracles_figures(stack: Stack) -> None:
+@pytest.fixture(scope="module")
+def calibrated(stack: Stack) -> list[bytes]:
+    """The calibrated 2020 history, posted over HTTP by its partners and taken by the worker: once,
+    for every test that reads it (whichever runs first, or alone)."""
     lines = _calibrated()
     started = time.monotonic()
     stack.post_in_order(lines)
     print(f"\n{len(lines)} events over HTTP in {time.monotonic() - started:.1f} s")
     stack.worker.wait_idle(len(lines), timeout_s=180)
-    want = compute_figures(lines, 2020, AS_OF)
+    return lines
+
+
+def test_the_calibrated_history_over_http_gives_the_oracles_figures(stack: Stack, calibrated: list[bytes]) -> None:
+    want = compute_figures(calibrated, 2020, AS_OF)
     got = stack.figures()
     assert got["period_change"]["current"] == want["period_change"]["current"]
     assert got["period_change"]["previous"] == want["period_change"]["previous"]
@@ -191,10 +198,10 @@ def test_the_calibrated_history_over_http_gives_the_oracles_figures(stack: Stack
     assert dict(by_harm) == {h: want["notifications"][h] for h in ("death", "serious_harm", "other")}
 
 
-def test_posting_everything_again_changes_nothing(stack: Stack) -> None:
+def test_posting_everything_again_changes_nothing(stack: Stack, calibrated: list[bytes]) -> None:
     before = stack.figures()
     consumed = stack.status()["consumed"]
-    lines = _calibrated()
+    lines = calibrated
     by_source: dict[str, list[bytes]] = {}
     for raw in lines:
         by_source.setdefault(_source(raw), []).append(raw)
@@ -323,8 +330,9 @@ def test_the_sdk_publishes_over_http_and_reports_each_refusal_by_line(stack: Sta
 
 
 @pytest.fixture(scope="module")
-def views(stack: Stack) -> Iterator[str]:
-    """The worker stopped (it holds chDB), then ``safeguarding gateway serve`` on its warehouse."""
+def views(stack: Stack, calibrated: list[bytes]) -> Iterator[str]:
+    """The worker stopped (it holds chDB) once it has taken at least the calibrated history, then
+    ``safeguarding gateway serve`` on its warehouse."""
     stack.worker.wait_idle(0, timeout_s=60)
     stack.worker.stop()
     port = free_port()
