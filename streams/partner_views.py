@@ -24,7 +24,8 @@ thread, in order), so a read waits while a scheduled dbt build runs.
 
 The gateway's views and credentials (``producers.gateway``: one definition of what a partner may
 see, on both ways of reading the warehouse) are given by the command layer (``use()``;
-``infra.stack.partners.backend``), since a stage does not import another stage.
+``infra.stack.worker_views.backend``), since a stage does not import another stage; what it
+must give is typed here (``Backend``), so mypy checks the command layer's against it.
 """
 
 from __future__ import annotations
@@ -32,16 +33,49 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from infra.settings import Settings
 
 LIMIT_MAX = 10_000
 
-# (settings, token file, data dir, database) -> (credentials, views, the views' "unavailable" error)
-Backend = Callable[[Settings, Path, "Path | None", "str | None"], tuple[Any, Any, type[Exception]]]
+
+class PartnerIdentity(Protocol):
+    """Who a token belongs to (``producers.gateway.credentials.Partner``)."""
+
+    @property
+    def authority(self) -> str: ...
+
+
+class TokenChecker(Protocol):
+    """The partners' token file (``producers.gateway.credentials.Credentials``)."""
+
+    def authenticate(self, token: str | None) -> PartnerIdentity | None: ...
+
+
+class ViewReader(Protocol):
+    """One authority's reads of the warehouse (``producers.gateway.views.PartnerViews``)."""
+
+    def accepted(self, authority: str, limit: int = ...) -> list[dict[str, Any]]: ...
+
+    def dead_letters(self, authority: str, limit: int = ...) -> list[dict[str, Any]]: ...
+
+    def event(self, authority: str, event_id: str) -> dict[str, Any]: ...
+
+    def rapid_reviews(self, authority: str, as_of: dt.date) -> dict[str, Any]: ...
+
+    def data_quality(self, authority: str) -> dict[str, Any]: ...
+
+
+class Backend(Protocol):
+    """(settings, token file, data dir, database) -> (credentials, views, the error the views raise
+    when the warehouse cannot be read): ``infra.stack.worker_views.backend``."""
+
+    def __call__(self, conf: Settings, tokens: Path, data_dir: Path | None, database: str | None,
+                 /) -> tuple[TokenChecker, ViewReader, type[Exception]]: ...
+
+
 _backend: list[Backend] = []
 
 

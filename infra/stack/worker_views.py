@@ -9,13 +9,17 @@ only the command layer imports the stages side by side.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.settings import Settings
 
+if TYPE_CHECKING:
+    from producers.gateway.credentials import Credentials
+    from producers.gateway.views import PartnerViews
+
 
 def backend(conf: Settings, tokens: Path, data_dir: Path | None,
-            database: str | None) -> tuple[Any, Any, type[Exception]]:
+            database: str | None) -> tuple[Credentials, PartnerViews, type[Exception]]:
     """The partners' credentials (``tokens``), the gateway's views on this warehouse, and the
     error those views raise when the warehouse cannot be read."""
     from infra.warehouse.client import get_client

@@ -29,3 +29,49 @@ def test_a_partner_is_shown_only_its_own_held_events_oldest_first() -> None:
     assert [h["id"] for h in held_of(states, A, 1)] == ["a-1"]
     assert [h["id"] for h in held_of(states, A, 100, "A-2")] == ["a-2"]  # by id, as sent
     assert held_of(states, A, 100, "B-1") == []  # another partner's id is not A's
+
+
+BACKEND_CHECK = '''
+from pathlib import Path
+from typing import Any
+
+from infra.settings import Settings
+from infra.stack import worker_views
+from streams import partner_views
+
+
+class Views:  # no data_quality
+    def accepted(self, authority: str, limit: int = 1000) -> list[dict[str, Any]]: return []
+    def dead_letters(self, authority: str, limit: int = 1000) -> list[dict[str, Any]]: return []
+    def event(self, authority: str, event_id: str) -> dict[str, Any]: return {}
+    def rapid_reviews(self, authority: str, as_of: Any) -> dict[str, Any]: return {}
+
+
+class Tokens:
+    def authenticate(self, token: str | None) -> None: return None
+
+
+def incomplete(conf: Settings, tokens: Path, data_dir: Path | None,
+               database: str | None) -> tuple[Tokens, Views, type[Exception]]:
+    return Tokens(), Views(), ValueError
+
+
+partner_views.use(worker_views.backend)
+partner_views.use(incomplete)
+'''
+
+
+def test_mypy_checks_the_injected_backend_against_what_the_route_calls() -> None:
+    """``use()`` takes a typed ``Backend``: the gateway's credentials and views pass, and views
+    without one of the reads the route makes (``data_quality``) are refused before anything runs."""
+    from pathlib import Path
+
+    from mypy import api
+
+    repo = Path(__file__).resolve().parents[2]
+    out, err, status = api.run(["--config-file", str(repo / "pyproject.toml"), "--no-error-summary",
+                                "--follow-imports", "silent", "-c", BACKEND_CHECK])
+    errors = [line for line in out.splitlines() if ": error:" in line]
+    assert status == 1 and len(errors) == 1, out + err
+    line = BACKEND_CHECK.splitlines().index("partner_views.use(incomplete)") + 1
+    assert errors[0].startswith(f'<string>:{line}: error: Argument 1 to "use" has incompatible type'), errors
