@@ -34,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from infra.warehouse.raw_store import check_database_name
 from producers.reference.figures import cases_as_at
 from producers.reference.history import AcceptedEvent
 from schemas import parse_event
@@ -51,7 +52,6 @@ NOTIFIED = "uk.gov.cspr.incident.notified.v1"
 # death and must be null for every other category.
 NULL_BY_RULE = frozenset({"subcategory"})
 _EVENT_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-_DATABASE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,62}$")  # infra.warehouse.raw_store's rule
 
 
 class ViewUnavailable(CsprError):
@@ -67,8 +67,7 @@ class PartnerViews:
     inbound_topic: str
 
     def __post_init__(self) -> None:
-        if not _DATABASE.match(self.database):
-            raise ValueError(f"invalid ClickHouse database name {self.database!r}")
+        check_database_name(self.database)  # the warehouse's one rule (RawStoreError, naming it)
 
     def for_partner(self, partner: Partner) -> PartnerViews:
         """The reads for this partner (the same object: each read takes the authority)."""
