@@ -22,9 +22,10 @@ from dashboards.briefing.data import Quarter, missing_marts, run_panel
 from dashboards.briefing.render import Result, Section, figures
 from dashboards.panel import Panel
 from dashboards.templating import render
+from infra.warehouse.alerts import AUDIENCES, RULES, for_viewers
 
-__all__ = ["Board", "Panels", "age_text", "boards", "collect", "describe", "figures", "fragment", "page", "panels", "periods",
-           "render"]
+__all__ = ["Board", "Panels", "age_text", "alerts", "alerts_fragment", "boards", "collect", "describe", "figures",
+           "fragment", "page", "panels", "periods", "render"]
 
 QUARTERLY = "rpt_quarterly_learning"
 
@@ -103,13 +104,77 @@ def newest_event_time(client: Any, marts: str) -> str | None:
 
 
 def page(*, quarter: Quarter | None, choices: list[Quarter], shown: Panels | None, freshness: dict[str, Any],
-         counters: dict[str, Any], refresh_s: float, problem: str | None = None) -> str:
-    """The whole live page: the period picker, what is shown and how old it is, the stream's live
-    counters, and the panels (``templates/live/page.html.j2``)."""
+         counters: dict[str, Any], refresh_s: float, problem: str | None = None,
+         alert_states: dict[str, Any] | None = None) -> str:
+    """The whole live page: the period picker, what is shown and how old it is, the alerts, the
+    stream's live counters, and the panels (``templates/live/page.html.j2``)."""
     years = sorted({q.year for q in choices} | ({quarter.year} if quarter else set()))
     return render("live/page.html.j2", title="Live figures: serious incident notifications", quarter=quarter,
                   years=years, quarters=choices, shown=shown, freshness=freshness, counters=counters,
-                  refresh_ms=int(refresh_s * 1000), problem=problem)
+                  refresh_ms=int(refresh_s * 1000), problem=problem, alerts=alerts(alert_states))
+
+
+STATE_WORDS = {"firing": "Firing", "ok": "OK", "error": "Not checked"}
+
+
+def alerts(states: dict[str, Any] | None, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The alert rules as the page shows them to anyone, in plain words: from ``/status``'s
+    ``alerts`` (``{"evaluated_at", "rules"}``: ``infra.warehouse.alerts.evaluate`` run by the
+    worker with its heartbeat, each rule with ``since``), passed through ``for_viewers`` (no
+    count per local authority or partner). Firing rules first; each says what is wrong, since
+    when, and who is told.
+
+    ``{"evaluated_at", "evaluated_age", "firing": n, "key", "rules": [{"uid", "title", "state",
+    "state_text", "words", "since", "since_text", "audience", "details": [str], "withheld"}]}``;
+    ``key`` changes when what the section says changes (the script redraws it then only)."""
+    evaluated_at = (states or {}).get("evaluated_at")
+    rules = for_viewers((states or {}).get("rules")) or []
+    by_uid = {r.uid: r for r in RULES}
+    now = now or dt.datetime.now(dt.UTC)
+    out = []
+    for rule in rules:
+        spec = by_uid.get(rule["uid"])
+        if spec is None:
+            continue
+        state = rule["state"] if rule["state"] in STATE_WORDS else "error"
+        since = rule.get("since") if state != "ok" else None
+        words = {"firing": spec.firing_text, "ok": spec.ok_text}.get(
+            state, "This could not be checked just now (the figures it reads may not be built yet).")
+        details = [_detail(i) for i in rule.get("firing", [])] if state == "firing" else []
+        out.append({"uid": spec.uid, "title": spec.title, "state": state, "state_text": STATE_WORDS[state],
+                    "words": words, "since": since, "since_text": _since_text(since, now),
+                    "audience": AUDIENCES.get(spec.audience, spec.audience), "details": details,
+                    "withheld": bool(rule.get("rows_withheld")) and state == "firing"})
+    order = {"firing": 0, "error": 1, "ok": 2}
+    out.sort(key=lambda r: order[r["state"]])
+    key = ";".join(f"{r['uid']}={r['state']}@{r['since']}:{len(r['details'])}" for r in out)
+    return {"evaluated_at": evaluated_at, "evaluated_age": _age(evaluated_at, now),
+            "firing": sum(r["state"] == "firing" for r in out), "rules": out, "key": key}
+
+
+def _detail(instance: dict[str, Any]) -> str:
+    labels = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in instance["labels"].items())
+    value = instance["value"]
+    shown = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    return f"{labels}: {shown}" if labels else shown
+
+
+def _age(iso: str | None, now: dt.datetime) -> str | None:
+    return age_text(dt.datetime.fromisoformat(iso), now) if iso else None
+
+
+def _since_text(iso: str | None, now: dt.datetime) -> str | None:
+    """'2026-11-30 07:50 UTC (12 min ago)'."""
+    if not iso:
+        return None
+    at = dt.datetime.fromisoformat(iso)
+    at = at if at.tzinfo else at.replace(tzinfo=dt.UTC)
+    return f"{at.astimezone(dt.UTC):%Y-%m-%d %H:%M:%S} UTC ({age_text(at, now)} ago)"
+
+
+def alerts_fragment(alert_states: dict[str, Any] | None) -> str:
+    """The alerts section alone, for the page's script."""
+    return render("live/alerts_fragment.html.j2", alerts=alerts(alert_states))
 
 
 def fragment(*, quarter: Quarter | None, shown: Panels | None, freshness: dict[str, Any]) -> str:

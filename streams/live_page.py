@@ -8,6 +8,10 @@
   fetches ``/live/panels`` when a newer vintage is built.
 - ``/live.json``: the same as JSON: quarter, vintage and its age, counters, the panels' rows.
 - ``/live/panels``: the panels alone (HTML), for the script.
+- ``/live/alerts``: the alerts section alone (HTML), for the script. The alerts are the checks
+  ``/status`` shows (``infra.warehouse.alerts.evaluate``, run with the worker's heartbeat), with
+  since when each fires, in plain words, and without the per-authority or per-partner rows
+  (``for_viewers``).
 
 What a viewer may see, for everyone: the panels read the national marts and the suppressed
 viewer tables only (as Grafana's viewer user), the renderer suppresses small counts again, and
@@ -36,6 +40,7 @@ from schemas.calendar import Quarter
 from streams import stats
 from streams.app import app
 from streams.cases.agents import live
+from streams.heartbeat import alert_states
 from streams.sink.agents import sink
 
 log = logging.getLogger(__name__)
@@ -58,7 +63,7 @@ live_figures = _Renderer()
 
 def use(renderer: Any) -> None:
     """Give the page its renderer (``dashboards.live``: ``periods``, ``panels``, ``describe``,
-    ``age_text``, ``page``, ``fragment``), before the worker starts."""
+    ``age_text``, ``page``, ``fragment``, ``alerts``, ``alerts_fragment``), before the worker starts."""
     live_figures.module = renderer
 
 REFRESH_S = 2.0
@@ -182,6 +187,7 @@ def answer(seen: dict[str, Any]) -> dict[str, Any]:
         "counters": counters(quarter),
         "panels": shown.values if shown else {},
         "problem": seen["problem"],
+        "alerts": live_figures.alerts(alert_states()),
     }
 
 
@@ -251,7 +257,8 @@ class LivePage(_LiveView):
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.page(live_figures.page(quarter=seen["quarter"], choices=seen["choices"], shown=seen["shown"],
                                            freshness=_freshness(seen), counters=counters(seen["quarter"]),
-                                           refresh_s=REFRESH_S, problem=seen["problem"]))
+                                           refresh_s=REFRESH_S, problem=seen["problem"],
+                                           alert_states=alert_states()))
 
 
 @app.page("/live/panels")
@@ -267,3 +274,15 @@ class LivePanels(_LiveView):
 class LiveJson(_LiveView):
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.json(answer(seen))
+
+
+@app.page("/live/alerts")
+class LiveAlerts(View):
+    """The alerts section alone (HTML), for the page's script: the checks as last run with the
+    heartbeat, what anyone may see (``dashboards.live.alerts``)."""
+
+    async def get(self, request: Request) -> Response:
+        response = self.html(live_figures.alerts_fragment(alert_states()))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        return response

@@ -10,10 +10,12 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from infra.settings import settings
+from infra.warehouse.alerts import for_viewers
 from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
 from streams.cases.history import PARTNERSHIP, held_over
+from streams.figures.views import is_analyst
 from streams.heartbeat import alert_states
 
 IDLE_AFTER_S = 1.0
@@ -91,7 +93,10 @@ def status(fast: bool = False) -> dict[str, Any]:
 @app.page("/status")
 class StatusView(View):
     async def get(self, request: Request) -> Response:
-        return self.json(status(fast=request.query.get("fast") == "1"))
+        answer = status(fast=request.query.get("fast") == "1")
+        if not is_analyst(request):  # the overdue rule's rows are counts per local authority
+            answer["alerts"] = {**answer["alerts"], "rules": for_viewers(answer["alerts"]["rules"])}
+        return self.json(answer)
 
 
 ANALYST = "exact with Authorization: Bearer $CSPR_ANALYST_TOKEN; suppressed (or counts only) without"
@@ -105,7 +110,10 @@ INDEX: list[dict[str, Any]] = [
      "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4"}},
     {"path": "/live/panels", "what": "the live page's panels alone (HTML), for its script",
      "parameters": {"year": "year", "quarter": "1-4"}},
-    {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age",
+    {"path": "/live/alerts", "what": "the live page's alerts alone (HTML), for its script: the alert checks "
+     "/status shows, in plain words, without per-authority rows", "parameters": {}},
+    {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age; "
+     "the alert checks (their per-authority rows for analysts only)",
      "parameters": {"fast": "1: skip the totals over every case"}},
     {"path": "/schedule", "what": "the scheduled builds (under `up` / --schedule-dbt only)", "parameters": {}},
     {"path": "/figures/notifications", "what": "notifications by month x harm type and by year x local authority; "

@@ -268,3 +268,15 @@ def evaluate(client: Any, raw_database: str, marts_database: str | None = None,
             entry["state"] = "firing"
         out.append(entry)
     return out
+
+
+def for_viewers(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """``evaluate()``'s rules as anyone may see them (the live page, ``/status`` without the
+    analyst token): a rule whose rows are counts per local authority or partner
+    (``rows_for_viewers`` False) keeps its state and since when, but not its rows, nor how many
+    there are (a count of authorities with overdue reviews, beside the national count, can give
+    away a small one); the other rules' rows are about the platform and stay."""
+    if rules is None:
+        return None
+    hidden = {r.uid for r in RULES if not r.rows_for_viewers}
+    return [{**rule, "firing": [], "rows_withheld": True} if rule["uid"] in hidden else rule for rule in rules]

@@ -70,3 +70,96 @@ def test_text_from_the_marts_is_escaped_and_the_charts_stay_markup() -> None:
     assert "<img src=x" not in html and "&lt;img src=x onerror=alert(1)&gt;" in html
     assert '<svg id="chart-1-evil-barchart" class="chart" role="img"' in html  # the chart is not escaped
     assert "Showing <strong id=\"period\">2020 Q3</strong>" in html and 'id="vintage-name">latest<' in html
+
+
+# --- the alerts on the page ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def alert_states(report_2020_marts: Any) -> dict[str, Any]:
+    """The alert rules evaluated on the calibrated 2020 warehouse at 2021-04-20 (rapid reviews of
+    early-2021 notifications are overdue by then; no worker ever wrote a heartbeat), twice, as the
+    worker's heartbeat does: ``since`` is the first evaluation's time."""
+    from infra.warehouse.alerts import evaluate
+    from streams.heartbeat import with_since
+
+    b = report_2020_marts
+    now = dt.datetime(2021, 4, 20, 12, tzinfo=dt.UTC)
+    since: dict[Any, str] = {}
+    first = with_since(evaluate(b.client, b.database, b.database, now=now), "2021-04-20T12:00:00+00:00", since)
+    second = with_since(evaluate(b.client, b.database, b.database, now=now), "2021-04-20T12:00:15+00:00", since)
+    return {"first": first, "states": {"evaluated_at": "2021-04-20T12:00:15+00:00", "rules": second}}
+
+
+def test_the_page_says_in_words_which_checks_fire_and_since_when(alert_states: dict[str, Any]) -> None:
+    from infra.warehouse.alerts import RULES
+
+    states = alert_states["states"]
+    by_uid = {r["uid"]: r for r in states["rules"]}
+    overdue = by_uid["cspr-overdue-rapid-reviews"]
+    assert overdue["state"] == "firing" and overdue["firing"], "the history has overdue reviews at that date"
+    assert by_uid["cspr-stream-silent"]["state"] == "firing"  # no heartbeat at all
+    shown = live.alerts(states, now=dt.datetime(2021, 4, 20, 12, 1, tzinfo=dt.UTC))
+    assert [r["uid"] for r in shown["rules"]][: shown["firing"]] == [r["uid"] for r in shown["rules"]
+                                                                      if r["state"] == "firing"]
+    assert {r["uid"] for r in shown["rules"]} == {r.uid for r in RULES}
+    page = {r["uid"]: r for r in shown["rules"]}
+    for uid, rule in by_uid.items():
+        assert page[uid]["state"] == rule["state"]
+        assert page[uid]["state_text"] == {"firing": "Firing", "ok": "OK", "error": "Not checked"}[rule["state"]]
+    # since the first evaluation that saw it firing, not the latest
+    assert page["cspr-overdue-rapid-reviews"]["since"] == "2021-04-20T12:00:00+00:00"
+    assert page["cspr-overdue-rapid-reviews"]["since_text"] == "2021-04-20 12:00:00 UTC (60 s ago)"
+    assert shown["firing"] == sum(r["state"] == "firing" for r in states["rules"])
+
+
+def test_the_page_never_shows_a_count_per_local_authority(alert_states: dict[str, Any]) -> None:
+    from schemas.local_authorities import LOCAL_AUTHORITIES
+
+    states = alert_states["states"]
+    overdue = next(r for r in states["rules"] if r["uid"] == "cspr-overdue-rapid-reviews")
+    shown = live.alerts(states)
+    row = next(r for r in shown["rules"] if r["uid"] == "cspr-overdue-rapid-reviews")
+    assert row["details"] == [] and row["withheld"]
+    html = live.render("live/alerts_fragment.html.j2", alerts=shown)
+    codes = {la.code for la in LOCAL_AUTHORITIES} | {la.name for la in LOCAL_AUTHORITIES}
+    assert not [c for c in codes if c in html]
+    for instance in overdue["firing"]:  # the analysts' rows exist, and none reaches the page
+        assert instance["labels"]["local_authority"] not in html
+    # a platform rule's rows are about the platform, and are shown
+    silent = next(r for r in shown["rules"] if r["uid"] == "cspr-stream-silent")
+    assert silent["details"] and not silent["withheld"]
+
+
+def test_each_state_is_a_word_with_a_symbol_not_a_colour_alone(alert_states: dict[str, Any]) -> None:
+    import re
+
+    html = live.render("live/alerts_fragment.html.j2", alerts=live.alerts(alert_states["states"]))
+    items = re.findall(r'<li class="alert alert-(\w+)" data-alert="[^"]+" data-state="(\w+)">\s*<p><strong class="state">'
+                       r'<span aria-hidden="true">(.)</span> ([\w ]+)</strong>', html)
+    assert len(items) == len(alert_states["states"]["rules"])
+    for css, state, symbol, word in items:
+        assert css == state and (symbol, word) == {"firing": ("▲", "Firing"), "ok": ("✓", "OK"),
+                                                   "error": ("?", "Not checked")}[state]
+    assert "checks are firing" in html or "check is firing" in html
+
+
+def test_since_is_kept_while_firing_and_forgotten_when_quiet() -> None:
+    from streams.heartbeat import with_since
+
+    def rule(state: str, *las: str) -> dict[str, Any]:
+        return {"uid": "r", "state": state, "firing": [{"labels": {"la": la}, "value": 1.0} for la in las]}
+
+    since: dict[Any, str] = {}
+    (a,) = with_since([rule("firing", "x")], "t1", since)
+    (b,) = with_since([rule("firing", "x", "y")], "t2", since)
+    assert (a["since"], b["since"]) == ("t1", "t1")
+    assert [i["since"] for i in b["firing"]] == ["t1", "t2"]  # each instance from when it began
+    (c,) = with_since([rule("error")], "t3", since)  # not evaluated: nothing known either way
+    assert c["since"] == "t1"
+    (d,) = with_since([rule("firing", "y")], "t4", since)
+    assert d["since"] == "t1" and [i["since"] for i in d["firing"]] == ["t2"]
+    (e,) = with_since([rule("ok")], "t5", since)
+    assert e["since"] is None and since == {}
+    (f,) = with_since([rule("firing", "x")], "t6", since)
+    assert f["since"] == "t6"  # fires again: a new since

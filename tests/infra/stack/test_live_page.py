@@ -8,7 +8,9 @@ DevTools protocol opens ``/live`` once and is left open, as a browser tab would 
    report figures --year 2020 --as-of latest`` read from the same vintage.
 2. A viewer (no analyst token: the browser sends none) sees exactly the published viewer table:
    every authority whose exact count is 1 or 2 shows ``c``.
-3. One new notification is published with ``acks=all``; the open page (its own script, no reload)
+3. The alert checks ``/status`` shows are on the open page, in words, with since when they fire,
+   and without naming a local authority.
+4. One new notification is published with ``acks=all``; the open page (its own script, no reload)
    shows it. The time from the acknowledgement to the number on the page is printed against the
    60 s target (a figure, not a timed assertion: it depends on the machine's load; the test fails
    only if the page never shows it within ``SHOWS_UP_WITHIN_S``).
@@ -51,7 +53,12 @@ READ_PAGE = """(() => {
   const shown = document.getElementById('shown');
   const counters = {};
   for (const el of document.querySelectorAll('[data-counter]')) counters[el.dataset.counter] = el.textContent;
-  return {panels, counters, builtAt: shown ? shown.dataset.builtAt : null,
+  const alerts = [...document.querySelectorAll('#alerts [data-alert]')].map(li => ({
+    uid: li.dataset.alert, state: li.dataset.state, word: li.querySelector('.state').textContent.trim(),
+    since: (li.querySelector('.alert-since') || {}).textContent || null}));
+  const alertsSection = document.getElementById('alerts');
+  return {panels, counters, alerts, alertsText: alertsSection ? alertsSection.textContent : null,
+          builtAt: shown ? shown.dataset.builtAt : null,
           period: (document.getElementById('period') || {}).textContent || null,
           vintage: (document.getElementById('vintage-name') || {}).textContent || null,
           age: (document.getElementById('age') || {}).textContent || null,
@@ -262,6 +269,39 @@ def test_a_viewer_sees_small_local_counts_suppressed(stack: dict[str, Any]) -> N
         n = exact.get(names[name], 0)
         assert text == "c" if 1 <= n <= 2 else text in ("c", str(n)), (name, n, text)
     stack["page_areas"] = page
+
+
+def test_the_open_page_shows_the_alert_checks_status_shows_in_words(stack: dict[str, Any]) -> None:
+    """The alert checks (run with the worker's heartbeat) drawn on the open page, by its own script:
+    the same state for every rule as ``/status`` (read as an analyst), written as a word; the
+    overdue rule fires (the history's last reviews are long past due) and says since when, the
+    time ``/status`` gives; no local authority is named in the section."""
+    from infra.warehouse.alerts import RULES
+    from schemas.local_authorities import LOCAL_AUTHORITIES
+
+    up, browser = stack["up"], stack["browser"]
+    deadline = time.monotonic() + 120
+    while True:  # the checks run every 15 s: the page and /status agree once both saw the same run
+        status = up.get("/status?fast=1")["alerts"]
+        seen = browser.read()
+        page = {a["uid"]: a for a in seen["alerts"]}
+        want = {r["uid"]: r for r in status["rules"] or []}
+        if want and {u: a["state"] for u, a in page.items()} == {u: r["state"] for u, r in want.items()} and all(
+                page[u]["since"] and page[u]["since"].startswith(r["since"][:19].replace("T", " "))
+                for u, r in want.items() if r["state"] == "firing"):
+            break
+        assert time.monotonic() < deadline, (status, seen["alerts"])
+        time.sleep(1)
+    assert set(page) == {r.uid for r in RULES}
+    for a in page.values():
+        assert a["word"].endswith({"firing": "Firing", "ok": "OK", "error": "Not checked"}[a["state"]]), a
+    overdue = want["cspr-overdue-rapid-reviews"]
+    assert overdue["state"] == "firing" and overdue["firing"]  # the analyst sees the authorities on /status
+    named = [la.code for la in LOCAL_AUTHORITIES if la.code in seen["alertsText"]]
+    named += [la.name for la in LOCAL_AUTHORITIES if la.name in seen["alertsText"]]
+    assert not named, named
+    viewer = _viewer_get(up.state["worker_url"] + "/status?fast=1")["alerts"]["rules"]
+    assert next(r for r in viewer if r["uid"] == "cspr-overdue-rapid-reviews")["firing"] == []  # nor does /status
 
 
 def test_a_new_event_is_on_the_open_page_within_a_minute(stack: dict[str, Any]) -> None:
