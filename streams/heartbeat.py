@@ -88,8 +88,8 @@ def with_since(rules: list[dict[str, Any]], at: str,
             key = (uid, tuple(sorted(instance["labels"].items())))
             now_firing.add(key)
             instances.append({**instance, "since": since.setdefault(key, at)})
-        for key in [k for k in since if k[0] == uid and k[1] is not None and k not in now_firing]:
-            del since[key]
+        for gone in [k for k in since if k[0] == uid and k[1] is not None and k not in now_firing]:
+            del since[gone]
         if rule["state"] == "firing":
             out.append({**rule, "firing": instances, "since": since.setdefault((uid, None), at)})
         else:

@@ -101,15 +101,18 @@ class StatusView(View):
 
 ANALYST = "exact with Authorization: Bearer $CSPR_ANALYST_TOKEN; suppressed (or counts only) without"
 YEAR = "year (default: the year of the latest event read)"
+LA_PARAMETER = ("a local authority's code (e.g. E06000001): its own panels first, from the published (suppressed) "
+                "viewer tables")
 INDEX: list[dict[str, Any]] = [
     {"path": "/", "what": "this list", "parameters": {}},
     {"path": "/live", "what": "the live page (HTML): the dashboards' panels from the latest vintage for a quarter, "
      "and the stream's live counters, refreshing on its own; what a viewer may see",
-     "parameters": {"year": "year (default: the latest quarter with notifications)", "quarter": "1-4"}},
+     "parameters": {"year": "year (default: the latest quarter with notifications)", "quarter": "1-4",
+                    "la": LA_PARAMETER}},
     {"path": "/live.json", "what": "the live page's figures as JSON: quarter, vintage and its age, counters, "
-     "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4"}},
+     "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4", "la": LA_PARAMETER}},
     {"path": "/live/panels", "what": "the live page's panels alone (HTML), for its script",
-     "parameters": {"year": "year", "quarter": "1-4"}},
+     "parameters": {"year": "year", "quarter": "1-4", "la": LA_PARAMETER}},
     {"path": "/live/alerts", "what": "the live page's alerts alone (HTML), for its script: the alert checks "
      "/status shows, in plain words, without per-authority rows", "parameters": {}},
     {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age; "

@@ -163,3 +163,66 @@ def test_since_is_kept_while_firing_and_forgotten_when_quiet() -> None:
     assert e["since"] is None and since == {}
     (f,) = with_since([rule("firing", "x")], "t6", since)
     assert f["since"] == "t6"  # fires again: a new since
+
+
+# --- a local authority picked ---------------------------------------------------------------------
+
+
+def _pub(b: Any, sql: str) -> list[tuple[Any, ...]]:
+    return [tuple(r) for r in b.client.query(sql.replace("$db", b.database)).result_rows]
+
+
+def test_an_authoritys_panels_read_the_viewer_tables_only() -> None:
+    board = live.authority_board()
+    assert {p.key for p in board.panels} == {"notifications_by_year_table", "region_comparison_table"}
+    for p in board.panels:
+        assert set(live.VIEWER_TABLE.findall(p.sql)) == {"pub_local_authority_notifications"}
+
+
+def test_a_panel_of_an_authority_reading_anything_but_a_viewer_table_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from dashboards.local_area import main
+
+    original = main.dashboard
+
+    def leaky() -> Any:
+        board = original()
+        spec = board.specs[0]
+        board.specs[0] = dataclasses.replace(spec, sql=spec.sql.replace(
+            "pub_local_authority_notifications", "rpt_notifications_by_local_authority"))
+        return board
+
+    monkeypatch.setattr(main, "dashboard", leaky)
+    with pytest.raises(ValueError, match="pub_\\* tables only"):
+        live.authority_board()
+
+
+def test_an_authority_picked_shows_its_published_cells_c_where_suppressed(report_2020_marts: Any) -> None:
+    """For an authority whose 2020 count is suppressed and one whose count is published, the
+    page's rows equal the viewer table's, 'c' included; England's panels are unchanged."""
+    from schemas.local_authorities import LA_BY_CODE
+
+    b = report_2020_marts
+    rows = _pub(b, "SELECT local_authority, notifications FROM $db.pub_local_authority_notifications "
+                   "WHERE year = 2020 AND period = 'year' ORDER BY local_authority")
+    small = next(code for code, n in rows if n == "c")
+    large = next(code for code, n in rows if n not in ("c", "0"))
+    vintage = Vintage("latest", b.database, AS_OF, "ok", dt.datetime.now(dt.UTC), 0)
+    england = live.panels(b.client, vintage, Quarter(2020, 4), threshold=2)
+    for code in (small, large):
+        shown = live.panels(b.client, vintage, Quarter(2020, 4), threshold=2, authority=code)
+        assert shown.authority == {"code": code, "name": LA_BY_CODE[code].name}
+        by_year = _pub(b, f"SELECT toString(year), notifications FROM $db.pub_local_authority_notifications "
+                          f"WHERE local_authority = '{code}' AND period = 'year' AND year <= 2020 ORDER BY year")
+        assert [tuple(r) for r in shown.values["notifications_by_year_table"]] == by_year
+        region = _pub(b, f"SELECT local_authority_name, notifications FROM $db.pub_local_authority_notifications "
+                         f"WHERE year = 2020 AND period = 'year' AND region_code = '{LA_BY_CODE[code].region_code}' "
+                         "ORDER BY local_authority_name")
+        assert [tuple(r) for r in shown.values["region_comparison_table"]] == region
+        same = {k for k in england.values if not k.startswith("live_")}  # live_*: the stream's, with their age
+        assert {k: shown.values[k] for k in same} == {k: england.values[k] for k in same}
+        assert f"{LA_BY_CODE[code].name}: Local area" in shown.html
+    shown = live.panels(b.client, vintage, Quarter(2020, 4), threshold=2, authority=small)
+    assert dict(map(tuple, shown.values["notifications_by_year_table"]))["2020"] == "c"
+    assert ">c</td>" in shown.html
