@@ -31,7 +31,8 @@ def _generate(args: argparse.Namespace) -> int:
 
     for path in generate():
         print(path)
-    print(alerting.generate())
+    for path in alerting.generate():
+        print(path)
     return 0
 
 
@@ -45,7 +46,7 @@ def _check(args: argparse.Namespace) -> int:
     if problems:
         print("run `safeguarding dashboards generate` and commit dashboards/json/ and infra/grafana/provisioning/alerting/")
         return 1
-    print("dashboards/json/ and the alert rules are current")
+    print("dashboards/json/, the alert rules, contact points and notification policy are current")
     return 0
 
 

@@ -37,6 +37,9 @@ WORKER = f"{socket.gethostname()}:{os.getpid()}"
 
 _alerts: dict[str, Any] = {"evaluated_at": None, "rules": None}
 thresholds: dict[str, float] = {}  # per-rule overrides for this stack's schedule (uid -> threshold)
+# When each rule, and each of its instances (its labels), was first seen firing in this process
+# without a quiet evaluation since: what "since" means on /status and the live page.
+_firing_since: dict[tuple[str, tuple[tuple[str, str], ...] | None], str] = {}
 
 
 def heartbeat_row(lags: dict[str, int | None], counts: Mapping[str, int], watermark: dt.datetime | None,
@@ -61,9 +64,38 @@ def insert_heartbeat(client: Any, database: str, row: list[Any]) -> int:
 
 def alert_states() -> dict[str, Any]:
     """The alert rules as last evaluated here (``/status``'s ``alerts``): ``{"evaluated_at": ISO
-    time or None, "rules": [evaluate()'s dicts] or None}``; None until the first evaluation, and
-    always in a worker that does not own its warehouse (production)."""
+    time or None, "rules": [evaluate()'s dicts, each with ``since`` (``with_since``)] or None}``;
+    None until the first evaluation, and always in a worker that does not own its warehouse
+    (production)."""
     return dict(_alerts)
+
+
+def with_since(rules: list[dict[str, Any]], at: str,
+               since: dict[tuple[str, tuple[tuple[str, str], ...] | None], str]) -> list[dict[str, Any]]:
+    """``rules`` (``evaluate()``'s) with ``since`` on each firing rule and firing instance: when
+    it was first seen firing, kept in ``since`` from one evaluation to the next (``at`` for what
+    fires now and did not before); a rule or instance that stops firing is forgotten. A rule that
+    could not be evaluated (``error``) keeps what it had: nothing is known either way."""
+    out = []
+    for rule in rules:
+        uid = rule["uid"]
+        if rule["state"] == "error":
+            out.append({**rule, "since": since.get((uid, None))})
+            continue
+        instances = []
+        now_firing = set()
+        for instance in rule["firing"]:
+            key = (uid, tuple(sorted(instance["labels"].items())))
+            now_firing.add(key)
+            instances.append({**instance, "since": since.setdefault(key, at)})
+        for gone in [k for k in since if k[0] == uid and k[1] is not None and k not in now_firing]:
+            del since[gone]
+        if rule["state"] == "firing":
+            out.append({**rule, "firing": instances, "since": since.setdefault((uid, None), at)})
+        else:
+            since.pop((uid, None), None)
+            out.append({**rule, "firing": instances, "since": None})
+    return out
 
 
 def _evaluate_here(client: Any, database: str) -> list[dict[str, Any]]:
@@ -102,7 +134,8 @@ class HeartbeatService(Service):
                 await sink.writer.run(insert_heartbeat, row, what="a heartbeat")
                 if uses_chdb(settings(), sink.writer.data_dir):
                     rules = await sink.writer.run(_evaluate_here, what="the alert rules")
-                    _alerts.update(evaluated_at=dt.datetime.now(dt.UTC).isoformat(), rules=rules)
+                    at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+                    _alerts.update(evaluated_at=at, rules=with_since(rules, at, _firing_since) if rules else rules)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a heartbeat must not stop the stream; the next one retries

@@ -1,13 +1,18 @@
 """``/live``: the live page, served by the worker (it owns the chDB warehouse in embedded mode).
 
-- ``/live?year=2020&quarter=3``: the dashboards' panels (``dashboards.live``, given by ``use()``) from the ``latest``
+- ``/live?year=2020&quarter=3&la=E06000001``: the dashboards' panels (``dashboards.live``, given by ``use()``) from the ``latest``
   vintage for the quarter and the year to date, the stream's live counters, a year and quarter
   picker; without a choice, the latest quarter with notifications (and the page follows it as
-  new events arrive). It always says which quarter, which vintage, when it was built and the
+  new events arrive). With ``la``, that local authority's own panels first (the Local area
+  dashboard's), from the suppressed ``pub_*`` viewer tables only, as Grafana's viewers see them. It always says which quarter, which vintage, when it was built and the
   newest event it includes. A small inline script reads ``/live.json`` every ``REFRESH_S`` and
   fetches ``/live/panels`` when a newer vintage is built.
 - ``/live.json``: the same as JSON: quarter, vintage and its age, counters, the panels' rows.
 - ``/live/panels``: the panels alone (HTML), for the script.
+- ``/live/alerts``: the alerts section alone (HTML), for the script. The alerts are the checks
+  ``/status`` shows (``infra.warehouse.alerts.evaluate``, run with the worker's heartbeat), with
+  since when each fires, in plain words, and without the per-authority or per-partner rows
+  (``for_viewers``).
 
 What a viewer may see, for everyone: the panels read the national marts and the suppressed
 viewer tables only (as Grafana's viewer user), the renderer suppresses small counts again, and
@@ -15,7 +20,7 @@ the counters are England's. The exact per-authority figures stay behind the anal
 ``/figures/*``.
 
 The panels run on the sink's ClickHouse thread (``Writer.read``), after whatever is queued there
-(a build, an insert); each vintage × quarter is drawn once and kept (``_drawn``), and the build
+(a build, an insert); each vintage × quarter × authority is drawn once and kept (``_drawn``), and the build
 task draws the default quarter right after each build (``schedule.after_build``), so the page
 answers at once.
 """
@@ -33,9 +38,11 @@ from faust.web import Request, Response, View
 from infra.settings import settings
 from infra.warehouse import vintages
 from schemas.calendar import Quarter
+from schemas.local_authorities import LA_BY_CODE, LA_CODES
 from streams import stats
 from streams.app import app
 from streams.cases.agents import live
+from streams.heartbeat import alert_states
 from streams.sink.agents import sink
 
 log = logging.getLogger(__name__)
@@ -58,18 +65,19 @@ live_figures = _Renderer()
 
 def use(renderer: Any) -> None:
     """Give the page its renderer (``dashboards.live``: ``periods``, ``panels``, ``describe``,
-    ``age_text``, ``page``, ``fragment``), before the worker starts."""
+    ``age_text``, ``page``, ``fragment``, ``alerts``, ``alerts_fragment``), before the worker starts."""
     live_figures.module = renderer
 
 REFRESH_S = 2.0
 KEEP = 16  # vintage x quarter drawings kept
 
-_drawn: OrderedDict[tuple[str, int, int], Any] = OrderedDict()
+_drawn: OrderedDict[tuple[str, int, int, str | None], Any] = OrderedDict()
 # The latest vintage and its quarters, as last read; kept current by ``warm`` after each build of
 # the schedule, else read again when older than ``REREAD_S`` (another process may have built one).
 _current: dict[str, Any] = {"vintage": None, "choices": [], "read_at": None, "warmed": False}
 REREAD_S = 10.0
-_asked: OrderedDict[Quarter, None] = OrderedDict()  # quarters people picked lately: drawn after each build too
+# what people picked lately (a quarter, None: the default one; a local authority or None): drawn after each build too
+_asked: OrderedDict[tuple[Quarter | None, str | None], None] = OrderedDict()
 ASKED_KEPT = 4
 
 
@@ -100,10 +108,20 @@ def _latest_state(client: Any, database: str) -> tuple[Any, list[Quarter], str |
     return vintage, live_figures.periods(client, vintage.database), vintage.message or None
 
 
-def _draw(client: Any, database: str, vintage: Any, quarter: Quarter) -> Any:
-    key = (vintage.built_at.isoformat(), quarter.year, quarter.q)
+def authority(request: Request) -> str | None:
+    """The local authority asked for (``la``: its code, e.g. E06000001), or None for England."""
+    code = request.query.get("la")
+    if not code:
+        return None
+    if code.strip().upper() not in LA_CODES:
+        raise BadPeriod(f"query parameter 'la' must be a local authority code such as E06000001, got {code!r}")
+    return code.strip().upper()
+
+
+def _draw(client: Any, database: str, vintage: Any, quarter: Quarter, la: str | None = None) -> Any:
+    key = (vintage.built_at.isoformat(), quarter.year, quarter.q, la)
     if key not in _drawn:
-        _drawn[key] = live_figures.panels(client, vintage, quarter, settings().suppression_threshold)
+        _drawn[key] = live_figures.panels(client, vintage, quarter, settings().suppression_threshold, la)
         while len(_drawn) > KEEP:
             _drawn.popitem(last=False)
     return _drawn[key]
@@ -116,13 +134,13 @@ def _default(choices: list[Quarter]) -> Quarter | None:
     return Quarter(watermark.year, (watermark.month - 1) // 3 + 1) if watermark else None
 
 
-def read(client: Any, database: str, asked: Quarter | None) -> dict[str, Any]:
+def read(client: Any, database: str, asked: Quarter | None, la: str | None = None) -> dict[str, Any]:
     """Everything the page shows from the warehouse (blocking: on the ClickHouse thread)."""
     vintage, choices, problem = _latest_state(client, database)
     _current.update(vintage=vintage, choices=choices, read_at=time.monotonic())
     quarter = asked or _default(choices)
-    shown = _draw(client, database, vintage, quarter) if vintage is not None and quarter is not None else None
-    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": problem}
+    shown = _draw(client, database, vintage, quarter, la) if vintage is not None and quarter is not None else None
+    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": problem, "la": la}
 
 
 def warm(client: Any, database: str, vintage: Any) -> None:
@@ -134,21 +152,24 @@ def warm(client: Any, database: str, vintage: Any) -> None:
         picked = tuple(_asked)  # changed on the event loop meanwhile: those are drawn when asked
     except RuntimeError:
         picked = ()
-    for quarter in picked:
-        _draw(client, database, vintage, quarter)
+    for quarter, la in picked:
+        which = quarter or _default(choices)
+        if which is not None:
+            _draw(client, database, vintage, which, la)
     _current.update(vintage=vintage, choices=choices, read_at=time.monotonic(), warmed=True)
 
 
-def _from_memory(asked: Quarter | None) -> dict[str, Any] | None:
+def _from_memory(asked: Quarter | None, la: str | None = None) -> dict[str, Any] | None:
     """What the page shows, without the ClickHouse thread, when it is already drawn."""
     vintage, choices, read_at = _current["vintage"], _current["choices"], _current["read_at"]
     if vintage is None or read_at is None or (not _current["warmed"] and time.monotonic() - read_at > REREAD_S):
         return None
     quarter = asked or _default(choices)
-    shown = _drawn.get((vintage.built_at.isoformat(), quarter.year, quarter.q)) if quarter else None
+    shown = _drawn.get((vintage.built_at.isoformat(), quarter.year, quarter.q, la)) if quarter else None
     if shown is None:
         return None
-    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": vintage.message or None}
+    return {"vintage": vintage, "choices": choices, "quarter": quarter, "shown": shown, "problem": vintage.message or None,
+            "la": la}
 
 
 def counters(quarter: Quarter | None, today: dt.date | None = None) -> dict[str, Any]:
@@ -179,9 +200,11 @@ def answer(seen: dict[str, Any]) -> dict[str, Any]:
             **live_figures.describe(vintage), "age_s": _age_s(vintage.built_at),
             "newest_event_time": shown.newest_event_time if shown else None},
         "quarters": [str(q) for q in seen["choices"]],
+        "local_authority": ({"code": seen["la"], "name": LA_BY_CODE[seen["la"]].name} if seen["la"] else None),
         "counters": counters(quarter),
         "panels": shown.values if shown else {},
         "problem": seen["problem"],
+        "alerts": live_figures.alerts(alert_states()),
     }
 
 
@@ -201,21 +224,21 @@ async def _seen(request: Request, wait: bool = False) -> dict[str, Any]:
     """What to show: from memory when drawn; else from the warehouse, unless a build holds the
     ClickHouse thread and ``wait`` is False (the page and /live.json never hang behind a build:
     they say it is being built, and the script fetches the panels when it is done)."""
-    asked = chosen(request)
-    if asked is not None:
-        _asked[asked] = None
-        _asked.move_to_end(asked)
+    asked, la = chosen(request), authority(request)
+    if asked is not None or la is not None:
+        _asked[(asked, la)] = None
+        _asked.move_to_end((asked, la))
         while len(_asked) > ASKED_KEPT:
             _asked.popitem(last=False)
-    known = _from_memory(asked)
+    known = _from_memory(asked, la)
     if known is not None:
         return known
     if not wait and _building():
         choices = list(_current["choices"])
-        return {"vintage": _current["vintage"], "choices": choices, "quarter": asked or _default(choices),
+        return {"vintage": _current["vintage"], "choices": choices, "quarter": asked or _default(choices), "la": la,
                 "shown": None, "problem": "The figures are being built; they appear here when the build is done."}
     assert sink.writer is not None, "the worker sets the writer before it starts"
-    return dict(await sink.writer.read(read, asked))
+    return dict(await sink.writer.read(read, asked, la))
 
 
 def _freshness(seen: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +274,8 @@ class LivePage(_LiveView):
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.page(live_figures.page(quarter=seen["quarter"], choices=seen["choices"], shown=seen["shown"],
                                            freshness=_freshness(seen), counters=counters(seen["quarter"]),
-                                           refresh_s=REFRESH_S, problem=seen["problem"]))
+                                           refresh_s=REFRESH_S, problem=seen["problem"],
+                                           alert_states=alert_states(), authority=seen["la"]))
 
 
 @app.page("/live/panels")
@@ -260,10 +284,22 @@ class LivePanels(_LiveView):
 
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.page(live_figures.fragment(quarter=seen["quarter"], shown=seen["shown"],
-                                               freshness=_freshness(seen)))
+                                               freshness=_freshness(seen), authority=seen["la"]))
 
 
 @app.page("/live.json")
 class LiveJson(_LiveView):
     def respond(self, seen: dict[str, Any]) -> Response:
         return self.json(answer(seen))
+
+
+@app.page("/live/alerts")
+class LiveAlerts(View):
+    """The alerts section alone (HTML), for the page's script: the checks as last run with the
+    heartbeat, what anyone may see (``dashboards.live.alerts``)."""
+
+    async def get(self, request: Request) -> Response:
+        response = self.html(live_figures.alerts_fragment(alert_states()))
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+        return response

@@ -10,10 +10,12 @@ from typing import Any
 from faust.web import Request, Response, View
 
 from infra.settings import settings
+from infra.warehouse.alerts import for_viewers
 from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live, stream
 from streams.cases.history import PARTNERSHIP, held_over
+from streams.figures.views import is_analyst
 from streams.heartbeat import alert_states
 
 IDLE_AFTER_S = 1.0
@@ -91,21 +93,30 @@ def status(fast: bool = False) -> dict[str, Any]:
 @app.page("/status")
 class StatusView(View):
     async def get(self, request: Request) -> Response:
-        return self.json(status(fast=request.query.get("fast") == "1"))
+        answer = status(fast=request.query.get("fast") == "1")
+        if not is_analyst(request):  # the overdue rule's rows are counts per local authority
+            answer["alerts"] = {**answer["alerts"], "rules": for_viewers(answer["alerts"]["rules"])}
+        return self.json(answer)
 
 
 ANALYST = "exact with Authorization: Bearer $CSPR_ANALYST_TOKEN; suppressed (or counts only) without"
 YEAR = "year (default: the year of the latest event read)"
+LA_PARAMETER = ("a local authority's code (e.g. E06000001): its own panels first, from the published (suppressed) "
+                "viewer tables")
 INDEX: list[dict[str, Any]] = [
     {"path": "/", "what": "this list", "parameters": {}},
     {"path": "/live", "what": "the live page (HTML): the dashboards' panels from the latest vintage for a quarter, "
      "and the stream's live counters, refreshing on its own; what a viewer may see",
-     "parameters": {"year": "year (default: the latest quarter with notifications)", "quarter": "1-4"}},
+     "parameters": {"year": "year (default: the latest quarter with notifications)", "quarter": "1-4",
+                    "la": LA_PARAMETER}},
     {"path": "/live.json", "what": "the live page's figures as JSON: quarter, vintage and its age, counters, "
-     "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4"}},
+     "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4", "la": LA_PARAMETER}},
     {"path": "/live/panels", "what": "the live page's panels alone (HTML), for its script",
-     "parameters": {"year": "year", "quarter": "1-4"}},
-    {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age",
+     "parameters": {"year": "year", "quarter": "1-4", "la": LA_PARAMETER}},
+    {"path": "/live/alerts", "what": "the live page's alerts alone (HTML), for its script: the alert checks "
+     "/status shows, in plain words, without per-authority rows", "parameters": {}},
+    {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age; "
+     "the alert checks (their per-authority rows for analysts only)",
      "parameters": {"fast": "1: skip the totals over every case"}},
     {"path": "/schedule", "what": "the scheduled builds (under `up` / --schedule-dbt only)", "parameters": {}},
     {"path": "/figures/notifications", "what": "notifications by month x harm type and by year x local authority; "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +61,13 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     from streams.app import quiet_loggers
 
     app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s, partner_tokens, live_renderer)
-    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
+
+    class Worker(faust.Worker):
+        def _schedule_shutdown(self, signum: signal.Signals) -> None:
+            abandon_a_build_in_progress()  # before Faust's stop, which would wait for the build's thread
+            super()._schedule_shutdown(signum)
+
+    worker = Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning
     profiler = None
@@ -68,12 +76,36 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
 
         profiler = cProfile.Profile()
         profiler.enable()
+    code = 0
     try:
         worker.execute_from_commandline()
     except SystemExit as exc:
-        return int(exc.code or 0)
+        code = int(exc.code or 0)
     finally:
         if profiler is not None:
             profiler.disable()
             profiler.dump_stats(str(profile_to))
-    return 0
+    return code
+
+
+def abandon_a_build_in_progress() -> None:
+    """Asked to stop (SIGTERM, SIGINT) while a scheduled build runs on the ClickHouse thread:
+    Faust's stop would wait for it (the sink's insert queued behind the build holds its events
+    in flight), a minute or more. Leave at once instead, as a crash would, which the stream is
+    built to survive: an offset is committed only after its events are stored, so the events
+    queued behind the build come again from the broker at the next start, once. Everything the
+    build wrote is in the vintage's ``__build`` database, which the next build drops; nothing it
+    had not swapped in is presented anywhere. Only the swap itself (two renames and the
+    catalogue row, under ``vintages.SWAP_LOCK``) is waited for."""
+    from infra.warehouse.vintages import SWAP_LOCK
+    from streams.sink.agents import sink
+
+    if sink.writer is None or not sink.writer.building:
+        return
+    if not SWAP_LOCK.acquire(timeout=120):  # a swap takes milliseconds; never seen this long
+        log.error("a vintage swap did not finish within 120 s; leaving anyway")
+    print("worker: stopped; a figures build in progress was abandoned (the next build starts it again; "
+          "the figures built before are unchanged)", file=sys.stderr, flush=True)
+    logging.shutdown()
+    sys.stdout.flush()
+    os._exit(0)

@@ -53,6 +53,22 @@ class Rule:
     no_data: str = "OK"  # Grafana's noDataState: no rows means nothing is wrong
     severity: str = "warning"
     labels: tuple[str, ...] = field(default=())  # the label columns, in order
+    audience: str = "platform"  # who must act (AUDIENCES): Grafana routes the rule's alerts to their contact point
+    firing_text: str = ""  # in plain words, what is wrong when it fires (the live page)
+    ok_text: str = ""  # in plain words, when it does not
+    # Whether a viewer may see the rows behind a firing rule (labels and values): not where a row
+    # is a count per local authority or partner (the live page is everyone's; the rows are the
+    # analysts' and the audience's, in Grafana and at /overdue).
+    rows_for_viewers: bool = True
+
+
+# Who is told when a rule fires, in plain words; each has one Grafana contact point
+# (dashboards/alerting.py, addresses from the environment) and one notification policy route.
+AUDIENCES: dict[str, str] = {
+    "casework": "the Panel's casework team",
+    "partners": "the team that supports partners' systems",
+    "platform": "the platform's on-call engineers",
+}
 
 
 RULES: tuple[Rule, ...] = (
@@ -71,6 +87,11 @@ ORDER BY local_authority
         description="Notifications with no rapid review received by their requested completion date "
         "(15 working days after notification, England's bank holidays), as in rpt_overdue_rapid_reviews "
         "of the latest vintage. Analysts list the cases at /overdue (analyst token).",
+        audience="casework",
+        rows_for_viewers=False,
+        firing_text=("Some rapid reviews are past their requested completion date (the 15th working day after "
+            "notification) and have not been received."),
+        ok_text="No rapid review is past its requested completion date.",
     ),
     Rule(
         uid="cspr-dead-letters-per-partner",
@@ -88,6 +109,11 @@ ORDER BY partner
         description=f"More than {DEAD_LETTERS_PER_PARTNER_PER_DAY} messages from one partner (the "
         "envelope's source, else the topic it came in on) rejected today: its system is sending "
         "events that break the contract. The reasons are in the partner's /partner/events view.",
+        audience="partners",
+        rows_for_viewers=False,
+        firing_text=(f"A partner's system sent more than {DEAD_LETTERS_PER_PARTNER_PER_DAY} messages today that "
+            f"break the event contract; they were set aside, not counted."),
+        ok_text="No partner's system is sending many broken messages today.",
     ),
     Rule(
         uid="cspr-stream-lag",
@@ -105,6 +131,10 @@ ORDER BY worker
         summary="worker {{ $labels.worker }}: {{ $values.A }} inbound messages not yet processed",
         description=f"The worker's inbound topics are more than {STREAM_LAG_MESSAGES:,} messages ahead "
         "of what it has committed, for two minutes: the live figures and the marts are behind.",
+        audience="platform",
+        firing_text=("The stream is falling behind: many received events are not counted yet, so the live "
+            "figures are behind."),
+        ok_text="The stream is keeping up with the events it receives.",
     ),
     Rule(
         uid="cspr-stream-silent",
@@ -119,6 +149,9 @@ FROM ${raw}.stream_heartbeats
         description=f"The worker writes a heartbeat every {HEARTBEAT_EVERY_S} s; none for "
         f"{8 * HEARTBEAT_EVERY_S} s means it is down or cannot write to ClickHouse (nothing is "
         "being counted or stored).",
+        audience="platform",
+        firing_text="The stream worker has stopped reporting: nothing may be being counted or stored.",
+        ok_text="The stream worker reports regularly.",
     ),
     Rule(
         uid="cspr-reconciliation-failures",
@@ -134,6 +167,10 @@ ORDER BY figure, year
         summary="{{ $labels.figure }} {{ $labels.year }}: {{ $values.A }} dimension(s) where the stream and dbt differ",
         description="rpt_stream_reconciliation compared the stream's snapshot with marts built from the "
         "same events and found figures that differ: one of the two computations is wrong.",
+        audience="platform",
+        firing_text=("The live counts and the built figures disagree on the same events: one of the two "
+            "computations is wrong."),
+        ok_text="The live counts and the built figures agree.",
     ),
     Rule(
         uid="cspr-stale-build",
@@ -156,6 +193,10 @@ GROUP BY name
         "in only when all passed. Fires when the last attempt failed (a dbt test, e.g. the stream "
         "reconciliation, or a model) or when none succeeded for two rounds: `safeguarding report "
         "vintages` gives the reason; every vintage built before is still readable.",
+        audience="platform",
+        firing_text=("The last full build of the figures failed, or none has succeeded for too long; the figures"
+            " shown are from the last good build."),
+        ok_text="The last full build of the figures succeeded and is recent.",
     ),
     Rule(
         uid="cspr-stale-marts",
@@ -169,6 +210,10 @@ FROM ${marts}.rpt_build_info
         summary="the latest vintage's marts were last refreshed {{ $values.A }} s ago",
         description=f"The marts of the latest vintage are refreshed every {REFRESH_EVERY_S} s; older "
         f"than {4 * REFRESH_EVERY_S} s means the figures on the dashboards are older than promised.",
+        audience="platform",
+        firing_text=("The figures have not been refreshed for longer than promised: they are older than they "
+            "should be."),
+        ok_text="The figures are refreshed on time.",
     ),
 )
 
@@ -192,7 +237,7 @@ def evaluate(client: Any, raw_database: str, marts_database: str | None = None,
     """Every rule evaluated now (or at ``now``) against the warehouse: the same SQL and thresholds
     as the Grafana rules. One dict per rule, in ``RULES`` order:
 
-        {"uid", "title", "severity", "threshold",
+        {"uid", "title", "severity", "audience", "threshold",
          "state": "firing" | "ok" | "error",
          "firing": [{"labels": {...}, "value": float}, ...],  # the rows above the threshold
          "error": str | None}
@@ -207,7 +252,7 @@ def evaluate(client: Any, raw_database: str, marts_database: str | None = None,
     for rule in RULES:
         limit = (thresholds or {}).get(rule.uid, rule.threshold)
         entry: dict[str, Any] = {"uid": rule.uid, "title": rule.title, "severity": rule.severity,
-                                 "threshold": limit, "state": "ok", "firing": [], "error": None}
+                                 "audience": rule.audience, "threshold": limit, "state": "ok", "firing": [], "error": None}
         try:
             result = client.query(_fill(rule.sql, raw_database, marts, when, limit))
         except Exception as exc:  # a missing table: the marts are not built yet
@@ -223,3 +268,15 @@ def evaluate(client: Any, raw_database: str, marts_database: str | None = None,
             entry["state"] = "firing"
         out.append(entry)
     return out
+
+
+def for_viewers(rules: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    """``evaluate()``'s rules as anyone may see them (the live page, ``/status`` without the
+    analyst token): a rule whose rows are counts per local authority or partner
+    (``rows_for_viewers`` False) keeps its state and since when, but not its rows, nor how many
+    there are (a count of authorities with overdue reviews, beside the national count, can give
+    away a small one); the other rules' rows are about the platform and stay."""
+    if rules is None:
+        return None
+    hidden = {r.uid for r in RULES if not r.rows_for_viewers}
+    return [{**rule, "firing": [], "rows_withheld": True} if rule["uid"] in hidden else rule for rule in rules]

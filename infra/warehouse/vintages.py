@@ -24,6 +24,13 @@ A build is made aside and swapped in only when every model and test passed:
 A failed build leaves every vintage as it was. A reader reads a vintage only when its latest
 attempt succeeded: a vintage whose rebuild failed is refused, not shown stale.
 
+A build may be abandoned at any point before the swap (the worker stopping does not wait for
+one: ``streams.worker``): all it wrote is in ``DB_<name>__build``, dropped by the next build. The
+swap and its catalogue row are one step under ``SWAP_LOCK``, which a process that abandons a
+build takes first, so it never exits half-way through them; and a swap interrupted anyway (the
+process killed between the two renames) is undone by the next build, which puts the vintage
+back from ``DB_<name>__old`` instead of dropping it.
+
 Kept by default (``default_dates``): every quarter end from the first event's quarter to the last
 one before today, each year's report date (31 March after the year), and ``latest``.
 """
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -47,6 +55,9 @@ log = logging.getLogger(__name__)
 LATEST = "latest"
 CATALOGUE = "vintages"
 FOLD_TABLE = "int_case_states_as_at"  # the incremental table a rebuild of the same T continues
+# Held from the first RENAME of a swap to its catalogue row: whoever abandons a build in this
+# process takes it first (streams.worker), so no vintage is left half swapped or unrecorded.
+SWAP_LOCK = threading.Lock()
 
 
 class VintageError(CsprError):
@@ -179,7 +190,7 @@ def build(client: Any, settings: Settings, database: str, as_of: dt.date | None,
     target, aside, old = database_for(db, name), database_for(db, f"{name}__build"), database_for(db, f"{name}__old")
     started = time.perf_counter()
     client.command(f"DROP DATABASE IF EXISTS {aside} SYNC")
-    client.command(f"DROP DATABASE IF EXISTS {old} SYNC")  # a swap interrupted half-way
+    undo_interrupted_swap(client, target, old)
     client.command(f"CREATE DATABASE {aside}")
     if _exists_table(client, target, FOLD_TABLE):
         # the fold of the cases so far, so a rebuild of the same T refolds only changed cases
@@ -204,19 +215,33 @@ def build(client: Any, settings: Settings, database: str, as_of: dt.date | None,
             "SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'View'",
             parameters={"db": aside}).result_rows:
         client.command(f"DROP VIEW {aside}.`{view}`")
-    if _exists_database(client, target):
-        client.command(f"RENAME DATABASE {target} TO {old}")
-        client.command(f"RENAME DATABASE {aside} TO {target}")
-        client.command(f"DROP DATABASE {old} SYNC")
-    else:
-        client.command(f"RENAME DATABASE {aside} TO {target}")
-    took = time.perf_counter() - started
-    _record(client, db, name, t_date, target, "ok", events, took, "")
+    with SWAP_LOCK:
+        if _exists_database(client, target):
+            client.command(f"RENAME DATABASE {target} TO {old}")
+            client.command(f"RENAME DATABASE {aside} TO {target}")
+            client.command(f"DROP DATABASE {old} SYNC")
+        else:
+            client.command(f"RENAME DATABASE {aside} TO {target}")
+        took = time.perf_counter() - started
+        _record(client, db, name, t_date, target, "ok", events, took, "")
     _rebuild_revisions(client, db)
     log.info("vintage %s (as known at %s) built in %.1f s: %d events", name, t_date, took, events)
     v = find(client, db, name)
     assert v is not None
     return v
+
+
+def undo_interrupted_swap(client: Any, target: str, old: str) -> None:
+    """Before a build: a swap a kill interrupted leaves ``old``. Between its two renames the
+    vintage is ``old`` and ``target`` is missing: put it back (it used to be dropped, losing the
+    vintage); after them ``old`` is the replaced one: drop it."""
+    if not _exists_database(client, old):
+        return
+    if _exists_database(client, target):
+        client.command(f"DROP DATABASE {old} SYNC")
+    else:
+        client.command(f"RENAME DATABASE {old} TO {target}")
+        log.warning("%s: a swap interrupted half-way was undone", target)
 
 
 def _rebuild_revisions(client: Any, db: str) -> None:

@@ -32,6 +32,7 @@ class Writer:
         self.database = database or settings.clickhouse_database
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse")
         self._client: Any = None
+        self.building = False  # a run_blocking job (a dbt build) is running in the thread
 
     def _ensure(self) -> Any:
         if self._client is None:
@@ -64,8 +65,17 @@ class Writer:
 
     async def run_blocking(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(*args)`` once in the ClickHouse thread, after every call queued before it (the
-        worker's scheduled dbt builds: chDB stays on one thread, in order)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+        worker's scheduled dbt builds: chDB stays on one thread, in order). ``building`` is True
+        while it runs there (a build goes on in its thread even when the task awaiting it is
+        cancelled: the worker stopping reads this, ``streams.worker``)."""
+        def tracked() -> Any:
+            self.building = True
+            try:
+                return fn(*args)
+            finally:
+                self.building = False
+
+        return await asyncio.get_running_loop().run_in_executor(self._executor, tracked)
 
     async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(client, database, *args)`` once on the ClickHouse thread, behind any insert or

@@ -8,7 +8,9 @@ DevTools protocol opens ``/live`` once and is left open, as a browser tab would 
    report figures --year 2020 --as-of latest`` read from the same vintage.
 2. A viewer (no analyst token: the browser sends none) sees exactly the published viewer table:
    every authority whose exact count is 1 or 2 shows ``c``.
-3. One new notification is published with ``acks=all``; the open page (its own script, no reload)
+3. The alert checks ``/status`` shows are on the open page, in words, with since when they fire,
+   and without naming a local authority.
+4. One new notification is published with ``acks=all``; the open page (its own script, no reload)
    shows it. The time from the acknowledgement to the number on the page is printed against the
    60 s target (a figure, not a timed assertion: it depends on the machine's load; the test fails
    only if the page never shows it within ``SHOWS_UP_WITHIN_S``).
@@ -23,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
@@ -48,7 +51,12 @@ READ_PAGE = """(() => {
   const shown = document.getElementById('shown');
   const counters = {};
   for (const el of document.querySelectorAll('[data-counter]')) counters[el.dataset.counter] = el.textContent;
-  return {panels, counters, builtAt: shown ? shown.dataset.builtAt : null,
+  const alerts = [...document.querySelectorAll('#alerts [data-alert]')].map(li => ({
+    uid: li.dataset.alert, state: li.dataset.state, word: li.querySelector('.state').textContent.trim(),
+    since: (li.querySelector('.alert-since') || {}).textContent || null}));
+  const alertsSection = document.getElementById('alerts');
+  return {panels, counters, alerts, alertsText: alertsSection ? alertsSection.textContent : null,
+          builtAt: shown ? shown.dataset.builtAt : null,
           period: (document.getElementById('period') || {}).textContent || null,
           vintage: (document.getElementById('vintage-name') || {}).textContent || null,
           age: (document.getElementById('age') || {}).textContent || null,
@@ -203,6 +211,39 @@ def test_a_viewer_sees_small_local_counts_suppressed(stack: dict[str, Any]) -> N
     stack["page_areas"] = page
 
 
+def test_the_open_page_shows_the_alert_checks_status_shows_in_words(stack: dict[str, Any]) -> None:
+    """The alert checks (run with the worker's heartbeat) drawn on the open page, by its own script:
+    the same state for every rule as ``/status`` (read as an analyst), written as a word; the
+    overdue rule fires (the history's last reviews are long past due) and says since when, the
+    time ``/status`` gives; no local authority is named in the section."""
+    from infra.warehouse.alerts import RULES
+    from schemas.local_authorities import LOCAL_AUTHORITIES
+
+    up, browser = stack["up"], stack["browser"]
+    deadline = time.monotonic() + 120
+    while True:  # the checks run every 15 s: the page and /status agree once both saw the same run
+        status = up.get("/status?fast=1")["alerts"]
+        seen = browser.read()
+        page = {a["uid"]: a for a in seen["alerts"]}
+        want = {r["uid"]: r for r in status["rules"] or []}
+        if want and {u: a["state"] for u, a in page.items()} == {u: r["state"] for u, r in want.items()} and all(
+                page[u]["since"] and page[u]["since"].startswith(r["since"][:19].replace("T", " "))
+                for u, r in want.items() if r["state"] == "firing"):
+            break
+        assert time.monotonic() < deadline, (status, seen["alerts"])
+        time.sleep(1)
+    assert set(page) == {r.uid for r in RULES}
+    for a in page.values():
+        assert a["word"].endswith({"firing": "Firing", "ok": "OK", "error": "Not checked"}[a["state"]]), a
+    overdue = want["cspr-overdue-rapid-reviews"]
+    assert overdue["state"] == "firing" and overdue["firing"]  # the analyst sees the authorities on /status
+    named = [la.code for la in LOCAL_AUTHORITIES if la.code in seen["alertsText"]]
+    named += [la.name for la in LOCAL_AUTHORITIES if la.name in seen["alertsText"]]
+    assert not named, named
+    viewer = _viewer_get(up.state["worker_url"] + "/status?fast=1")["alerts"]["rules"]
+    assert next(r for r in viewer if r["uid"] == "cspr-overdue-rapid-reviews")["firing"] == []  # nor does /status
+
+
 def test_a_new_event_is_on_the_open_page_within_a_minute(stack: dict[str, Any]) -> None:
     from kafka import KafkaProducer
 
@@ -243,6 +284,47 @@ def test_a_new_event_is_on_the_open_page_within_a_minute(stack: dict[str, Any]) 
     stack["final"] = seen
 
 
+def test_a_local_authority_picked_on_the_page_shows_its_own_published_panels(stack: dict[str, Any]) -> None:
+    """A person picks an authority with the page's picker: its own panels come first, named; one
+    authority whose 2020 count is suppressed ('c' on the page's every-authority table) and one
+    whose count is published. What the page shows is compared with the viewer table after the
+    stack stops (the last test); a code that is no authority is a one-line 400."""
+    from schemas.local_authorities import LOCAL_AUTHORITIES
+
+    up, browser = stack["up"], stack["browser"]
+    final = stack.get("final")
+    assert final, "needs the page after the new event"
+    areas = final["panels"]["notifications_by_local_authority_table"]  # name, region, notifications
+    code_of = {la.name: la.code for la in LOCAL_AUTHORITIES}
+    small = next(code_of[r[0]] for r in areas if r[2] == "c")
+    large = next(code_of[r[0]] for r in areas if r[2] not in ("c", "0"))
+    picked: dict[str, Any] = {}
+    for code in (small, large):
+        browser.open(up.state["worker_url"] + "/live?year=2020&quarter=4")
+        browser.evaluate(f"document.getElementById('la').value = '{code}'; document.querySelector('form.picker').submit()")
+        deadline = time.monotonic() + 120
+        while not browser.evaluate(f"location.search.includes('la={code}') && document.readyState === 'complete' "
+                                   "&& !!document.getElementById('authority')"):
+            assert time.monotonic() < deadline, f"the page for {code} did not load"
+            time.sleep(0.25)
+        seen = browser.read()
+        name = browser.evaluate("document.getElementById('authority').textContent")
+        assert name == next(la.name for la in LOCAL_AUTHORITIES if la.code == code)
+        assert seen["period"] == "2020 Q4" and seen["builtAt"] == final["builtAt"]
+        # the stream's counters stay England's
+        assert seen["counters"]["notifications_year_to_date"] == final["counters"]["notifications_year_to_date"]
+        picked[code] = seen["panels"]
+    assert dict(picked[small]["notifications_by_year_table"])["2020"] == "c"
+    assert dict(picked[large]["notifications_by_year_table"])["2020"] != "c"
+    stack["picked"] = picked
+    try:
+        _viewer_get(up.state["worker_url"] + "/live.json?la=E99999999")
+        raise AssertionError("an unknown authority was accepted")
+    except urllib.error.HTTPError as exc:
+        error = json.loads(exc.read())["error"]
+        assert exc.code == 400 and "'la'" in error and "\n" not in error
+
+
 def test_the_index_lists_every_view_and_the_views_name_their_year(stack: dict[str, Any]) -> None:
     up = stack["up"]
     listed = {v["path"]: v["parameters"] for v in _viewer_get(up.state["worker_url"] + "/")["views"]}
@@ -269,3 +351,29 @@ def test_after_stopping_the_page_equals_report_figures_and_the_viewer_table(stac
     assert buckets == figures["rapid_review_timeliness"]["all"]
     published = {k.replace(" ", "_"): v for k, v in _published_areas(stack["data_dir"]).items()}
     assert _by_first(seen["panels"]["notifications_by_local_authority_table"], 2) == published
+
+
+def test_after_stopping_an_authoritys_panels_equal_the_viewer_table(stack: dict[str, Any]) -> None:
+    from schemas.local_authorities import LA_BY_CODE
+
+    picked = stack.get("picked")
+    assert picked and stack["up"].process.poll() is not None, "needs the picked pages and the stack stopped"
+    for code, panels in picked.items():
+        by_year = _pub_rows(stack["data_dir"], "SELECT toString(year), notifications FROM "
+                            f"cspr_latest.pub_local_authority_notifications WHERE local_authority = '{code}' "
+                            "AND period = 'year' AND year <= 2020 ORDER BY year")
+        assert [list(r) for r in by_year] == panels["notifications_by_year_table"]
+        region = _pub_rows(stack["data_dir"], "SELECT local_authority_name, notifications FROM "
+                           "cspr_latest.pub_local_authority_notifications WHERE year = 2020 AND period = 'year' "
+                           f"AND region_code = '{LA_BY_CODE[code].region_code}' ORDER BY local_authority_name")
+        assert [list(r) for r in region] == panels["region_comparison_table"]
+
+
+def _pub_rows(data_dir: Path, sql: str) -> list[list[str]]:
+    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
+            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
+            "print(json.dumps([[str(v) for v in r] for r in c.query(sys.argv[2]).result_rows]))\n")
+    proc = subprocess.run([sys.executable, "-c", code, str(data_dir), sql], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
