@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +44,7 @@ class DbtOutcome:
     success: bool
     result: Any  # dbtRunnerResult.result (RunExecutionResult, bool, ...)
     exception: BaseException | None
+    viewer_s: float = 0.0  # of which the disclosure-control step (the viewer tables) after a build or run
 
 
 def project_dir() -> Path:
@@ -170,9 +172,12 @@ def run_dbt(
         # the dbt command is the first word that is not a global flag (--quiet, --no-use-colors)
         command = next((a for a in full if not a.startswith("-")), None)
         built = command in ("build", "run") and not {"--help", "-h"} & set(full)
+        viewer_s = 0.0
         if res.success and built:
+            started = time.perf_counter()
             _publish_viewer_tables(settings, data_dir, database, full)
-    return DbtOutcome(bool(res.success), res.result, res.exception)
+            viewer_s = time.perf_counter() - started
+    return DbtOutcome(bool(res.success), res.result, res.exception, viewer_s)
 
 
 # Parsed projects kept by this process (``reuse_manifest``), by what a parse depends on: the

@@ -68,6 +68,7 @@ class Refreshed:
     took_s: float
     ok: bool
     message: str = ""
+    viewer_s: float = 0.0  # of took_s: the disclosure-control step (the viewer tables)
 
 
 def refresh_latest(client: Any, settings: Settings, database: str, data_dir: Path | str | None = None,
@@ -105,7 +106,7 @@ def refresh_latest(client: Any, settings: Settings, database: str, data_dir: Pat
         log.error("refreshing the latest vintage failed after %.1f s: %s", took, why)
         return Refreshed("refresh", good.as_of, took, False, why)
     log.info("latest vintage refreshed in %.1f s", took)
-    return Refreshed("refresh", good.as_of, took, True)
+    return Refreshed("refresh", good.as_of, took, True, viewer_s=outcome.viewer_s)
 
 
 def changes(client: Any, database: str) -> tuple[Any, ...]:
@@ -163,4 +164,5 @@ def run_schedule(client: Any, settings: Settings, database: str, refresh_every: 
 
 def describe(done: Refreshed) -> str:
     return json.dumps({"kind": done.kind, "as_of": done.as_of.isoformat(), "took_s": round(done.took_s, 2),
+                       "viewer_tables_s": round(done.viewer_s, 2),
                        "ok": done.ok, "message": done.message.splitlines()[0] if done.message else ""})
