@@ -42,6 +42,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,6 +57,7 @@ log = logging.getLogger(__name__)
 SELECTOR = "viewers"  # dbt/selectors.yml: the models viewers read, with their parents
 SELECTOR_AFTER_STAGING = "viewers_after_staging"  # the same without the staging views
 POLL_S = 1.0  # how often the schedule looks for new events
+KEPT = 100  # refreshes run_schedule remembers (and returns)
 # (latest vintage database, its full build's time) whose staging views a refresh has made: the
 # full build's swap drops the views (they name the build's database), the first refresh remakes them
 _staging_made: set[tuple[str, Any]] = set()
@@ -120,46 +122,55 @@ def changes(client: Any, database: str) -> tuple[Any, ...]:
     return tuple(row)
 
 
+def _changes_or_none(client: Any, database: str) -> tuple[Any, ...] | None:
+    try:
+        return changes(client, database)
+    except Exception as exc:  # the warehouse is away: the refresh at least every refresh_every s retries
+        log.error("the raw store could not be read: %s", (str(exc).splitlines() or ["?"])[0])
+        return None
+
+
 def run_schedule(client: Any, settings: Settings, database: str, refresh_every: float, build_every: float,
                  data_dir: Path | str | None = None, defaults: bool = True,
                  stop: Callable[[], bool] = lambda: False, poll_s: float = POLL_S) -> list[Refreshed]:
     """Refresh when something new is stored (looked for every ``poll_s``) and at least every
     ``refresh_every`` s, build fully every ``build_every`` s (the first when the latest vintage's
-    last full build is that old, or missing), until ``stop()``; returns what each refresh did. A failure is logged and tried again after ``refresh_every`` s (every vintage
-    readable before still is)."""
+    last full build is that old, or missing), until ``stop()``; returns what the last refreshes did
+    (up to ``KEPT``). A failure is logged and tried again after ``refresh_every`` s, not at once
+    (every vintage readable before still is)."""
     last_build = last_refresh = float("-inf")
     good = vintages.last_ok(client, database, vintages.LATEST)
     if good is not None:  # a restart soon after a full build does not build again at once
         built = good.built_at if good.built_at.tzinfo else good.built_at.replace(tzinfo=dt.UTC)
         last_build = time.monotonic() - (dt.datetime.now(dt.UTC) - built).total_seconds()
     seen: tuple[Any, ...] | None = None
-    done_list: list[Refreshed] = []
+    done_list: deque[Refreshed] = deque(maxlen=KEPT)
+    retry_at = float("-inf")  # after a failure, no refresh before this
     while not stop():
         now = time.monotonic()
         if now - last_build >= build_every:
-            seen = changes(client, database)
+            seen = _changes_or_none(client, database)
             wanted: list[dt.date | None] = [*(vintages.missing_defaults(client, database) if defaults else []), None]
             for result in vintages.build_all(client, settings, database, wanted, data_dir=data_dir):
                 if isinstance(result, vintages.VintageError):
                     log.error("%s; retrying at the next full build", result)
             last_build = last_refresh = now
             continue
-        try:
-            current = changes(client, database)
-        except Exception as exc:  # the warehouse is away: wait for it
-            log.error("the raw store could not be read: %s", str(exc).splitlines()[0])
-            current = None
-        if (current is not None and current != seen) or now - last_refresh >= refresh_every:
+        current = _changes_or_none(client, database)
+        due = (current is not None and current != seen) or now - last_refresh >= refresh_every
+        if due and now >= retry_at:
             done = refresh_latest(client, settings, database, data_dir=data_dir)
             done_list.append(done)
             last_refresh = now
             if done.ok:
                 seen = current
             else:
-                log.error("%s failed: %s; retrying in %g s", done.kind, done.message.splitlines()[0], refresh_every)
+                retry_at = now + refresh_every
+                log.error("%s failed: %s; retrying in %g s", done.kind, (done.message.splitlines() or ["?"])[0],
+                          refresh_every)
             continue
         time.sleep(poll_s)
-    return done_list
+    return list(done_list)
 
 
 def describe(done: Refreshed) -> str:
