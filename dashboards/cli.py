@@ -26,27 +26,29 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from dashboards import alerting
+    from dashboards import alerting, selection
     from dashboards.generate import generate
 
     for path in generate():
         print(path)
     for path in alerting.generate():
         print(path)
+    print(selection.generate())
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
-    from dashboards import alerting
+    from dashboards import alerting, selection
     from dashboards.generate import drift
 
-    problems = drift() + alerting.drift()
+    problems = drift() + alerting.drift() + selection.drift()
     for line in problems:
         print(line)
     if problems:
-        print("run `safeguarding dashboards generate` and commit dashboards/json/ and infra/grafana/provisioning/alerting/")
+        print("run `safeguarding dashboards generate` and commit dashboards/json/, "
+              "infra/grafana/provisioning/alerting/ and dbt/selectors.yml")
         return 1
-    print("dashboards/json/, the alert rules, contact points and notification policy are current")
+    print("dashboards/json/, the alert rules, contact points, notification policy and dbt/selectors.yml are current")
     return 0
 
 

@@ -22,7 +22,10 @@ PLUGIN = "grafana-clickhouse-datasource"
 DATASOURCE = dm.DataSourceRef(type_val=PLUGIN, uid="${datasource}")
 DATABASE = "cspr"  # the default of settings.clickhouse_database; the variable lets viewers change it
 VINTAGE = "latest"  # the vintage a dashboard opens on
-REFRESH = "30s"
+# Grafana reloads every panel this often (its own floor, min_refresh_interval, is 5 s): the marts
+# are refreshed within seconds of new events (infra/warehouse/refresh.py) and the live figures
+# snapshotted every 10 s while busy, so reload + their age stays under issue 17's minute.
+REFRESH = "10s"
 DATASOURCE_NAMES = "/^ClickHouse \\(CSPR marts\\)/"  # infra/grafana/provisioning/datasources/clickhouse.yaml
 # Tables in the raw store's database (cspr), not in a vintage's: the stream's live figures
 LIVE_TABLES = ("pub_stream_figures",)
@@ -83,8 +86,6 @@ class Dashboard(dashboard.Dashboard):
             .tags(TAGS)
             .timezone("utc")
             .time("now-2y", "now")
-            # the marts are refreshed every 30 s (infra/warehouse/refresh.py), the live figures with
-            # each stream snapshot: a 30 s reload keeps what a viewer sees within about a minute
             .refresh(REFRESH)
             .readonly()
             .tooltip(dm.DashboardCursorSync.CROSSHAIR)

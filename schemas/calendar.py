@@ -95,6 +95,7 @@ def add_working_days(d: dt.date, n: int) -> dt.date:
     return e
 
 
+@lru_cache(maxsize=16384)  # the stream's snapshots ask it for every notified date of every year, often
 def requested_completion_date(notified_date: dt.date) -> dt.date:
     """A rapid review is due on the 15th working day after the notification date."""
     return add_working_days(notified_date, REQUESTED_COMPLETION_WORKING_DAYS)

@@ -33,7 +33,8 @@ from infra.warehouse.raw_store import check_database_name
 log = logging.getLogger(__name__)
 
 # How the production schedule runs (docker-compose.yml, service dbt): a refresh of the latest
-# vintage's marts every REFRESH_EVERY_S, a full tested build every BUILD_EVERY_S.
+# vintage's marts as soon as new events are stored and at least every REFRESH_EVERY_S, a full
+# tested build every BUILD_EVERY_S.
 REFRESH_EVERY_S = 30
 BUILD_EVERY_S = 900
 DEAD_LETTERS_PER_PARTNER_PER_DAY = 10

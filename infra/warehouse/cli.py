@@ -100,13 +100,15 @@ def register(sub: Any) -> Any:
 
     refresh_p = report_sub.add_parser(
         "refresh", help="refresh the latest vintage's marts in place (models only); with --every, on a schedule",
-        description="dbt run (models only, the case fold incremental) straight into the latest vintage, "
-        "then its viewer tables; the full build (every model and test, aside) when the latest vintage is "
-        "missing or of another date. With --every S: a refresh every S seconds and the full build of latest "
-        "and of any missing default vintage every --build-every seconds, until stopped (infra/warehouse/refresh.py).",
+        description="dbt run --selector viewers (the models dashboards, alert rules and viewer tables read, with "
+        "their parents; models only, the case fold incremental) straight into the latest vintage, then its viewer "
+        "tables; the full build (every model and test, aside) when the latest vintage is missing or of another "
+        "date. With --every S: a refresh as soon as new events are stored (looked for every second) and at least "
+        "every S seconds, and the full build of latest and of any missing default vintage every --build-every "
+        "seconds, until stopped (infra/warehouse/refresh.py).",
     )
     refresh_p.add_argument("--every", type=seconds("--every"), default=None, metavar="S",
-                           help="refresh every S seconds until stopped (default: once)")
+                           help="run until stopped: refresh on new events and at least every S seconds (default: once)")
     refresh_p.add_argument("--build-every", type=seconds("--build-every"), default=900.0, metavar="S",
                            help="with --every: the full tested build every S seconds (default 900)")
     add_data_dir(refresh_p)

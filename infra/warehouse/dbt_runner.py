@@ -18,6 +18,7 @@ import logging
 import os
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -43,6 +44,7 @@ class DbtOutcome:
     success: bool
     result: Any  # dbtRunnerResult.result (RunExecutionResult, bool, ...)
     exception: BaseException | None
+    viewer_s: float = 0.0  # of which the disclosure-control step (the viewer tables) after a build or run
 
 
 def project_dir() -> Path:
@@ -116,11 +118,14 @@ def run_dbt(
     quiet: bool = False,
     raw_database: str | None = None,
     log_to_stderr: bool = False,
+    reuse_manifest: bool = False,
 ) -> DbtOutcome:
     """Run ``dbt <args>`` against the warehouse of these settings (chDB in-process, or a server).
 
     ``database`` overrides the settings' database (the raw store and the models share it);
-    ``work_dir`` is where dbt writes target/ and logs/ (default ``<data_dir>/dbt``);
+    ``work_dir`` is where dbt writes target/ and logs/ (default ``<data_dir>/dbt``); each
+    database has its own ``target/<database>/``, so dbt's partial parse of one survives a run on
+    another (the profile names the database: a change re-parses the whole project);
     ``raw_database`` is where the sources (the raw store) are, when the models are built in
     another database (a vintage); ``log_to_stderr`` sends dbt's console log to stderr, without
     colour, for commands whose stdout is their answer (JSON).
@@ -138,7 +143,7 @@ def run_dbt(
         work.mkdir(parents=True, exist_ok=True)
     env = {
         "CSPR_CLICKHOUSE_DATABASE": database,
-        "DBT_TARGET_PATH": str(work / "target"),
+        "DBT_TARGET_PATH": str(work / "target" / database),
         "DBT_LOG_PATH": str(work / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
         "DBT_SUPPRESS_VERSION_CHECK": "true",
@@ -162,13 +167,54 @@ def run_dbt(
     console = contextlib.redirect_stdout(sys.stderr) if log_to_stderr else contextlib.nullcontext()
     log.info("dbt %s", " ".join(full))
     with _run_lock, console, _patched(env, warehouse_path(settings, data_dir).resolve() if chdb else None):
-        res = dbtRunner().invoke(full)
+        manifest = parsed(full, env) if reuse_manifest else None
+        res = dbtRunner(manifest=manifest).invoke(full)
         # the dbt command is the first word that is not a global flag (--quiet, --no-use-colors)
         command = next((a for a in full if not a.startswith("-")), None)
         built = command in ("build", "run") and not {"--help", "-h"} & set(full)
+        viewer_s = 0.0
         if res.success and built:
+            started = time.perf_counter()
             _publish_viewer_tables(settings, data_dir, database, full)
-    return DbtOutcome(bool(res.success), res.result, res.exception)
+            viewer_s = time.perf_counter() - started
+    return DbtOutcome(bool(res.success), res.result, res.exception, viewer_s)
+
+
+# Parsed projects kept by this process (``reuse_manifest``), by what a parse depends on: the
+# project's files, the profile's and sources' environment (database, raw database, server), the
+# target and the vars. A long-lived loop (``report refresh --every``, the worker) parses once.
+_manifests: dict[tuple[Any, ...], Any] = {}
+_MANIFESTS_KEPT = 4
+
+
+def _project_fingerprint(proj: Path) -> tuple[Any, ...]:
+    """Every file of the project with its size and modification time: a changed file re-parses."""
+    return tuple(sorted((str(f.relative_to(proj)), f.stat().st_size, f.stat().st_mtime_ns)
+                        for f in proj.rglob("*") if f.is_file() and "target" not in f.relative_to(proj).parts
+                        and "logs" not in f.relative_to(proj).parts))
+
+
+def parsed(full: list[str], env: dict[str, str]) -> Any:
+    """The project parsed for this invocation's target and vars (``dbt parse`` on first use, then
+    kept). Call under ``_run_lock`` with ``env`` applied."""
+    from dbt.cli.main import dbtRunner
+
+    def flag(name: str) -> str | None:
+        return full[full.index(name) + 1] if name in full else None
+
+    proj = Path(flag("--project-dir") or project_dir())
+    key = (_project_fingerprint(proj), tuple(sorted(env.items())), flag("--target"), flag("--vars"),
+           flag("--profiles-dir"))
+    if key not in _manifests:
+        args = ["parse", *(a for n in ("--vars", "--project-dir", "--profiles-dir", "--target")
+                           if flag(n) is not None for a in (n, str(flag(n))))]
+        res = dbtRunner().invoke(["--quiet", *args])
+        if not res.success:  # the run itself will parse again and say why
+            return None
+        _manifests[key] = res.result
+        while len(_manifests) > _MANIFESTS_KEPT:
+            _manifests.pop(next(iter(_manifests)))
+    return _manifests[key]
 
 
 def _publish_viewer_tables(settings: Settings, data_dir: Path | str | None, database: str, full: list[str]) -> None:

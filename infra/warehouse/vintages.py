@@ -200,8 +200,10 @@ def build(client: Any, settings: Settings, database: str, as_of: dt.date | None,
                  **(extra_vars or {})}
     import json
 
+    # reuse_manifest: the worker and the production schedule build the same vintage again and again;
+    # the project is parsed once per process (and per database and vars), not at every build
     outcome = run_dbt(["build", "--vars", json.dumps(variables)], settings=settings, data_dir=data_dir,
-                      database=aside, raw_database=db, quiet=True, log_to_stderr=True)
+                      database=aside, raw_database=db, quiet=True, log_to_stderr=True, reuse_manifest=True)
     events = int(client.query(
         f"SELECT countIf(time <= toDateTime64('{t_date.isoformat()} 23:59:59.999999', 6, 'UTC'))"
         f" FROM {db}.raw_events FINAL").result_rows[0][0])

@@ -42,7 +42,7 @@ def test_full_rebuild_and_incremental_runs_give_identical_marts(warehouse):
         partial = snapshot(warehouse.client, inc)
         load_replay(warehouse.client, inc, type(result)(accepted=rest), start_offset=cut)
         build(warehouse.data_dir, inc, AS_OF, "--exclude", "resource_type:test", command="build")
-        compiled = next((warehouse.data_dir / "dbt" / "target" / "run").rglob("int_case_states_as_at.sql"))
+        compiled = next((warehouse.data_dir / "dbt" / "target" / inc / "run").rglob("int_case_states_as_at.sql"))
         assert "ingested_at >= toDateTime64(" in compiled.read_text()  # only the cases with new events
         # full: everything at once, from scratch
         load_replay(warehouse.client, full, result)

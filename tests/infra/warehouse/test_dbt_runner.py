@@ -43,3 +43,36 @@ def test_the_server_target_connects_where_the_settings_url_points(tmp_path, caps
     out = capsys.readouterr().out
     assert "profiles.yml file [OK found and valid]" in out.replace("\x1b[32m", "").replace("\x1b[0m", "")
     assert "https://127.0.0.1:1" in out  # the profile rendered the URL's host, port and scheme
+
+
+def test_a_kept_parse_is_used_again_until_the_project_or_the_vars_change(tmp_path):
+    import contextlib
+    import io
+    import shutil
+
+    from infra.warehouse import dbt_runner
+
+    proj = tmp_path / "dbt"
+    shutil.copytree(project_dir(), proj, ignore=shutil.ignore_patterns("target", "logs"))
+    dbt_runner._manifests.clear()
+
+    def models(variables: str) -> set[str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            outcome = dbt_runner.run_dbt(
+                ["ls", "--resource-type", "model", "--output", "name", "--vars", variables,
+                 "--project-dir", str(proj), "--profiles-dir", str(proj)],
+                data_dir=tmp_path, quiet=True, reuse_manifest=True)
+        assert outcome.success
+        return set(out.getvalue().split())
+
+    first = models("{as_of: 2021-03-31}")
+    assert "rpt_notifications" in first and len(dbt_runner._manifests) == 1
+    kept = next(iter(dbt_runner._manifests.values()))
+    assert models("{as_of: 2021-03-31}") == first
+    assert list(dbt_runner._manifests.values()) == [kept]  # parsed once, used twice
+    models("{as_of: 2021-06-30}")
+    assert len(dbt_runner._manifests) == 2  # other vars: parsed for them
+    (proj / "models" / "marts" / "rpt_added_later.sql").write_text("select 1 as x\n")
+    assert "rpt_added_later" in models("{as_of: 2021-03-31}")  # a changed project is parsed again
+    dbt_runner._manifests.clear()
