@@ -44,7 +44,7 @@ def case_totals() -> dict[str, Any]:
     ``time`` is more than 7 days behind the latest event time read. The contract rejects such an
     event ``unknown_case`` if its notification, when it comes, is more than 7 days after it; the
     stream decides only then, so these are the cases to chase with their partner
-    (``held_overdue`` lists the oldest: case, source, event time).
+    (``held_overdue`` lists the oldest: case, source, event time; on ``/status`` for analysts only).
     """
     states = case_states()
     totals: dict[str, Any] = {"cases": 0, "partnerships": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
@@ -96,6 +96,8 @@ class StatusView(View):
         answer = status(fast=request.query.get("fast") == "1")
         if not is_analyst(request):  # the overdue rule's rows are counts per local authority
             answer["alerts"] = {**answer["alerts"], "rules": for_viewers(answer["alerts"]["rules"])}
+            if answer["case_table"]:  # the held cases' references and authorities: analysts only
+                answer["case_table"] = {k: v for k, v in answer["case_table"].items() if k != "held_overdue"}
         return self.json(answer)
 
 
