@@ -27,10 +27,10 @@ def notifications_by_year_table() -> Panel:
         description="Notifications of the selected local authority by year of the notified date; "
         "'c' marks a count too small to publish.",
         sql=f"""
-SELECT toString(n.year) AS year, notifications
-FROM ${{database}}.{LOCAL_AUTHORITIES} AS n
-WHERE {THIS_LA} AND n.period = 'year' AND n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
-ORDER BY n.year
+SELECT toString(_n.year) AS year, notifications
+FROM ${{database}}.{LOCAL_AUTHORITIES} AS _n
+WHERE {THIS_LA} AND _n.period = 'year' AND _n.year BETWEEN toYear($__fromTime) AND toYear($__toTime)
+ORDER BY _n.year
 """,
     )
 

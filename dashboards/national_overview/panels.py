@@ -37,14 +37,14 @@ def notifications_by_month_barchart() -> Panel:
         width=24,
         description="Notifications per calendar month of the notified date, stacked by harm type.",
         sql=f"""
-SELECT formatDateTime(m.month, '%Y-%m') AS month,
+SELECT formatDateTime(_m.month, '%Y-%m') AS month,
        sumIf(notifications, harm_type = 'death') AS death,
        sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
        sumIf(notifications, harm_type = 'other') AS other
-FROM ${{database}}.{MONTHLY} AS m
-WHERE m.month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
-GROUP BY m.month
-ORDER BY m.month
+FROM ${{database}}.{MONTHLY} AS _m
+WHERE _m.month BETWEEN toStartOfMonth(toDate($__fromTime)) AND toDate($__toTime)
+GROUP BY _m.month
+ORDER BY _m.month
 """,
     )
 
@@ -155,17 +155,17 @@ def live_against_marts_table() -> Panel:
         "refresh has not read yet; the reconciliation (Data quality) compares the two when they "
         "have read the same events.",
         sql=f"""
-SELECT s.dimension AS harm_type, s.value AS live, ifNull(m.marts, 0) AS marts,
-       s.value - ifNull(m.marts, 0) AS not_yet_in_marts
+SELECT _s.dimension AS harm_type, _s.value AS live, ifNull(_m.marts, 0) AS marts,
+       _s.value - ifNull(_m.marts, 0) AS not_yet_in_marts
 FROM ({_LATEST_SNAPSHOT}
-) AS s
+) AS _s
 LEFT JOIN (
     SELECT harm_type, toInt64(sum(notifications)) AS marts
     FROM ${{database}}.{NOTIFICATIONS}
     WHERE year = toYear($__toTime)
     GROUP BY harm_type
-) AS m ON m.harm_type = s.dimension
-WHERE s.figure = 'notifications' AND s.year = toYear($__toTime)
-ORDER BY s.dimension = 'total', s.dimension
+) AS _m ON _m.harm_type = _s.dimension
+WHERE _s.figure = 'notifications' AND _s.year = toYear($__toTime)
+ORDER BY _s.dimension = 'total', _s.dimension
 """,
     )

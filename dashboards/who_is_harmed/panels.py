@@ -67,17 +67,17 @@ def ethnicity_against_census_barchart() -> Panel:
         description="Share of children (where ethnicity is recorded) by ethnic group, beside the "
         f"share of 0-17 year olds in England. Census source: {CENSUS_SOURCE}.",
         sql=f"""
-SELECT c.ethnicity AS ethnicity,
-       n.children AS children,
-       {pct_sql("n.children", "sum(n.children) OVER ()")} AS notified_pct,
-       c.census_pct AS census_pct
-FROM {census_values_sql()} AS c
+SELECT _c.ethnicity AS ethnicity,
+       _n.children AS children,
+       {pct_sql("_n.children", "sum(_n.children) OVER ()")} AS notified_pct,
+       _c.census_pct AS census_pct
+FROM {census_values_sql()} AS _c
 LEFT JOIN (
     SELECT value AS ethnicity, sum(children) AS children
     FROM ${{database}}.{CHILDREN}
     WHERE {IN_YEARS} AND dimension = 'ethnicity' AND value != 'not_recorded'
     GROUP BY value
-) AS n ON n.ethnicity = c.ethnicity
+) AS _n ON _n.ethnicity = _c.ethnicity
 ORDER BY indexOf(['asian', 'black', 'mixed', 'white_british', 'other'], ethnicity)
 """,
     )

@@ -41,7 +41,12 @@ class RawStoreError(CsprError):
 def check_database_name(database: str) -> str:
     if not _DATABASE_NAME.match(database):
         raise RawStoreError(f"invalid ClickHouse database name {database!r}: letters, digits and _ only, starting with a letter")
+    if database.lower() in _SERVERS_OWN:
+        raise RawStoreError(f"invalid ClickHouse database name {database!r}: the server's own database; choose another")
     return database
+
+
+_SERVERS_OWN = {"system", "information_schema"}  # ClickHouse's own databases (never the platform's)
 
 
 def raw_store_ddl(database: str) -> list[str]:

@@ -76,24 +76,24 @@ def rebuild(client: Any, database: str, vintages: list[Any]) -> str:
     client.command(f"DROP TABLE IF EXISTS {aside}")
     client.command(f"""
 CREATE TABLE {aside} ENGINE = MergeTree ORDER BY (figure, period, dimension, is_latest, as_of) AS
-WITH v AS ({rows}),
+WITH _v AS ({rows}),
 keyed AS (
     SELECT figure, period, dimension,
            argMinIf(value, as_of, as_of >= period_end) AS first_published,
            if(countIf(as_of >= period_end) = 0, NULL, minIf(as_of, as_of >= period_end)) AS first_published_as_of,
            argMax(value, (is_latest, as_of)) AS latest_value,
            argMax(vintage, (is_latest, as_of)) AS latest_vintage
-    FROM v GROUP BY figure, period, dimension
+    FROM _v GROUP BY figure, period, dimension
 )
-SELECT v.figure AS figure, v.period AS period, v.dimension AS dimension, v.vintage AS vintage,
-       v.as_of AS as_of, v.is_latest AS is_latest, v.value AS value,
-       lagInFrame(v.value) OVER (PARTITION BY v.figure, v.period, v.dimension ORDER BY v.is_latest, v.as_of
+SELECT _v.figure AS figure, _v.period AS period, _v.dimension AS dimension, _v.vintage AS vintage,
+       _v.as_of AS as_of, _v.is_latest AS is_latest, _v.value AS value,
+       lagInFrame(_v.value) OVER (PARTITION BY _v.figure, _v.period, _v.dimension ORDER BY _v.is_latest, _v.as_of
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS previous_value,
-       if(k.first_published_as_of IS NULL, NULL, k.first_published) AS first_published,
-       k.first_published_as_of AS first_published_as_of,
-       k.latest_value AS latest_value, k.latest_vintage AS latest_vintage,
-       if(k.first_published_as_of IS NULL, NULL, k.latest_value - k.first_published) AS revision
-FROM v INNER JOIN keyed AS k ON k.figure = v.figure AND k.period = v.period AND k.dimension = v.dimension
+       if(_k.first_published_as_of IS NULL, NULL, _k.first_published) AS first_published,
+       _k.first_published_as_of AS first_published_as_of,
+       _k.latest_value AS latest_value, _k.latest_vintage AS latest_vintage,
+       if(_k.first_published_as_of IS NULL, NULL, _k.latest_value - _k.first_published) AS revision
+FROM _v INNER JOIN keyed AS _k ON _k.figure = _v.figure AND _k.period = _v.period AND _k.dimension = _v.dimension
 """)
     if int(client.command(f"EXISTS TABLE {target}.{TABLE}")):
         client.command(f"EXCHANGE TABLES {aside} AND {target}.{TABLE}")
@@ -109,10 +109,10 @@ def changes_between(client: Any, database: str, then: str, now: str, figure: str
     row whose value differs between the two vintages (both must be in the mart)."""
     db = database_for(database)
     return list(client.query(
-        f"SELECT a.period, a.dimension, b.value AS then_value, a.value AS now_value, a.value - b.value AS change"
-        f" FROM {db}.{TABLE} AS a INNER JOIN {db}.{TABLE} AS b"
-        f"   ON b.figure = a.figure AND b.period = a.period AND b.dimension = a.dimension"
-        f" WHERE a.figure = {{figure:String}} AND a.vintage = {{now:String}} AND b.vintage = {{then:String}}"
-        f"   AND startsWith(a.period, {{prefix:String}}) AND coalesce(a.value = b.value, a.value IS NULL AND b.value IS NULL) = 0"
-        f" ORDER BY a.period, a.dimension",
+        f"SELECT _a.period, _a.dimension, _b.value AS then_value, _a.value AS now_value, _a.value - _b.value AS change"
+        f" FROM {db}.{TABLE} AS _a INNER JOIN {db}.{TABLE} AS _b"
+        f"   ON _b.figure = _a.figure AND _b.period = _a.period AND _b.dimension = _a.dimension"
+        f" WHERE _a.figure = {{figure:String}} AND _a.vintage = {{now:String}} AND _b.vintage = {{then:String}}"
+        f"   AND startsWith(_a.period, {{prefix:String}}) AND coalesce(_a.value = _b.value, _a.value IS NULL AND _b.value IS NULL) = 0"
+        f" ORDER BY _a.period, _a.dimension",
         parameters={"figure": figure, "now": now, "then": then, "prefix": period_prefix}).result_rows)

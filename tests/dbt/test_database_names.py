@@ -7,6 +7,7 @@ aliases start with ``_`` and database names with a letter, so the two cannot mee
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ _NOT_ALIASES = {
     "sample", "format", "window", "qualify", "except", "intersect", "select",
     "left", "right", "inner", "outer", "full", "cross", "join", "array", "global", "any", "all", "semi",
     "anti", "asof", "paste",
+    "and",  # in Python SQL an f-string placeholder (scanned as _x) may hold "table WHERE ...": FROM _x AND
 }
 _SKIPPED = re.compile(r"\s+|\{%.*?%\}", re.S)
 
@@ -112,10 +114,13 @@ def test_no_table_alias_or_qualifier_in_the_dbt_project_can_be_a_database_name()
     assert not clashing, f"accepted as database names: {sorted(clashing)}"
 
 
-def test_a_database_name_starts_with_a_letter():
+def test_a_database_name_starts_with_a_letter_and_is_not_the_servers_own():
     assert check_database_name("m") == "m"
     with pytest.raises(RawStoreError, match=r"invalid ClickHouse database name '_m': .*starting with a letter"):
         check_database_name("_m")
+    for own in ("system", "INFORMATION_SCHEMA"):
+        with pytest.raises(RawStoreError, match=rf"invalid ClickHouse database name '{own}': the server's own"):
+            check_database_name(own)
 
 
 def test_the_marts_build_into_a_database_named_m(warehouse):
@@ -133,3 +138,51 @@ def test_the_marts_build_into_a_database_named_m(warehouse):
         assert monthly[0][0] > 0 and reports[0][0] > 0
     finally:
         warehouse.drop("m")
+
+
+_SQL = re.compile(r"\bSELECT\b|\bJOIN\b")
+
+
+def _python_sql() -> dict[str, str]:
+    """The SQL the platform writes in Python: every dashboard panel's and alert rule's, and every
+    string literal with SELECT or JOIN in the platform's modules (docstrings left out)."""
+    from dashboards import builders
+    from infra.warehouse.alerts import RULES
+
+    out = {f"panel {p.title}": p.sql for make in builders().values() for p in make().specs}
+    out |= {f"alert {r.uid}": r.sql for r in RULES}
+    root = Path(__file__).resolve().parents[2]
+    for package in ("infra", "dashboards", "streams", "producers"):
+        for module in sorted((root / package).rglob("*.py")):
+            texts = _string_literals(module.read_text())
+            out |= {f"{module.relative_to(root)} #{i}": t for i, t in enumerate(texts) if _SQL.search(t)}
+    return out
+
+
+def _string_literals(source: str) -> Iterator[str]:
+    """Each string expression of a module but its docstrings: an f-string's placeholders become
+    ``_x``, implicitly concatenated parts stay one string."""
+    tree = ast.parse(source)
+    docstrings = {id(node.value) for node in ast.walk(tree) if isinstance(node, ast.Expr)}
+    parts_of_fstrings = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    for node in ast.walk(tree):
+        if id(node) in docstrings or id(node) in parts_of_fstrings:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield "".join(v.value if isinstance(v, ast.Constant) else "_x" for v in node.values)
+
+
+def test_no_table_alias_or_qualifier_in_python_sql_can_be_a_database_name():
+    """The same rule for the SQL in Python: a database named ``m`` broke the national overview's
+    panels (``... AS m``) after the dbt project was fixed."""
+    sql = _python_sql()
+    assert len(sql) > 40 and any("INNER JOIN keyed AS" in text for text in sql.values())
+    clashing = {
+        f"{where}: {name}"
+        for where, text in sql.items()
+        for name in {*table_aliases(text), *qualifiers(text)}
+        if not _refused(name)
+    }
+    assert not clashing, f"accepted as database names: {sorted(clashing)}"
