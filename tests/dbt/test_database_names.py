@@ -171,7 +171,7 @@ def _string_literals(source: str) -> Iterator[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             yield node.value
         elif isinstance(node, ast.JoinedStr):
-            yield "".join(v.value if isinstance(v, ast.Constant) else "_x" for v in node.values)
+            yield "".join(str(v.value) if isinstance(v, ast.Constant) else "_x" for v in node.values)
 
 
 def test_no_table_alias_or_qualifier_in_python_sql_can_be_a_database_name():
