@@ -62,8 +62,11 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
 
     app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s, partner_tokens, live_renderer)
 
+    parent = os.getppid()
+
     class Worker(faust.Worker):
         def _schedule_shutdown(self, signum: signal.Signals) -> None:
+            leave_at_once_if_orphaned(parent)
             abandon_a_build_in_progress()  # before Faust's stop, which would wait for the build's thread
             super()._schedule_shutdown(signum)
 
@@ -86,6 +89,20 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
             profiler.disable()
             profiler.dump_stats(str(profile_to))
     return code
+
+
+def leave_at_once_if_orphaned(parent: int) -> None:
+    """Asked to stop because the process that started this worker died (``safeguarding up``
+    killed: its children get SIGTERM through ``die_with_parent``), leave at once, as a crash
+    would: whatever killed it may have taken the broker too, and Faust's clean stop then waits on
+    the broker's timeouts for a minute or more. Nothing is lost: an offset is committed only after
+    its events are stored, so the next start reads again what this worker had not committed."""
+    if os.getppid() == parent:
+        return
+    print(f"worker: the process that started it (pid {parent}) is gone; stopping at once (what was not "
+          "committed is read again at the next start)", file=sys.stderr, flush=True)
+    logging.shutdown()
+    os._exit(0)
 
 
 def abandon_a_build_in_progress() -> None:

@@ -288,6 +288,8 @@ def test_up_killed_takes_its_children_and_the_next_up_stops_a_recorded_survivor(
     up._err.close()
     for name, pid in up.state["pids"].items():
         assert _gone(pid), f"the {name} (pid {pid}) outlived up"
+    # orphaned, the worker left at once rather than stopping cleanly against a broker killed with it
+    assert "is gone; stopping at once" in (data_dir / "logs" / "worker.log").read_text("utf-8", "replace")
     # a survivor, as if its parent's death signal had been lost: a process whose command line is
     # a worker's on this folder, recorded in stack.json by the stack that was killed
     survivor = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", "worker", str(data_dir)])
