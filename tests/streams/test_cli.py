@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from infra.cli import main
+from tests.fixtures.warehouse import rows_in_a_new_process
 from tests.streams import events as e
 
 
@@ -49,15 +50,10 @@ def _run(events: Path, data_dir: Path, code: int) -> dict[str, Any]:
 
 
 def _rows(data_dir: Path) -> list[list[object]]:
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "print(json.dumps([list(r) for r in c.query('SELECT source, event_id, case_seq, count() "
-            "FROM cspr.raw_events FINAL GROUP BY ALL ORDER BY ALL').result_rows] + "
-            "[list(r) for r in c.query('SELECT reason, count() FROM cspr.dead_letters FINAL GROUP BY reason').result_rows]))")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    got = rows_in_a_new_process(
+        data_dir, events="SELECT source, event_id, case_seq, count() FROM cspr.raw_events FINAL GROUP BY ALL ORDER BY ALL",
+        dead_letters="SELECT reason, count() FROM cspr.dead_letters FINAL GROUP BY reason")
+    return got["events"] + got["dead_letters"]
 
 
 @pytest.mark.integration

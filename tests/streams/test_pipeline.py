@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ import pytest
 from infra.settings import load_settings
 from producers.reference.figures import compute_figures
 from producers.reference.history import replay
+from tests.fixtures.warehouse import rows_in_a_new_process
 from tests.streams import events as e
 
 pytestmark = pytest.mark.integration
@@ -42,19 +41,8 @@ def _calibrated() -> list[bytes]:
 
 def read_store(data_dir: Path) -> dict[str, Any]:
     """The raw store's rows, read in a child process (chDB: one data path per process)."""
-    code = (
-        "import json, sys\n"
-        "from infra.settings import load_settings\n"
-        "from infra.warehouse import get_client\n"
-        "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-        "events = c.query('SELECT source, event_id, case_seq FROM cspr.raw_events FINAL').result_rows\n"
-        "dead = c.query('SELECT reason, raw FROM cspr.dead_letters FINAL').result_rows\n"
-        "print(json.dumps({'events': [list(r) for r in events], 'dead_letters': [list(r) for r in dead]}))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    return rows_in_a_new_process(data_dir, events="SELECT source, event_id, case_seq FROM cspr.raw_events FINAL",
+                                 dead_letters="SELECT reason, raw FROM cspr.dead_letters FINAL")
 
 
 ANALYST_TOKEN = "analyst-token-for-tests"

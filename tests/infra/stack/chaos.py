@@ -218,14 +218,10 @@ def run_chaos(data_dir: Path, kills: int, cases: int, seed: int, rate: float = 1
 
 
 def _read_store(data_dir: Path) -> list[list[Any]]:
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "print(json.dumps([list(r) for r in c.query('SELECT source, event_id, case_seq "
-            "FROM cspr.raw_events FINAL').result_rows]))")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    from tests.fixtures.warehouse import rows_in_a_new_process
+
+    return rows_in_a_new_process(data_dir, events="SELECT source, event_id, case_seq FROM cspr.raw_events FINAL")[
+        "events"]
 
 
 def main() -> int:

@@ -21,8 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import subprocess
-import sys
 import tempfile
 import time
 import urllib.error
@@ -34,6 +32,7 @@ from typing import Any
 import pytest
 
 from tests.fixtures.chromium import Browser as ChromiumTab
+from tests.fixtures.warehouse import in_a_new_process, rows_in_a_new_process
 from tests.infra.stack.test_up import Up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -91,26 +90,17 @@ def _report_figures(data_dir: Path) -> dict[str, Any]:
     """What ``safeguarding report figures`` prints for 2020 from the ``latest`` vintage: the same
     function on the same vintage (the command takes a date, and would build the vintage of that
     date: the same events, minutes more here)."""
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "from infra.warehouse.figures import read_figures\nfrom infra.warehouse import vintages\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "v = vintages.readable(c, 'cspr', None)\n"
-            "print(json.dumps(read_figures(c, v.database, 2020, v.as_of), default=str))\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return dict(json.loads(proc.stdout))
+    return dict(in_a_new_process(data_dir, """
+        from infra.warehouse import vintages
+        from infra.warehouse.figures import read_figures
+        v = vintages.readable(c, 'cspr', None)
+        out = read_figures(c, v.database, 2020, v.as_of)
+    """))
 
 
 def _published_areas(data_dir: Path) -> dict[str, str]:
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "print(json.dumps(dict(c.query(\"SELECT local_authority_name, notifications FROM "
-            "cspr_latest.pub_local_authority_notifications WHERE year = 2020 AND period = 'year'\").result_rows)))\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return dict(json.loads(proc.stdout))
+    return dict(_pub_rows(data_dir, "SELECT local_authority_name, notifications FROM "
+                          "cspr_latest.pub_local_authority_notifications WHERE year = 2020 AND period = 'year'"))
 
 
 def _is_notification(raw: bytes) -> bool:
@@ -370,10 +360,4 @@ def test_after_stopping_an_authoritys_panels_equal_the_viewer_table(stack: dict[
 
 
 def _pub_rows(data_dir: Path, sql: str) -> list[list[str]]:
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "print(json.dumps([[str(v) for v in r] for r in c.query(sys.argv[2]).result_rows]))\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir), sql], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return list(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return [[str(v) for v in r] for r in rows_in_a_new_process(data_dir, rows=sql)["rows"]]

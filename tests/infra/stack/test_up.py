@@ -37,6 +37,7 @@ import pytest
 from producers.reference.history import replay
 from producers.simulator.random_scenario import RandomOptions, generate
 from schemas import EventValidationError, parse_event
+from tests.fixtures.warehouse import rows_in_a_new_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -132,19 +133,8 @@ class Up:
 
 
 def read_store(data_dir: Path) -> dict[str, Any]:
-    code = (
-        "import json, sys\n"
-        "from infra.settings import load_settings\n"
-        "from infra.warehouse import get_client\n"
-        "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-        "q = lambda sql: [list(r) for r in c.query(sql).result_rows]\n"
-        "print(json.dumps({'events': q('SELECT source, event_id, case_seq FROM cspr.raw_events FINAL'),\n"
-        "  'dead_letters': q('SELECT reason, toString(raw_sha256) FROM cspr.dead_letters FINAL')}))\n"
-    )
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)
+    return rows_in_a_new_process(data_dir, events="SELECT source, event_id, case_seq FROM cspr.raw_events FINAL",
+                                 dead_letters="SELECT reason, toString(raw_sha256) FROM cspr.dead_letters FINAL")
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -28,6 +26,7 @@ from typing import Any
 
 import pytest
 
+from tests.fixtures.warehouse import rows_in_a_new_process
 from tests.infra.stack.test_up import Up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -47,21 +46,16 @@ def _built_with_everything(up: Up) -> dict[str, Any]:
 def _read(data_dir: Path) -> dict[str, Any]:
     """The warehouse after the stack stopped: the catalogue's rows for latest, and the latest
     vintage database's events and viewer table."""
-    code = ("import json, sys\nfrom infra.settings import load_settings\nfrom infra.warehouse import get_client\n"
-            "c = get_client(load_settings(), data_dir=sys.argv[1])\n"
-            "rows = c.query(\"SELECT status, toString(built_at), events FROM cspr.vintages WHERE name = 'latest' "
-            "ORDER BY built_at\").result_rows\n"
-            "freshness = c.query('SELECT count() FROM cspr_latest.rpt_event_freshness').result_rows[0][0]\n"
-            "pub = c.query('SELECT count() FROM cspr_latest.pub_local_authority_notifications').result_rows[0][0]\n"
-            "dbs = [r[0] for r in c.query(\"SELECT name FROM system.databases WHERE name LIKE 'cspr_latest%'\")"
-            ".result_rows]\n"
-            "notified = c.query('SELECT sum(notifications) FROM cspr_latest.rpt_quarterly_learning').result_rows[0][0]\n"
-            "print(json.dumps({'catalogue': [list(map(str, r)) for r in rows], 'freshness': freshness, 'pub': pub,"
-            " 'databases': dbs, 'notifications': int(notified)}))\n")
-    proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300,
-                          check=False)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]))
+    got = rows_in_a_new_process(
+        data_dir,
+        catalogue="SELECT status, toString(built_at), events FROM cspr.vintages WHERE name = 'latest' ORDER BY built_at",
+        freshness="SELECT count() FROM cspr_latest.rpt_event_freshness",
+        pub="SELECT count() FROM cspr_latest.pub_local_authority_notifications",
+        databases="SELECT name FROM system.databases WHERE name LIKE 'cspr_latest%'",
+        notifications="SELECT sum(notifications) FROM cspr_latest.rpt_quarterly_learning")
+    return {"catalogue": [list(map(str, r)) for r in got["catalogue"]], "freshness": got["freshness"][0][0],
+            "pub": got["pub"][0][0], "databases": [r[0] for r in got["databases"]],
+            "notifications": int(got["notifications"][0][0])}
 
 
 def _one_more_notification(lines: list[bytes]) -> bytes:
