@@ -1,13 +1,14 @@
 """The Faust app: one per worker process, configured from the platform's settings.
 
-The app object exists at import (services, timers and views attach to it at import, as in
-Faust's medium-project layout); ``configure()`` gives it the broker, web port and the tuning
-measured in docs/architecture.md before the worker starts. The hot path (``streams.cases.agents``)
-is a service on plain aiokafka clients, which reads the broker and settings kept in ``runtime``.
+The app object exists at import (agents, tables, timers and views attach to it at import, as in
+Faust's medium-project layout); ``configure()`` gives it the broker, web port, its data folder
+(the tables' RocksDB files) and the tuning measured in docs/architecture.md before the worker
+starts. The hot path is the case agent (``streams.cases.agents``) and its tables.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 
 from infra.settings import Settings, settings
 
-APP_ID = "cspr-stream"  # Faust's consumer group; the case stage's is cspr-stream-cases
+APP_ID = "cspr-stream"  # Faust's consumer group, and the prefix of its tables' changelog topics
 FETCH_MAX_WAIT_MS = 10
 
 log = logging.getLogger(__name__)
@@ -48,8 +49,24 @@ class _Transport(faust_aiokafka.Transport):
 
 
 class StreamApp(faust.App):
+    """Faust's app, with a short fetch wait and its own wait for the case agent's batch in hand.
+
+    Before partitions are revoked, and before the tables close when the worker stops, Faust waits
+    for "every message that started processing to be acked" (``Consumer.wait_empty``). That
+    includes messages Faust itself has dropped from the agents' queues, which are never acked: a
+    clean stop hung until it was killed (measured). What must finish first is the batch the case
+    agent has in hand (its table writes, sends and rows): ``in_flight`` is held for each batch;
+    this waits for it, then commits what was acked.
+    """
+
+    in_flight: asyncio.Lock
+
     def _new_transport(self) -> Any:
         return _Transport(self.conf.broker_consumer, self)
+
+    async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
+        async with self.in_flight:
+            await consumer.commit()
 
 
 def faust_settings(conf: Settings, broker: str | None = None, web_port: int | None = None,
@@ -75,10 +92,13 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
     return {
         "broker": url,
         "broker_credentials": credentials,
-        "store": "memory://",
-        # Faust creates its data folder (tables, even in memory) when the worker starts; by default
-        # `<app id>-data` in the working directory. Keep it in the platform's data folder.
+        # The tables live on disk (RocksDB, through rocksdict) in the platform's data folder, with
+        # the changelog offset they were written to: a restart reads only the changelog since.
+        "store": "rocksdb://",
         "datadir": str(stream_dir(conf, data_dir)),
+        # a standby copy of the other workers' tables would double the changelog reading; the
+        # local RocksDB files already make a partition's recovery read only what it missed
+        "table_standby_replicas": 0,
         "topic_partitions": conf.topic_partitions,
         "topic_replication_factor": conf.topic_replication_factor,
         "topic_allow_declare": True,
@@ -89,8 +109,13 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "broker_rebalance_timeout": 30.0,
         # batching the changelog writes (+37% measured)
         "producer_linger": 0.05,
-        # the agents take up to a few thousand messages per batch
-        "stream_buffer_maxsize": 16384,
+        # the case agent takes up to BATCH (20,000) messages per batch
+        "stream_buffer_maxsize": 32768,
+        "broker_max_poll_records": 5000,
+        # a figures page (a year's counters of one partition) is one changelog message
+        "producer_max_request_size": 16 << 20,
+        # see StreamApp: wait for the batch in hand, not for every message Faust tracks
+        "stream_wait_empty": False,
         # Faust's own recovery loop waits this long between table recovery checks
         "stream_recovery_delay": 0.0,
         "broker_commit_interval": 1.0,
@@ -125,6 +150,7 @@ def bootstrap_of(conf: Settings, broker: str | None = None) -> str:
 
 
 app = StreamApp(APP_ID, autodiscover=False, origin="streams")
+app.in_flight = asyncio.Lock()
 app.config_from_object(faust_settings(settings()))
 
 

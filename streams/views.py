@@ -11,7 +11,7 @@ from faust.web import Request, Response, View
 from infra.settings import settings
 from streams import stats
 from streams.app import app
-from streams.cases.agents import case_states, live, stream
+from streams.cases.agents import case_states, live
 from streams.cases.history import held_over
 
 IDLE_AFTER_S = 1.0
@@ -21,16 +21,40 @@ HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest fi
 def lags() -> dict[str, int | None]:
     """Messages not yet committed, per consumer of this worker (None before its first assignment).
 
-    The case stage reads the inbound topic and writes the warehouse from each batch before it
-    commits it, so nothing it sent to cspr.events or the DLQ is waiting to be stored.
+    The case agent writes the warehouse from each batch before Faust may commit it, so nothing
+    it sent to cspr.events or the DLQ is waiting to be stored.
     """
     inbound = settings().topic_inbound
-    service = stream.service
-    out: dict[str, int | None] = {inbound: service.lags() if service is not None else None}
+    out: dict[str, int | None] = {inbound: inbound_lag()}
     from streams.partners import relay_lag
 
     out[f"{inbound}.*"] = relay_lag()  # the partners' own topics, not yet relayed
     return out
+
+
+def inbound_lag() -> int | None:
+    """Inbound messages of this worker's partitions not yet committed (None before the first
+    assignment, or before every assigned partition's end is known)."""
+    return _faust_lag(settings().topic_inbound)
+
+
+def _faust_lag(topic: str) -> int | None:
+    from faust.exceptions import ConsumerNotStarted
+
+    consumer = app.consumer
+    try:
+        tps = [tp for tp in consumer.assignment() if tp.topic == topic]
+    except ConsumerNotStarted:
+        return None
+    if not tps:
+        return None
+    total = 0
+    for tp in tps:
+        high = consumer.highwater(tp)
+        if high is None:  # no fetch answered yet: unknown, not zero
+            return None
+        total += max(high - (consumer._committed_offset.get(tp) or 0), 0)
+    return total
 
 
 def case_totals() -> dict[str, Any]:

@@ -40,6 +40,48 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     return app
 
 
+def drop_stale_tables(app: object, bootstrap: str) -> None:
+    """Delete the local table files that are ahead of the broker's changelogs.
+
+    A table's RocksDB files remember the changelog offset they hold; a broker that lost its
+    topics (a new embedded broker, a wiped log) has less, and Faust then refuses to start
+    (``ConsistencyError``). The changelogs are the truth: drop that table's local files, and
+    Faust recovers it from whatever the changelog holds.
+    """
+    import shutil
+
+    from kafka import KafkaConsumer, TopicPartition
+    from rocksdict import AccessType, Options, Rdict
+
+    tabledir = Path(app.conf.tabledir)  # type: ignore[attr-defined]
+    if not tabledir.exists():
+        return
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        for name, table in app.tables.items():  # type: ignore[attr-defined]
+            topic = table.changelog_topic.get_topic_name()
+            files = sorted(tabledir.glob(f"{name}-*.db"))
+            for path in files:
+                partition = int(path.name.removesuffix(".db").rsplit("-", 1)[1])
+                db = Rdict(str(path), options=Options(raw_mode=True), access_type=AccessType.read_only())
+                try:
+                    persisted = db.get(b"__faust\0offset__")  # Faust's RocksDB store's offset key
+                finally:
+                    db.close()
+                if persisted is None:
+                    continue
+                tp = TopicPartition(topic, partition)
+                end = consumer.end_offsets([tp]).get(tp, 0) if consumer.partitions_for_topic(topic) else 0
+                if int(persisted) >= end:
+                    log.warning("table %s is ahead of its changelog %s (offset %s, the broker has %s): "
+                                "recovering it from the changelog", name, topic, int(persisted), end)
+                    for stale in files:
+                        shutil.rmtree(stale, ignore_errors=True)
+                    break
+    finally:
+        consumer.close()
+
+
 def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
                web_port: int | None = None, database: str | None = None, loglevel: str = "warning",
                schedule_dbt_s: float | None = None) -> int:
@@ -49,6 +91,9 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     from streams.app import quiet_loggers
 
     app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s)
+    from streams.app import bootstrap_of
+
+    drop_stale_tables(app, bootstrap_of(settings, broker))
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning

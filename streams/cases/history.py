@@ -175,6 +175,9 @@ class CaseProjection:
         seen = state["seen"].get(key)
         if seen is not None:
             if seen[0] == origin.tag() and origin.offset >= 0:
+                # written again though unchanged: a case whose table write reached the local
+                # store but not the changelog before a crash reaches the changelog now
+                self._save(state)
                 return self._replay(state, event, raw, origin, seen)
             if not _dead_lettered(seen):
                 state["counts"]["duplicates"] += 1
