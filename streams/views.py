@@ -71,7 +71,7 @@ def case_totals() -> dict[str, Any]:
     for state in states:
         totals["cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
-            totals[key] += state["counts"][key]
+            totals[key] += getattr(state.counts, key)
     late = held_over(states, live.projection.watermark)
     totals["held_over_7_days"] = len(late)
     totals["held_overdue"] = [{"subject": s, "source": src, "time": t} for s, src, t in late[:HELD_LISTED]]

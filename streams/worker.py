@@ -40,6 +40,43 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     return app
 
 
+def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
+    """Create the tables' changelog topics (compacted, as many partitions as the inbound topic)
+    before the worker starts, and wait until the broker's metadata lists them.
+
+    Left to Faust, they are declared while the worker starts, and a first batch written moments
+    later found one missing from the producer's metadata ("not found in cluster metadata"): its
+    changelog messages were never sent and nothing was committed again (seen here twice).
+    """
+    import time
+
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.admin import NewTopic
+
+    from infra.topics import admin_config
+    from streams.cases.agents import TABLE_MESSAGE_MAX
+
+    names = [table.changelog_topic.get_topic_name() for table in app.tables.values()]  # type: ignore[attr-defined]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cspr-worker", **admin_config(settings))
+    try:
+        admin.create_topics([NewTopic(name, settings.topic_partitions, settings.topic_replication_factor,
+                                      topic_configs={"cleanup.policy": "compact",
+                                                     "max.message.bytes": str(TABLE_MESSAGE_MAX)})
+                             for name in names], raise_errors=False)
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **admin_config(settings))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(consumer.partitions_for_topic(name) for name in names):
+                return
+            time.sleep(0.2)
+        log.warning("the broker does not list the changelog topics %s yet; starting anyway", names)
+    finally:
+        consumer.close()
+
+
 def drop_stale_tables(app: object, bootstrap: str) -> None:
     """Delete the local table files that are ahead of the broker's changelogs.
 
@@ -93,6 +130,7 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s)
     from streams.app import bootstrap_of
 
+    ensure_changelogs(app, settings, bootstrap_of(settings, broker))
     drop_stale_tables(app, bootstrap_of(settings, broker))
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()

@@ -16,9 +16,10 @@ One agent (``fold_cases``) reads the inbound topic through Faust's consumer in b
 3. accepted events are queued for ``cspr.events`` with their ``case_seq``, rejects for
    ``cspr.events.dlq`` with their reason (Faust's producer buffer, sent in batches);
 4. accepted events are written to raw_events and rejects to dead_letters in one insert
-   (``streams.sink``), retried for as long as ClickHouse is away;
-5. only then does the agent return to ``take_events``, which acks the batch's messages; Faust
-   commits acked offsets only after flushing its producer (2 and 3).
+   (``streams.sink``), retried for as long as ClickHouse is away, while Kafka acknowledges
+   every message of 2 and 3 (``_Sends``);
+5. only then does the agent return to ``take_events``, which acks the batch's messages, and
+   Faust commits acked offsets.
 
 Every table key is co-partitioned with the inbound topic (the case's subject is the message key):
 Faust writes a table key to the changelog partition of the *current event*, which
@@ -61,7 +62,7 @@ from faust.types import EventT
 from infra.settings import Settings
 from streams import stats, topics
 from streams.app import APP_ID, app
-from streams.cases.history import ACCEPTED, DUPLICATE, HELD, REJECTED, CaseProjection, Origin, Output
+from streams.cases.history import ACCEPTED, DUPLICATE, HELD, REJECTED, CaseProjection, CaseState, Origin, Output
 from streams.cases.models import BatchCases, JsonTable
 from streams.figures.book import FigureBook
 from streams.sink.agents import store
@@ -90,6 +91,35 @@ figures = app.Table("figures", key_type=bytes, value_type=bytes,
 # changelog topic are made, when the worker starts)
 for _table in (cases, figures):
     _table.key_serializer = _table.value_serializer = "raw"
+
+
+class _Sends:
+    """The batch's messages queued in Faust's producer buffer (table changelog writes and
+    outcomes), so that the batch is acked only once Kafka has every one of them.
+
+    Faust flushes its producer before it commits, but its buffer's flush gives up after 0.1 s
+    without progress, and a commit then goes ahead of messages still queued: waiting for each
+    message's own future keeps "nothing committed before its effects are in Kafka"."""
+
+    def __init__(self) -> None:
+        self.futures: list[Any] = []
+
+    def track(self, send: Any) -> Any:
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            fut = send(*args, **kwargs)
+            self.futures.append(fut)
+            return fut
+        return tracked
+
+    async def delivered(self) -> None:
+        futures, self.futures = self.futures, []
+        if futures:
+            await asyncio.gather(*futures)
+
+
+sends = _Sends()
+for _table in (cases, figures):
+    _table.send_changelog = sends.track(_table.send_changelog)  # type: ignore[method-assign]
 
 
 def _page_key(partition: int, year: str) -> bytes:
@@ -149,9 +179,9 @@ class Live:
 live = Live()
 
 
-def case_states() -> list[dict[str, Any]]:
+def case_states() -> list[CaseState]:
     """Every case state of this worker's partitions (for the views)."""
-    return [json.loads(value) for value in cases.values()]
+    return [CaseState.from_json(value) for value in cases.values()]
 
 
 @cases.on_recover
@@ -224,7 +254,7 @@ async def handle(batch: Sequence[EventT]) -> None:
     for out in outputs:
         _send(out)
     stats.count("consumed", n)
-    await store(outputs)
+    await asyncio.gather(store(outputs), sends.delivered())
     stats.count("committed", n)
 
 
@@ -304,12 +334,14 @@ def _send(out: Output) -> None:
     """
     key = out.subject.encode() if out.subject else None
     if out.kind == ACCEPTED:
-        topics.events.send_soon(key=key, value=out.raw, headers={"case_seq": str(out.case_seq).encode()})
+        sends.futures.append(topics.events.send_soon(key=key, value=out.raw,
+                                                     headers={"case_seq": str(out.case_seq).encode()}))
         stats.counts["sent_events"] += 1
         if not out.replay:
             stats.counts["accepted"] += 1
     elif out.kind == REJECTED:
-        topics.dead_letters.send_soon(key=key, value=dlq_value(out.raw), headers=dead_letter_headers(out))
+        sends.futures.append(topics.dead_letters.send_soon(key=key, value=dlq_value(out.raw),
+                                                           headers=dead_letter_headers(out)))
         stats.counts["sent_dead_letters"] += 1
         if not out.replay:
             stats.counts["dead_lettered"] += 1

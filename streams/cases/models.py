@@ -8,18 +8,18 @@ after) and its pending rapid review before and after.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterator, MutableMapping
 from typing import Any
 
+from streams.cases.history import CaseState
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
 
 CACHED_MAX = 200_000  # decoded case states kept in memory (beyond it the cache starts again)
 
 
-class JsonTable(MutableMapping[str, dict[str, Any]]):
-    """A table of ``subject bytes -> JSON bytes`` (the Faust ``cases`` table) seen as ``str -> dict``.
+class JsonTable(MutableMapping[str, CaseState]):
+    """A table of ``subject bytes -> JSON bytes`` (the Faust ``cases`` table) seen as ``str -> CaseState``.
 
     Each state is serialised once per write, for the store and the changelog alike; decoded
     states are kept in memory so that a case read batch after batch is parsed once.
@@ -27,9 +27,9 @@ class JsonTable(MutableMapping[str, dict[str, Any]]):
 
     def __init__(self, table: MutableMapping[bytes, bytes]):
         self.table = table
-        self.decoded: dict[str, dict[str, Any]] = {}
+        self.decoded: dict[str, CaseState] = {}  # immutable: safe to share with the projection
 
-    def __getitem__(self, subject: str) -> dict[str, Any]:
+    def __getitem__(self, subject: str) -> CaseState:
         state = self.get(subject)
         if state is None:
             raise KeyError(subject)
@@ -43,11 +43,11 @@ class JsonTable(MutableMapping[str, dict[str, Any]]):
                 return default
             if len(self.decoded) >= CACHED_MAX:
                 self.decoded.clear()
-            state = self.decoded[subject] = json.loads(value)
+            state = self.decoded[subject] = CaseState.from_json(value)
         return state
 
-    def __setitem__(self, subject: str, state: dict[str, Any]) -> None:
-        self.table[subject.encode()] = json.dumps(state, separators=(",", ":")).encode()
+    def __setitem__(self, subject: str, state: CaseState) -> None:
+        self.table[subject.encode()] = state.to_json()
         self.decoded[subject] = state
 
     def __delitem__(self, subject: str) -> None:  # pragma: no cover - cases are never deleted
@@ -63,15 +63,15 @@ class JsonTable(MutableMapping[str, dict[str, Any]]):
 Pending = dict[str, str] | None
 
 
-class BatchCases(MutableMapping[str, dict[str, Any]]):
+class BatchCases(MutableMapping[str, CaseState]):
     """A write-back cache over the cases table that remembers each case's figures before the batch."""
 
     def __init__(self, table: MutableMapping[str, Any]):
         self.table = table
-        self.loaded: dict[str, dict[str, Any] | None] = {}
+        self.loaded: dict[str, CaseState | None] = {}
         self.before: dict[str, tuple[Counter[str], int, Pending]] = {}
 
-    def __getitem__(self, subject: str) -> dict[str, Any]:
+    def __getitem__(self, subject: str) -> CaseState:
         state = self.get(subject)
         if state is None:
             raise KeyError(subject)
@@ -82,11 +82,11 @@ class BatchCases(MutableMapping[str, dict[str, Any]]):
             state = self.table.get(subject)
             self.loaded[subject] = state
             view = case_as_at(state) if state else None
-            self.before[subject] = (contribution(view), int(state["seq"]) if state else 0, pending_review(view))
+            self.before[subject] = (contribution(view), state.seq if state else 0, pending_review(view))
         state = self.loaded[subject]
         return default if state is None else state
 
-    def __setitem__(self, subject: str, state: dict[str, Any]) -> None:
+    def __setitem__(self, subject: str, state: CaseState) -> None:
         if subject not in self.loaded:
             self.get(subject)
         self.loaded[subject] = state
@@ -116,12 +116,12 @@ class BatchCases(MutableMapping[str, dict[str, Any]]):
             before, seq, was_pending = self.before[subject]
             view = case_as_at(state)
             changes.update(diff(before, contribution(view)))
-            accepted += int(state["seq"]) - seq
+            accepted += state.seq - seq
             now_pending = pending_review(view)
             if now_pending != was_pending:
                 pending[subject] = (was_pending, now_pending)
-            if state.get("max_time") and (latest is None or state["max_time"] > latest):
-                latest = state["max_time"]
+            if state.max_time and (latest is None or state.max_time > latest):
+                latest = state.max_time
         self.loaded.clear()
         self.before.clear()
         return {k: v for k, v in changes.items() if v}, pending, accepted, latest

@@ -25,33 +25,33 @@ from collections import Counter
 from typing import Any
 
 from schemas.calendar import requested_completion_date, timeliness_bucket, working_days
-from streams.cases.history import current_incident
+from streams.cases.history import CaseState, current_incident
 
 PENDING = "pending"
 
 
-def case_as_at(state: dict[str, Any], as_at: dt.datetime | None = None) -> dict[str, Any] | None:
+def case_as_at(state: CaseState, as_at: dt.datetime | None = None) -> dict[str, Any] | None:
     """The case as known at ``as_at`` (every accepted event when None), or None if it does not count.
 
     A case counts once its notification is known and until a withdrawal is known. "First"
     submission is by ``time`` (ties by case_seq).
     """
-    if state.get("la") is None:
+    if state.la is None:
         return None
     text = as_at.astimezone(dt.UTC).isoformat() if as_at is not None else None
-    facts = [f for f in state["facts"] if text is None or f[0] <= text]
-    if not any(f[2] == "incident.notified" for f in facts):
+    facts = [f for f in state.facts if text is None or f.time <= text]
+    if not any(f.kind == "incident.notified" for f in facts):
         return None
-    if any(f[2] == "incident.withdrawn" for f in facts):
+    if any(f.kind == "incident.withdrawn" for f in facts):
         return None
     incident = current_incident(facts)
-    submissions = sorted((f for f in facts if f[2] == "rapid_review.submitted"), key=lambda f: (f[0], f[1]))
+    submissions = sorted((f for f in facts if f.kind == "rapid_review.submitted"), key=lambda f: (f.time, f.seq))
     return {
-        "subject": state["subject"],
-        "la": state["la"],
+        "subject": state.subject,
+        "la": state.la,
         "notified_date": incident["notified_date"],
         "harm_type": incident["harm_type"],
-        "received_date": submissions[0][3]["received_date"] if submissions else None,
+        "received_date": submissions[0].data["received_date"] if submissions else None,
     }
 
 

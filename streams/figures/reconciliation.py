@@ -39,6 +39,7 @@ from typing import Any, NamedTuple
 from schemas.calendar import TIMELINESS_BUCKETS, requested_completion_date
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
+from streams.cases.history import CaseState
 from streams.figures.book import LA_BANDS, FigureBook
 
 FIRST_YEAR = 2018
@@ -76,9 +77,9 @@ def _period(year: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, fm, fd), dt.date(year, tm, td)
 
 
-def accepted_events(states: Iterable[dict[str, Any]]) -> int:
+def accepted_events(states: Iterable[CaseState]) -> int:
     """How many events the stream has accepted in these case states (each state's last case_seq)."""
-    return sum(int(state.get("seq", 0)) for state in states)
+    return sum(state.seq for state in states)
 
 
 def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -> list[FigureRow]:
