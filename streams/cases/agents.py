@@ -61,7 +61,7 @@ from faust.types import EventT
 
 from infra.settings import Settings
 from streams import stats, topics
-from streams.app import APP_ID, app
+from streams.app import APP_ID, app, runtime
 from streams.cases.history import ACCEPTED, DUPLICATE, HELD, REJECTED, CaseProjection, CaseState, Origin, Output
 from streams.cases.models import BatchCases, JsonTable
 from streams.figures.book import FigureBook
@@ -72,6 +72,7 @@ BATCH = 20_000          # messages per batch at most: a chDB insert costs ~35 ms
 BATCH_SECONDS = 0.5     # a batch waits at most this long to fill (the latency bound on a quiet stream)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
 EXIT_FATAL = 70
+PROBE_S = 2.0           # how often /status learns whether the broker answers
 GROUP = APP_ID          # the inbound topic's consumer group (Faust's)
 DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
 TABLE_MESSAGE_MAX = 16 << 20  # a figures page's changelog message may be large (a year's counters)
@@ -306,6 +307,25 @@ def write_figures(partition: int, changes: dict[str, int], pending: dict[str, tu
         if latest and (meta["watermark"] is None or latest > meta["watermark"]):
             meta["watermark"] = latest
         figures[_meta_key(partition)] = json.dumps(meta, separators=(",", ":")).encode()
+
+
+@app.timer(PROBE_S)
+async def probe_broker() -> None:
+    """Whether the broker answers a metadata request, for /status: Faust's consumer retries
+    quietly and a batch just waits for its messages' acknowledgements, so without this an outage
+    would not show (the batch in hand, and every commit, wait for the broker however long)."""
+    producer = getattr(app.producer, "_producer", None)  # aiokafka's, once Faust's producer started
+    if producer is None:
+        return
+    try:
+        await asyncio.wait_for(producer.client.fetch_all_metadata(), PROBE_S * 2)
+    except Exception as exc:  # KafkaError, a timeout: the broker is away
+        since = stats.waiting.get("kafka broker", "").split(" since ")[-1].rstrip(")") or \
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        stats.waiting["kafka broker"] = (f"{runtime.bootstrap} "
+                                         f"does not answer ({type(exc).__name__}; since {since})")
+        return
+    stats.waiting.pop("kafka broker", None)
 
 
 @contextlib.contextmanager
