@@ -114,6 +114,9 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "broker_max_poll_records": 5000,
         # a figures page (a year's counters of one partition) is one changelog message
         "producer_max_request_size": 16 << 20,
+        # a batch's thousands of changelog and outcome messages go in 1 MiB batches per partition:
+        # with Faust's 16 KiB, one broker took them ~16 messages per partition per round trip
+        "producer_max_batch_size": 1 << 20,
         # see StreamApp: wait for the batch in hand, not for every message Faust tracks
         "stream_wait_empty": False,
         # Faust's own recovery loop waits this long between table recovery checks

@@ -48,6 +48,8 @@ from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+import orjson
+
 from schemas import EventValidationError, parse_event
 from schemas.incidents import incident_problems
 from schemas.local_authorities import la_code_of
@@ -166,6 +168,15 @@ class CaseState:
     seen: Mapping[str, Seen] = field(default_factory=dict)  # "<source> <id>" -> Seen; a new dict per change
     counts: Counts = Counts()
 
+    def evolve(self, **changes: Any) -> CaseState:
+        """A copy with ``changes``: ``dataclasses.replace`` without its per-call field lookup (the
+        fold makes two or three per event)."""
+        get = changes.get
+        return CaseState(get("subject", self.subject), get("partition", self.partition), get("la", self.la),
+                         get("seq", self.seq), get("withdrawn", self.withdrawn), get("max_time", self.max_time),
+                         get("facts", self.facts), get("held", self.held), get("seen", self.seen),
+                         get("counts", self.counts))
+
     def to_json(self) -> bytes:
         """The state as the case table stores it (compact JSON; ``from_json`` reads it back)."""
         doc = {
@@ -176,11 +187,11 @@ class CaseState:
             "seen": {k: [s.origin, s.outcome, s.detail, s.released_by, s.raw] for k, s in self.seen.items()},
             "counts": [self.counts.accepted, self.counts.duplicates, self.counts.rejected, self.counts.held],
         }
-        return json.dumps(doc, separators=(",", ":")).encode()
+        return orjson.dumps(doc)  # ~5x the standard library's speed: one encoding per changed case per batch
 
     @classmethod
     def from_json(cls, value: bytes | str) -> CaseState:
-        doc = json.loads(value)
+        doc = orjson.loads(value)
         return cls(
             subject=doc["subject"], partition=doc["partition"], la=doc["la"], seq=doc["seq"],
             withdrawn=doc["withdrawn"], max_time=doc["max_time"],
@@ -208,9 +219,9 @@ def _seen(state: CaseState, key: str, entry: Seen) -> dict[str, Seen]:
     return {**state.seen, key: entry}
 
 
-def _count(state: CaseState, **deltas: int) -> Counts:
+def _count(state: CaseState, accepted: int = 0, duplicates: int = 0, rejected: int = 0, held: int = 0) -> Counts:
     c = state.counts
-    return Counts(**{f: getattr(c, f) + deltas.get(f, 0) for f in ("accepted", "duplicates", "rejected", "held")})
+    return Counts(c.accepted + accepted, c.duplicates + duplicates, c.rejected + rejected, c.held + held)
 
 
 # --- one event applied to its case: the one function -------------------------------------
@@ -231,15 +242,15 @@ def apply(state: CaseState | None, event: Any, raw: bytes, origin: Origin) -> tu
             return state, _replay(state, event, raw, origin, seen), True
         if not seen.dead_lettered:
             out = _out(DUPLICATE, event, raw, origin, detail=f"duplicate of the event first read at {seen.origin}")
-            return replace(state, counts=_count(state, duplicates=1)), [out], False
+            return state.evolve(counts=_count(state, duplicates=1)), [out], False
         # dead-lettered before: not "seen" (the README's remedies re-send it once fixed)
     t = _iso(event.time)
     if state.max_time is None or t > state.max_time:
-        state = replace(state, max_time=t)
+        state = state.evolve(max_time=t)
     if event.short_type == "incident.notified":
         state, outputs = _notify(state, event, raw, origin, key)
     elif state.la is None:
-        state = replace(state, held=(*state.held, HeldEvent(t, raw.decode("utf-8"), origin.tag(), key)),
+        state = state.evolve(held=(*state.held, HeldEvent(t, raw.decode("utf-8"), origin.tag(), key)),
                         seen=_seen(state, key, Seen(origin.tag(), HELD)), counts=_count(state, held=1))
         outputs = [_out(HELD, event, raw, origin)]
     else:
@@ -273,14 +284,14 @@ def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str) 
         detail = f"case {event.subject} already has a notification; send incident.corrected to change it"
         state, out = _reject(state, event, raw, origin, key, CASE_EXISTS, detail)
         return state, [out]
-    state = replace(state, la=event.data.local_authority)
+    state = state.evolve(la=event.data.local_authority)
     state, out = _accept(state, event, raw, origin, key)
     outputs = [out]
-    held, state = state.held, replace(state, held=())
+    held, state = state.held, state.evolve(held=())
     for h in held:
         h_bytes = h.raw.encode("utf-8")
         h_event = parse_event(h_bytes)
-        state = replace(state, counts=_count(state, held=-1))
+        state = state.evolve(counts=_count(state, held=-1))
         if _time(h.time) + HOLD_WINDOW < event.time:
             detail = (f"the notification of case {event.subject} (time {_iso(event.time)}) came more "
                       f"than 7 days after this event (time {h.time})")
@@ -288,7 +299,7 @@ def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str) 
         else:
             state, out = _case_event(state, h_event, h_bytes, _origin(h.origin), h.key)
         released = replace(state.seen[h.key], released_by=origin.tag(), raw=h.raw)
-        state = replace(state, seen=_seen(state, h.key, released))
+        state = state.evolve(seen=_seen(state, h.key, released))
         outputs.append(out)
     return state, outputs
 
@@ -305,7 +316,7 @@ def _case_event(state: CaseState, event: Any, raw: bytes, origin: Origin, key: s
     if problem:
         return _reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem)
     if event.short_type == "incident.withdrawn":
-        state = replace(state, withdrawn=True)
+        state = state.evolve(withdrawn=True)
     return _accept(state, event, raw, origin, key)
 
 
@@ -316,14 +327,14 @@ def _accept(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str,
     if record:
         data = event.data.changes.given() if event.short_type == "incident.corrected" else event.data
         facts = (*facts, Fact(_iso(event.time), seq, event.short_type, _jsonable(data)))
-    state = replace(state, seq=seq, facts=facts, seen=_seen(state, key, Seen(origin.tag(), seq)),
+    state = state.evolve(seq=seq, facts=facts, seen=_seen(state, key, Seen(origin.tag(), seq)),
                     counts=_count(state, accepted=1))
     return state, _out(ACCEPTED, event, raw, origin, case_seq=seq)
 
 
 def _reject(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str,
             reason: str, detail: str) -> tuple[CaseState, Output]:
-    state = replace(state, seen=_seen(state, key, Seen(origin.tag(), reason, detail)),
+    state = state.evolve(seen=_seen(state, key, Seen(origin.tag(), reason, detail)),
                     counts=_count(state, rejected=1))
     return state, _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
 

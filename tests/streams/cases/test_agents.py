@@ -125,7 +125,9 @@ def test_one_worker_stores_sends_and_commits_each_outcome_once(bootstrap: str, t
     # at least once: a rebalance as the worker joins (the last test's worker may still be in the
     # group) makes it read again what it had not committed; a replay is recognised, not counted
     assert status["consumed"] >= 5 and status["accepted"] == 2
-    assert status["dead_lettered_by_reason"] == {"case_exists": 1, "invalid_json": 1}
+    # (an invalid message has no case to remember it by: read again, it is counted again on
+    # /status, and its dead_letters row, keyed by its bytes and reason, collapses)
+    assert status["dead_lettered_by_reason"]["case_exists"] == 1 and status["dead_lettered_by_reason"]["invalid_json"] >= 1
     assert status["sent"]["events"] >= 2 and status["sunk"]["events"] >= 2
     assert tables["held"] == 0
     assert figures["by_month"]["2019-05"]["total"] == 1
