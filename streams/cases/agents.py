@@ -87,10 +87,15 @@ DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (th
 TABLE_MESSAGE_MAX = 16 << 20  # a figures page's changelog message may be large (a year's counters)
 
 _changelog = {"cleanup.policy": "compact", "max.message.bytes": str(TABLE_MESSAGE_MAX)}
-cases = app.Table("cases", key_type=bytes, value_type=bytes,
+# Faust opens each table partition's RocksDB with a 2 GiB block cache and three 64 MiB memtables:
+# eight of them (two tables x four partitions) held hundreds of MiB of the worker's RSS. The
+# decoded case states are cached in memory already (streams.cases.models.JsonTable).
+_rocksdb = {"write_buffer_size": 8 << 20, "max_write_buffer_number": 2, "block_cache_size": 16 << 20,
+            "block_cache_compressed_size": 4 << 20}
+cases = app.Table("cases", key_type=bytes, value_type=bytes, options=_rocksdb,
                   extra_topic_configs=_changelog,
                   help="Each case's state (streams.cases.history, as JSON), keyed by its subject")
-figures = app.Table("figures", key_type=bytes, value_type=bytes,
+figures = app.Table("figures", key_type=bytes, value_type=bytes, options=_rocksdb,
                     extra_topic_configs=_changelog,
                     help="The live figures of one inbound partition's cases: '<partition>|y|<year>' -> that "
                          "notification year's counters and pending rapid reviews (JSON); '<partition>|meta' -> "

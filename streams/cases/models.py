@@ -15,7 +15,7 @@ from typing import Any
 from streams.cases.history import CaseState
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
 
-CACHED_MAX = 200_000  # decoded case states kept in memory (beyond it the cache starts again)
+CACHED_MAX = 50_000  # decoded case states kept in memory (beyond it the cache starts again)
 
 
 class JsonTable(MutableMapping[str, CaseState]):
