@@ -54,7 +54,7 @@ import logging
 import os
 import weakref
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, cast
 
 from faust.streams import _current_event  # Faust's current-event context variable (see the docstring)
 from faust.types import EventT
@@ -105,7 +105,7 @@ figures = app.Table("figures", key_type=bytes, value_type=bytes, options=_rocksd
 # the tables store and changelog the bytes they are given (read before the store and the
 # changelog topic are made, when the worker starts)
 for _table in (cases, figures):
-    _table.key_serializer = _table.value_serializer = "raw"
+    cast(Any, _table).key_serializer = cast(Any, _table).value_serializer = "raw"
 
 
 class _Sends:
@@ -222,7 +222,7 @@ def _check_partitions() -> None:
         if source_n and change_n != source_n:
             raise SystemExit(f"the inbound topic {inbound} has {source_n} partitions but the changelog of table "
                              f"{table.name} has {change_n}: give them the same number (CSPR_TOPIC_PARTITIONS)")
-        table._verified_source_topics_for_partitions.add(inbound)  # checked above
+        cast(Any, table)._verified_source_topics_for_partitions.add(inbound)  # checked above
 
 
 @app.agent(topics.inbound, name="cspr-cases")
@@ -250,11 +250,11 @@ async def fold_cases(stream: Any) -> None:
             os._exit(EXIT_FATAL)
 
 
-async def handle(batch: Sequence[EventT]) -> None:
+async def handle(batch: Sequence[EventT[Any]]) -> None:
     """One batch: fold, write the tables, queue the outcomes, store them (see the module's docstring)."""
     assigned = app.consumer.assignment()
-    by_partition: dict[int, list[EventT]] = {}
-    stale: list[EventT] = []
+    by_partition: dict[int, list[EventT[Any]]] = {}
+    stale: list[EventT[Any]] = []
     for event in batch:
         if event.message.tp in assigned:
             by_partition.setdefault(event.message.partition, []).append(event)
@@ -266,7 +266,7 @@ async def handle(batch: Sequence[EventT]) -> None:
         with _in_partition(events[-1]):
             outputs += fold_partition(events)
     n = len(batch) - len(stale)
-    producer = app.producer._producer  # aiokafka's (Faust's buffer costs ~3x per message, measured)
+    producer = cast(Any, app.producer)._producer  # aiokafka's (Faust's buffer costs ~3x per message, measured)
     for out in outputs:
         message = _message(out)
         if message is not None:
@@ -277,7 +277,7 @@ async def handle(batch: Sequence[EventT]) -> None:
     stats.count("committed", n)
 
 
-def fold_partition(events: Sequence[EventT]) -> list[Output]:
+def fold_partition(events: Sequence[EventT[Any]]) -> list[Output]:
     """Fold one partition's events and write each changed table key once; returns the outcomes."""
     projection = live.projection
     outputs: list[Output] = []
@@ -327,7 +327,7 @@ def write_figures(partition: int, changes: dict[str, int], pending: dict[str, tu
         figures[_meta_key(partition)] = json.dumps(meta, separators=(",", ":")).encode()
 
 
-@app.timer(PROBE_S)
+@app.timer(PROBE_S)  # type: ignore[untyped-decorator]
 async def probe_broker() -> None:
     """Whether the broker answers a metadata request, for /status: Faust's consumer retries
     quietly and a batch just waits for its messages' acknowledgements, so without this an outage
@@ -347,7 +347,7 @@ async def probe_broker() -> None:
 
 
 @contextlib.contextmanager
-def _in_partition(event: EventT) -> Iterator[None]:
+def _in_partition(event: EventT[Any]) -> Iterator[None]:
     """Make ``event`` Faust's current event: table reads and writes then use its partition."""
     token = _current_event.set(weakref.ref(event))
     try:
@@ -356,7 +356,7 @@ def _in_partition(event: EventT) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _hold_back(events: Sequence[EventT]) -> None:
+def _hold_back(events: Sequence[EventT[Any]]) -> None:
     """Keep Faust from ever committing these messages' offsets (they are read again after a
     restart or rebalance): marked acked without the consumer's bookkeeping, so the ack that
     ``take_events`` gives them is a no-op and the offset stays a gap Faust does not commit past."""

@@ -30,12 +30,12 @@ class JsonTable(MutableMapping[str, CaseState]):
         self.decoded: dict[str, CaseState] = {}  # immutable: safe to share with the projection
 
     def __getitem__(self, subject: str) -> CaseState:
-        state = self.get(subject)
+        state: CaseState | None = self.get(subject)
         if state is None:
             raise KeyError(subject)
         return state
 
-    def get(self, subject: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, subject: str, default: Any = None) -> Any:
         state = self.decoded.get(subject)
         if state is None:
             value = self.table.get(subject.encode())
@@ -72,12 +72,12 @@ class BatchCases(MutableMapping[str, CaseState]):
         self.before: dict[str, tuple[Counter[str], int, Pending]] = {}
 
     def __getitem__(self, subject: str) -> CaseState:
-        state = self.get(subject)
+        state: CaseState | None = self.get(subject)
         if state is None:
             raise KeyError(subject)
         return state
 
-    def get(self, subject: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, subject: str, default: Any = None) -> Any:
         if subject not in self.loaded:
             state = self.table.get(subject)
             self.loaded[subject] = state
