@@ -47,9 +47,10 @@ chaos: $(STAMP) $(KAFKA_STAMP) ## kill the worker 10 times and the whole stack o
 bench: $(STAMP) ## run the benchmarks; each prints its figures
 	@$(PY) -m tests.benchmarks
 
-lint: $(STAMP) ## ruff and mypy
+lint: $(STAMP) ## ruff, mypy (every package) and the import contract of the layers (lint-imports)
 	@$(VENV)/bin/ruff check .
-	@$(VENV)/bin/mypy schemas producers
+	@$(VENV)/bin/mypy schemas producers streams dashboards infra tests
+	@$(VENV)/bin/lint-imports --no-cache
 
 schemas: $(STAMP) ## regenerate the committed JSON Schema files
 	@$(PY) -m schemas.export

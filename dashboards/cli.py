@@ -7,7 +7,7 @@ import argparse
 from infra.settings import settings
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dashboards", help="Grafana dashboards as code: generate, check, provision",
                        description="The Grafana dashboards are defined in dashboards/<name>/main.py and "
                        "generated to dashboards/json/.")

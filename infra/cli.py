@@ -1,4 +1,7 @@
-"""``safeguarding``: the platform's command line. Each stage contributes its own commands.
+"""``safeguarding``: the platform's command line, the top layer. Each stage contributes its own
+commands (its ``cli.register``); the commands that span stages (``run``, ``up``, ``demo`` and the
+worker's scheduled dbt and briefing job) are this layer's (``infra.stack``). The stages never
+import this layer (the import contract in pyproject.toml, ``make lint``).
 
 The shared layer every command goes through, in this order: parse the arguments (paths and
 files are checked by the argument types of ``infra.cli_checks``); read and validate every
@@ -10,18 +13,20 @@ settings; run the command; turn its outcome into an exit status with the one map
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 import logging
 import sys
 from collections.abc import Sequence
 from importlib import metadata
 from typing import Any, NoReturn
 
+from dashboards import cli as dashboards_cli
+from dashboards.briefing import cli as briefing_cli
+from infra.stack import cli as stack_cli
+from infra.stack import schedule
+from infra.warehouse import cli as warehouse_cli
+from producers import cli as producers_cli
 from schemas.errors import CsprError, UsageError, exit_code_for
-
-# Stages whose ``<stage>.cli`` module registers subcommands, in the order ``--help`` lists them.
-STAGES = ("producers", "streams", "infra.warehouse", "dashboards", "infra.stack")
+from streams import cli as streams_cli
 
 EXIT_STATUS_HELP = ("Exit status: 0 all good; 1 ran, but input was invalid or undelivered (also: every line "
                     "dead-lettered, an empty input); 2 usage error, bad setting or unreadable path; 3 a service "
@@ -55,12 +60,6 @@ class ArgumentParser(argparse.ArgumentParser):
         return parsed, rest
 
 
-def register_optional(sub: object, module: str) -> None:
-    """Let a stage's sub-package (``producers.simulator.cli``) add its commands, if it exists."""
-    if _has_module(module):
-        importlib.import_module(module).register(sub)
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = ArgumentParser(
         prog="safeguarding",
@@ -72,10 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for stage in STAGES:
-        name = f"{stage}.cli"
-        if importlib.util.find_spec(stage.split(".")[0]) and _has_module(name):
-            importlib.import_module(name).register(sub)
+    # in the order `--help` lists them
+    producers_cli.register(sub)  # validate, produce, simulate, gateway
+    streams_cli.register(sub, schedule_jobs=schedule.jobs)  # worker (--schedule-dbt: this layer's job)
+    stack_cli.register_run(sub)  # run
+    report = warehouse_cli.register(sub)  # dbt, report figures|vintages|export|audit
+    briefing_cli.register(report)  # report briefing
+    dashboards_cli.register(sub)  # dashboards generate|check|provision
+    stack_cli.register(sub)  # demo, up
     return parser
 
 
@@ -84,13 +87,6 @@ def _version() -> str:
         return metadata.version("cspr-platform")
     except metadata.PackageNotFoundError:  # run from a checkout that was never installed
         return "(not installed)"
-
-
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 def _check_settings_data_dir(args: argparse.Namespace, conf: Any) -> None:

@@ -10,8 +10,8 @@ Names, partitions and replication factor come from the settings (``CSPR_TOPIC_*`
 from __future__ import annotations
 
 import logging
-from typing import Any
 
+from infra.kafka_clients import kafka_python_options
 from infra.settings import Settings
 from schemas.errors import CsprError, ServiceUnavailable
 
@@ -28,20 +28,6 @@ def topic_names(settings: Settings) -> tuple[str, str, str]:
     return settings.topic_inbound, settings.topic_events, settings.topic_dlq
 
 
-def admin_config(settings: Settings) -> dict[str, Any]:
-    """kafka-python client security settings from ``CSPR_KAFKA_*`` (empty for PLAINTEXT)."""
-    config: dict[str, Any] = {"security_protocol": settings.kafka_security_protocol}
-    if settings.kafka_security_protocol.startswith("SASL"):
-        config.update(
-            sasl_mechanism=settings.kafka_sasl_mechanism,
-            sasl_plain_username=settings.kafka_username,
-            sasl_plain_password=settings.kafka_password.get_secret_value() if settings.kafka_password else None,
-        )
-    if settings.kafka_ssl_cafile:
-        config["ssl_cafile"] = str(settings.kafka_ssl_cafile)
-    return config
-
-
 def ensure_topics(bootstrap_servers: str, settings: Settings) -> dict[str, str]:
     """Create the platform's topics that do not exist yet; return {topic: "created" | "exists"}.
 
@@ -55,7 +41,7 @@ def ensure_topics(bootstrap_servers: str, settings: Settings) -> dict[str, str]:
     try:
         admin = KafkaAdminClient(
             bootstrap_servers=bootstrap_servers, client_id="cspr-topics",
-            bootstrap_timeout_ms=wait_ms, request_timeout_ms=max(wait_ms, 5000), **admin_config(settings),
+            bootstrap_timeout_ms=wait_ms, request_timeout_ms=max(wait_ms, 5000), **kafka_python_options(settings),
         )
     except KafkaError as exc:
         raise ServiceUnavailable(

@@ -7,16 +7,18 @@ import json
 import sys
 from typing import Any
 
-from infra.cli import register_optional
 from infra.cli_checks import input_file, read_json_lines
+from producers.gateway import cli as gateway_cli
+from producers.publishing import cli as publishing_cli
+from producers.simulator import cli as simulator_cli
 from schemas.errors import exit_code_for_counts
 
 
 def register(sub: Any) -> None:
     _register_validate(sub)
-    register_optional(sub, "producers.publishing.cli")  # produce
-    register_optional(sub, "producers.simulator.cli")  # simulate
-    register_optional(sub, "producers.gateway.cli")  # gateway
+    publishing_cli.register(sub)  # produce
+    simulator_cli.register(sub)  # simulate
+    gateway_cli.register(sub)  # gateway
 
 
 def _register_validate(sub: Any) -> None:

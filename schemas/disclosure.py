@@ -32,6 +32,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from schemas.figures import LA_BANDS, la_band
+
 Key = tuple[Any, ...]  # a cell: any tuple (the area tables: (year, period, level, code))
 Equation = tuple[Key, tuple[Key, ...]]  # (total, parts): total == sum(parts)
 Cell = Key
@@ -316,12 +318,14 @@ def suppress_areas(counts: Mapping[tuple[int, int, str], int], regions: Mapping[
 def bands(threshold: int) -> tuple[str, ...]:
     """The bands of a *published* authority-year figure: the exact 1..threshold band would tell
     a reader how many 'c' cells are primary, so 'c' is a band of its own."""
-    return ("0", SUPPRESSED, f"{threshold + 1}-6" if threshold < 6 else "none", "7+")
+    (zero, _, _), (_, _, below_top), (top, _, _) = LA_BANDS[0], LA_BANDS[-2], LA_BANDS[-1]
+    assert below_top is not None
+    return (zero, SUPPRESSED, f"{threshold + 1}-{below_top}" if threshold < below_top else "none", top)
 
 
 def band_of(text: str, threshold: int) -> str:
     """The band of a published figure ('0', 'c' or digits)."""
     if text in ("0", SUPPRESSED):
         return text
-    return "7+" if int(text) >= 7 else bands(threshold)[2]
+    return bands(threshold)[3] if la_band(int(text)) == LA_BANDS[-1][0] else bands(threshold)[2]
 

@@ -14,7 +14,7 @@ from schemas.types import EventId, EventTime, Strict, Subject, Uri
 TYPE_PREFIX = "uk.gov.cspr."
 
 
-def _drop_default(schema: dict[str, Any]) -> None:
+def drop_default(schema: dict[str, Any]) -> None:
     # Optional attributes may be absent but never null: no default appears in JSON Schema.
     schema.pop("default", None)
 
@@ -63,8 +63,8 @@ class Envelope(Strict):
         # Optional, but never null: absent gives None, an explicit null is an error.
         # exclude_if: a dumped event leaves them out rather than writing a null the contract rejects.
         datacontenttype: Literal["application/json"] = Field(
-            default=None, json_schema_extra=_drop_default, exclude_if=_is_none)
-        dataschema: Uri = Field(default=None, json_schema_extra=_drop_default, exclude_if=_is_none)
+            default=None, json_schema_extra=drop_default, exclude_if=_is_none)
+        dataschema: Uri = Field(default=None, json_schema_extra=drop_default, exclude_if=_is_none)
 
     # Set by each event class.
     source: str

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal, get_args
 
 from pydantic import ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
-from schemas.envelope import Envelope, EventData, _drop_default
+from schemas.envelope import Envelope, EventData, drop_default
 from schemas.errors import Problem
 from schemas.local_authorities import la_code_of
 from schemas.types import ChildRef, ContractDate, LaCode, LaSource, Strict
@@ -164,7 +164,7 @@ def _unique_items(schema: dict[str, Any]) -> None:
 
 def _unique_items_no_default(schema: dict[str, Any]) -> None:
     _unique_items(schema)
-    _drop_default(schema)
+    drop_default(schema)
 
 
 Characteristics = Annotated[list[CaseCharacteristic], Field(json_schema_extra=_unique_items)]
@@ -215,16 +215,16 @@ class IncidentChanges(EventData):
         covid_factor: bool | None = None
     else:
         # Every field optional, but only the nullable ones of a notification may be null.
-        incident_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)
-        notified_date: ContractDate = Field(default=None, json_schema_extra=_drop_default)
-        harm_type: HarmType = Field(default=None, json_schema_extra=_drop_default)
-        category: Category = Field(default=None, json_schema_extra=_drop_default)
-        subcategory: Subcategory | None = Field(default=None, json_schema_extra=_drop_default)
-        children: Children = Field(default=None, json_schema_extra=_drop_default)
-        imd_quintile: ImdQuintile | None = Field(default=None, json_schema_extra=_drop_default)
+        incident_date: ContractDate = Field(default=None, json_schema_extra=drop_default)
+        notified_date: ContractDate = Field(default=None, json_schema_extra=drop_default)
+        harm_type: HarmType = Field(default=None, json_schema_extra=drop_default)
+        category: Category = Field(default=None, json_schema_extra=drop_default)
+        subcategory: Subcategory | None = Field(default=None, json_schema_extra=drop_default)
+        children: Children = Field(default=None, json_schema_extra=drop_default)
+        imd_quintile: ImdQuintile | None = Field(default=None, json_schema_extra=drop_default)
         case_characteristics: Characteristics = Field(default=None, json_schema_extra=_unique_items_no_default)
-        service_involvement: ServiceInvolvement = Field(default=None, json_schema_extra=_drop_default)
-        covid_factor: bool = Field(default=None, json_schema_extra=_drop_default)
+        service_involvement: ServiceInvolvement = Field(default=None, json_schema_extra=drop_default)
+        covid_factor: bool = Field(default=None, json_schema_extra=drop_default)
 
     def given(self) -> dict[str, Any]:
         """Only the fields the correction sets (a null it sets is kept)."""

@@ -1,15 +1,21 @@
-"""Stream commands: ``safeguarding worker`` and ``safeguarding run``."""
+"""The stream's command: ``safeguarding worker``.
+
+``--schedule-dbt`` runs jobs that span other stages (dbt's vintages, the dashboards' briefing)
+inside the worker; the command layer that registers this command gives them (``schedule_jobs``).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
-from infra.cli_checks import data_dir_to_write, input_file, port, seconds
+from infra.cli_checks import data_dir_to_write, port, seconds
+from streams.schedule import Jobs
 
 
-def register(sub: Any) -> None:
+def register(sub: Any, schedule_jobs: Callable[[], Jobs] | None = None) -> None:
     p = sub.add_parser(
         "worker",
         help="run the stream worker (validation, case projection, live figures, ClickHouse sink)",
@@ -23,26 +29,11 @@ def register(sub: Any) -> None:
                    "a server)")
     p.add_argument("--web-port", type=port("--web-port"), help="port of the web views (default: CSPR_WORKER_WEB_PORT)")
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
-    p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
-                   help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
-                   "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
-    p.set_defaults(func=cmd_worker)
-
-    r = sub.add_parser(
-        "run",
-        help="stream a JSON Lines file of events through the embedded stack into the warehouse",
-        description="Start the embedded broker and a worker, publish FILE through the producer SDK, wait "
-        "until every event is in ClickHouse or the dead-letter queue (or counted as a duplicate, or "
-        "still held), stop the worker, build the dbt marts, and print a summary. Running it again on "
-        "the same folder with the same file changes nothing. Exit status 0 when every event was accepted "
-        "(or a duplicate); 1 when any was dead-lettered or is still held, or the file holds no events.",
-    )
-    r.add_argument("--events", required=True, type=input_file("--events"), help="JSON Lines file of events")
-    r.add_argument("--data-dir", type=data_dir_to_write,
-                   help="data folder (default: CSPR_DATA_DIR); chDB in <DIR>/warehouse")
-    r.add_argument("--no-dbt", action="store_true", help="do not build the dbt marts afterwards")
-    r.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the stream (default 900)")
-    r.set_defaults(func=cmd_run, data_dir_use="write")
+    if schedule_jobs is not None:
+        p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
+                       help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
+                       "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
+    p.set_defaults(func=cmd_worker, schedule_dbt=None, schedule_jobs=schedule_jobs)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -66,6 +57,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     data_dir = args.data_dir
     if data_dir is None and not conf.clickhouse_url.startswith("http"):
         data_dir = check_writable_dir(conf.data_dir, "CSPR_DATA_DIR")
+    if args.schedule_dbt:
+        from streams import schedule
+
+        schedule.use(args.schedule_jobs())
     return run_worker(conf, broker=broker, data_dir=data_dir, web_port=web_port, database=args.database,
                       schedule_dbt_s=args.schedule_dbt)
 
@@ -79,17 +74,3 @@ def _check_broker(servers: str, timeout_s: float) -> None:
     except TimeoutError as exc:
         raise ServiceUnavailable(f"no Kafka broker answered at {servers} within {timeout_s:g} s ({exc}); "
                                  "check CSPR_KAFKA_BOOTSTRAP_SERVERS") from None
-
-
-def cmd_run(args: argparse.Namespace) -> int:
-    from infra.settings import load_settings
-    from streams.run import run_file
-
-    conf = load_settings()
-    summary = run_file(args.events, args.data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
-    code = summary.exit_code()
-    if code:
-        bad = sum(summary.dead_lettered_by_reason.values()) + summary.held
-        print(f"safeguarding run: {bad:,} of {summary.read:,} events were dead-lettered or are still held "
-              f"(see the summary); exit status {int(code)}", file=sys.stderr)
-    return code

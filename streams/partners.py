@@ -31,11 +31,12 @@ from typing import Any
 
 from mode import Service
 
+from infra.kafka_clients import aiokafka_options
 from schemas import EventValidationError
 from schemas.partners import check_partner_message
 from streams import stats
 from streams.app import APP_ID, app, runtime
-from streams.cases.agents import dead_letter_headers, kafka_security
+from streams.cases.agents import dead_letter_headers
 from streams.cases.history import REJECTED, Origin, Output
 from streams.sink.agents import store
 
@@ -104,7 +105,7 @@ class PartnerRelay(Service):
         assert conf is not None, "streams.app.configure() runs before the worker starts"
         self.committed = {}
         relay.service = self
-        security = kafka_security(conf)
+        security = aiokafka_options(conf)
         self.inbound = conf.topic_inbound
         self.dlq = conf.topic_dlq
         self.producer = AIOKafkaProducer(bootstrap_servers=runtime.bootstrap, acks="all", linger_ms=5,

@@ -3,8 +3,10 @@
 Why inside the worker: chDB allows one process per data folder (and one folder per process),
 and the worker owns ``DIR/warehouse`` for as long as it streams. Another process cannot open the
 warehouse then, and stopping or pausing the worker every few minutes would stall the stream
-and race its sink. So ``safeguarding worker --schedule-dbt SECONDS`` adds a Faust task that, every
-SECONDS when the sink has written anything since the last build:
+and race its sink. So ``safeguarding worker --schedule-dbt SECONDS`` adds a Faust task that runs
+the jobs the command gives it (``use()``; they are ``infra.stack.schedule``'s, since they span
+the warehouse and the dashboards, which this stage does not import) every SECONDS when the sink
+has written anything since the last build:
 
 1. builds the ``latest`` vintage (``infra.warehouse.vintages``: dbt in-process, every model and
    test, aside, swapped in when it passed; its case fold continues incrementally);
@@ -16,7 +18,7 @@ Every SECONDS when nothing new was written, it builds one missing default vintag
 end or report date since the first event), newest first, until none is missing: a long
 history's past vintages arrive over a few quiet rounds without holding up the stream.
 
-Both run on the sink's own ClickHouse thread (``Writer._executor``, one thread): every call
+Both run on the sink's own ClickHouse thread (``Writer.run_blocking``, one thread): every call
 to chDB in the process stays on that one thread, in order, so dbt never runs while a sink insert
 is half done. While a build runs the sink's inserts queue behind it; Kafka offsets are committed
 only after the inserts, so nothing is lost, the stream just catches up afterwards. A failed build
@@ -30,6 +32,8 @@ import asyncio
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,52 +48,22 @@ state: dict[str, Any] = {
 }
 
 
-def latest_quarter(client: Any, database: str) -> str | None:
-    """The quarter (``2020Q3``) of the latest event time in the raw store, None when it is empty."""
-    rows = client.query(f"SELECT count(), max(time) FROM {database}.raw_events FINAL").result_rows
-    if not rows or not rows[0][0]:
-        return None
-    latest = rows[0][1]
-    return f"{latest.year}Q{(latest.month - 1) // 3 + 1}"
+@dataclass(frozen=True)
+class Jobs:
+    """What the schedule runs, given by the command that starts the worker (``infra.stack.schedule``):
+    ``build(conf, data_dir, database, briefings_dir) -> dict`` (what it did, shown at ``/schedule``)
+    and ``build_one_default(conf, data_dir, database) -> int`` (past vintages still missing)."""
+
+    build: Callable[[Settings, Path | None, str, Path], dict[str, Any]]
+    build_one_default: Callable[[Settings, Path | None, str], int]
 
 
-def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path) -> dict[str, Any]:
-    """The ``latest`` vintage, then the briefing of the latest quarter with events as known now;
-    blocking (run it on the ClickHouse thread). Returns what it did. A failed build raises
-    (every vintage built before is unchanged) and no briefing is written."""
-    from dashboards.briefing.build import render_briefing, write_atomically
-    from dashboards.briefing.data import Quarter
-    from infra.warehouse import vintages
-    from infra.warehouse.client import get_client
-
-    client = get_client(conf, data_dir)
-    latest = vintages.build(client, conf, database, None, data_dir=data_dir)
-    quarter = latest_quarter(client, database)
-    if quarter is not None:
-        html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold, vintage=latest)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        write_atomically(out_dir / f"briefing-{quarter}.html", html)
-        write_atomically(out_dir / "latest.html", html)
-    return {"dbt": f"vintage {latest.name}", "quarter": quarter,
-            "briefing": None if quarter is None else str(out_dir / "latest.html")}
+_jobs: list[Jobs] = []
 
 
-def build_one_default(conf: Settings, data_dir: Path | None, database: str) -> int:
-    """Build the newest default vintage that is missing; returns how many are still missing
-    (a failed one is logged and counted: the next round tries it again)."""
-    from infra.warehouse import vintages
-    from infra.warehouse.client import get_client
-
-    client = get_client(conf, data_dir)
-    missing = vintages.missing_defaults(client, database)
-    if not missing:
-        return 0
-    try:
-        vintages.build(client, conf, database, missing[-1], data_dir=data_dir)
-    except vintages.VintageError as exc:
-        log.error("%s", exc)
-        return len(missing)
-    return len(missing) - 1
+def use(jobs: Jobs) -> None:
+    """Give the schedule its jobs (before ``enable``)."""
+    _jobs[:] = [jobs]
 
 
 def _written() -> int:
@@ -108,6 +82,9 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
 
     if every_s <= 0:
         raise ValueError(f"the dbt schedule needs a positive interval, got {every_s!r}")
+    if not _jobs:
+        raise RuntimeError("the dbt schedule has no jobs: the command starting the worker gives them (use())")
+    jobs = _jobs[0]
     db = database or conf.clickhouse_database
     state["every_s"] = every_s
 
@@ -121,13 +98,12 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
             if written == 0:
                 continue
             assert sink.writer is not None, "the worker sets the writer before it starts"
-            loop = asyncio.get_running_loop()
             if written == built_at_written:
                 if defaults_missing and built_at_written >= 0:  # quiet: one past vintage per round
                     state.update(running=True)
                     try:
-                        defaults_missing = await loop.run_in_executor(sink.writer._executor, build_one_default,
-                                                                      conf, data_dir, db)
+                        defaults_missing = await sink.writer.run_blocking(jobs.build_one_default,
+                                                                          conf, data_dir, db)
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:  # never stops the stream; tried again next round
@@ -138,8 +114,7 @@ def enable(conf: Settings, every_s: float, data_dir: Path | None, database: str 
             state.update(running=True, last_started=dt.datetime.now(dt.UTC).isoformat())
             started = time.monotonic()
             try:
-                done = await loop.run_in_executor(sink.writer._executor, build_once, conf, data_dir, db,
-                                                  briefings_dir)
+                done = await sink.writer.run_blocking(jobs.build, conf, data_dir, db, briefings_dir)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # a failed build must not stop the stream; the next one retries

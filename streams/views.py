@@ -4,7 +4,7 @@ and written to ClickHouse, and whether it is idle (every topic read and committe
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from faust.web import Request, Response, View
 
@@ -53,7 +53,7 @@ def _faust_lag(topic: str) -> int | None:
         high = consumer.highwater(tp)
         if high is None:  # no fetch answered yet: unknown, not zero
             return None
-        total += max(high - (consumer._committed_offset.get(tp) or 0), 0)
+        total += max(high - (cast(Any, consumer)._committed_offset.get(tp) or 0), 0)
     return total
 
 

@@ -53,11 +53,11 @@ def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
     from kafka import KafkaAdminClient, KafkaConsumer
     from kafka.admin import NewTopic
 
-    from infra.topics import admin_config
+    from infra.kafka_clients import kafka_python_options
     from streams.cases.agents import TABLE_MESSAGE_MAX
 
     names = [table.changelog_topic.get_topic_name() for table in app.tables.values()]  # type: ignore[attr-defined]
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cspr-worker", **admin_config(settings))
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
     try:
         admin.create_topics([NewTopic(name, settings.topic_partitions, settings.topic_replication_factor,
                                       topic_configs={"cleanup.policy": "compact",
@@ -65,7 +65,7 @@ def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
                              for name in names], raise_errors=False)
     finally:
         admin.close()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **admin_config(settings))
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from infra.settings import settings
 from schemas.errors import InvalidInput
 
 
-def register(report_sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(report_sub: argparse._SubParsersAction) -> None:
     p = report_sub.add_parser(
         "briefing", help="the quarterly learning briefing as one self-contained HTML file",
         description="Run the dashboards' panels against a vintage's marts for a quarter (with the year to "

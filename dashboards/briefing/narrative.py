@@ -11,16 +11,9 @@ from collections.abc import Callable, Mapping
 from dashboards.briefing.charts import label, number
 from dashboards.briefing.data import Quarter
 from dashboards.briefing.render import Result
+from schemas.figures import pct
 
 Results = Mapping[str, Result]
-
-
-def _pct(n: float, d: float) -> float | None:
-    if not d:
-        return None
-    # one decimal, halves away from zero, in exact integer arithmetic (as the marts round)
-    q = (abs(int(n)) * 2000 + int(d)) // (2 * int(d))
-    return (q / 10) * (1 if n >= 0 else -1)
 
 
 def notifications(results: Results, quarter: Quarter) -> str | None:
@@ -33,7 +26,7 @@ def notifications(results: Results, quarter: Quarter) -> str | None:
         return None
     return (f"In {quarter.year} the Panel was notified of {total:,} serious incidents: "
             f"{by.get('death', 0):,} where a child died and {by.get('serious_harm', 0):,} of serious harm "
-            f"({_pct(by.get('death', 0), total)}% and {_pct(by.get('serious_harm', 0), total)}%).")
+            f"({pct(by.get('death', 0), total)}% and {pct(by.get('serious_harm', 0), total)}%).")
 
 
 def this_quarter(results: Results, quarter: Quarter) -> str | None:
@@ -93,8 +86,8 @@ def youngest(results: Results, quarter: Quarter) -> str | None:
     total = sum(by.values())
     if not total:
         return None
-    return (f"{_pct(by.get('under_1', 0), total)}% of the {total:,} children were under one year old, and "
-            f"{_pct(by.get('15_to_17', 0), total)}% were aged 15 to 17.")
+    return (f"{pct(by.get('under_1', 0), total)}% of the {total:,} children were under one year old, and "
+            f"{pct(by.get('15_to_17', 0), total)}% were aged 15 to 17.")
 
 
 def ethnicity(results: Results, quarter: Quarter) -> str | None:
@@ -120,8 +113,8 @@ def deprivation(results: Results, quarter: Quarter) -> str | None:
     total = sum(by.values())  # of all notifications, as the annual report gives it
     if not total:
         return None
-    return (f"{_pct(by.get('1', 0), total)}% of the notifications concerned children living in England's "
-            f"most deprived fifth of neighbourhoods, {_pct(by.get('5', 0), total)}% in the least deprived fifth.")
+    return (f"{pct(by.get('1', 0), total)}% of the notifications concerned children living in England's "
+            f"most deprived fifth of neighbourhoods, {pct(by.get('5', 0), total)}% in the least deprived fifth.")
 
 
 SENTENCES: tuple[Callable[[Results, Quarter], str | None], ...] = (

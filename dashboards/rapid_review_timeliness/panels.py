@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dashboards.marts import IN_YEARS, NOT_RECEIVED_RANGE, QUARTERLY, TIMELINESS
 from dashboards.panel import Panel, panel
+from schemas.figures import pct_sql
 
 
 @panel
@@ -42,7 +43,7 @@ def on_time_share_stat() -> Panel:
         description="Share of the reviews due in the years of the range that arrived within 15 "
         "working days, one decimal.",
         sql=f"""
-SELECT if(due = 0, NULL, toFloat64(round(toDecimal64(100 * on_time / due, 6), 1))) AS on_time_pct,
+SELECT {pct_sql("on_time", "due")} AS on_time_pct,
        on_time, due
 FROM (
     SELECT sumIf(received, bucket = '1-15') AS on_time, sum(received + not_received) AS due

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dashboards.marts import CASE_CHARACTERISTICS, CHILDREN, IMD_QUINTILES, IN_YEARS, SERVICE_INVOLVEMENT
 from dashboards.panel import Panel, panel
 from dashboards.reference import CENSUS_SOURCE, census_values_sql
+from schemas.figures import pct_sql
 
 BY_HARM = """sumIf(notifications, harm_type = 'death') AS death,
        sumIf(notifications, harm_type = 'serious_harm') AS serious_harm,
@@ -68,8 +69,7 @@ def ethnicity_against_census_barchart() -> Panel:
         sql=f"""
 SELECT c.ethnicity AS ethnicity,
        n.children AS children,
-       if(sum(n.children) OVER () = 0, NULL,
-          toFloat64(round(toDecimal64(100 * n.children / sum(n.children) OVER (), 6), 1))) AS notified_pct,
+       {pct_sql("n.children", "sum(n.children) OVER ()")} AS notified_pct,
        c.census_pct AS census_pct
 FROM {census_values_sql()} AS c
 LEFT JOIN (

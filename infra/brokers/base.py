@@ -18,7 +18,7 @@ import weakref
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from schemas.errors import CsprError, ServiceUnavailable
 
@@ -160,7 +160,7 @@ class ChildBroker:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def start(self, wait: bool = True) -> ChildBroker:
+    def start(self, wait: bool = True) -> Self:
         """Start the broker and wait (at most ``start_timeout_s``) until it serves Kafka clients.
 
         Raises ``BrokerStartError`` (a ``ServiceUnavailable``) with the last lines of its log.
@@ -197,7 +197,7 @@ class ChildBroker:
     def _reset_ports(self) -> None:
         """Forget any other automatically chosen ports (subclasses with more listeners)."""
 
-    def _start_once(self, wait: bool) -> ChildBroker:
+    def _start_once(self, wait: bool) -> Self:
         if self._given_work_dir is not None:
             self._given_work_dir.mkdir(parents=True, exist_ok=True)
             self.work_dir = self._given_work_dir
@@ -225,7 +225,7 @@ class ChildBroker:
         atexit.register(self._finalizer)
         return self.wait_ready() if wait else self
 
-    def wait_ready(self) -> ChildBroker:
+    def wait_ready(self) -> Self:
         """Wait (at most ``start_timeout_s`` from the start) until the started broker serves Kafka
         clients; on failure stop it and raise ``BrokerStartError`` with the last lines of its log."""
         if self.process is None:
@@ -273,7 +273,7 @@ class ChildBroker:
             return "  (no log)"
         return "\n".join("  " + line for line in text.splitlines()[-lines:]) or "  (empty log)"
 
-    def __enter__(self) -> ChildBroker:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

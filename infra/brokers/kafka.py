@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from infra.brokers.base import BrokerStartError, ChildBroker, free_port
 
@@ -95,8 +96,8 @@ class KafkaBroker(ChildBroker):
     default_start_timeout_s = 90.0  # a cold JVM on two busy cores
 
     def __init__(self, *, libs_dir: Path | str | None = None, java: str = "java", heap: str = "512m",
-                 broker_config: dict[str, str] | None = None, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+                 broker_config: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self.libs_dir = Path(libs_dir) if libs_dir else default_libs_dir()
         self.java = java
         self.heap = heap
@@ -219,7 +220,7 @@ class KafkaCluster:
     """
 
     def __init__(self, nodes: int = 3, *, work_dir: Path | str, heap: str = "256m",
-                 broker_config: dict[str, str] | None = None, **kwargs: object) -> None:
+                 broker_config: dict[str, str] | None = None, **kwargs: Any) -> None:
         if nodes < 1:
             raise ValueError(f"a cluster needs at least one node (got {nodes})")
         self.work_dir = Path(work_dir)
@@ -306,7 +307,7 @@ class EmbeddedBroker(KafkaBroker):
     output in ``<data_dir>/kafka/kafka.log``), restarted on that log by every ``up`` or ``run``
     on the folder. The jars are fetched first if they are missing."""
 
-    def __init__(self, data_dir: Path | str, **kwargs: object) -> None:
+    def __init__(self, data_dir: Path | str, **kwargs: Any) -> None:
         kwargs.setdefault("broker_config", EMBEDDED_CONFIG)
         super().__init__(work_dir=Path(data_dir) / "kafka", **kwargs)
 

@@ -1,9 +1,10 @@
-"""``safeguarding demo`` (the main job, end to end) and ``safeguarding up`` (the live stack), on the
-embedded stack."""
+"""The commands that tie the stages together, on the embedded stack: ``safeguarding run`` (one
+file through every stage), ``demo`` (the main job, end to end) and ``up`` (the live stack)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from infra.cli_checks import data_dir_to_write, input_file, port, seconds
@@ -24,6 +25,38 @@ def register(sub: Any) -> None:
     p.add_argument("--seed", type=int, default=2020, help="seed of the simulated history (default 2020)")
     p.set_defaults(func=cmd_demo, data_dir_use="write")
     register_up(sub)
+
+
+def register_run(sub: Any) -> None:
+    r = sub.add_parser(
+        "run",
+        help="stream a JSON Lines file of events through the embedded stack into the warehouse",
+        description="Start the embedded broker and a worker, publish FILE through the producer SDK, wait "
+        "until every event is in ClickHouse or the dead-letter queue (or counted as a duplicate, or "
+        "still held), stop the worker, build the dbt marts, and print a summary. Running it again on "
+        "the same folder with the same file changes nothing. Exit status 0 when every event was accepted "
+        "(or a duplicate); 1 when any was dead-lettered or is still held, or the file holds no events.",
+    )
+    r.add_argument("--events", required=True, type=input_file("--events"), help="JSON Lines file of events")
+    r.add_argument("--data-dir", type=data_dir_to_write,
+                   help="data folder (default: CSPR_DATA_DIR); chDB in <DIR>/warehouse")
+    r.add_argument("--no-dbt", action="store_true", help="do not build the dbt marts afterwards")
+    r.add_argument("--timeout", type=seconds("--timeout"), default=900.0, help="seconds to wait for the stream (default 900)")
+    r.set_defaults(func=cmd_run, data_dir_use="write")
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from infra.settings import load_settings
+    from infra.stack.run import run_file
+
+    conf = load_settings()
+    summary = run_file(args.events, args.data_dir, conf, build_dbt=not args.no_dbt, timeout_s=args.timeout)
+    code = summary.exit_code()
+    if code:
+        bad = sum(summary.dead_lettered_by_reason.values()) + summary.held
+        print(f"safeguarding run: {bad:,} of {summary.read:,} events were dead-lettered or are still held "
+              f"(see the summary); exit status {int(code)}", file=sys.stderr)
+    return code
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

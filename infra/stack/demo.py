@@ -32,7 +32,7 @@ class DemoStepFailed(CsprError):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = ExitCode(exit_code) if exit_code in iter(ExitCode) else ExitCode.UNAVAILABLE
+        self.exit_code = ExitCode(exit_code) if exit_code in set(ExitCode) else ExitCode.UNAVAILABLE
 
 
 def _step(title: str, argv: list[str], capture: bool = False) -> str:
@@ -99,7 +99,7 @@ def _published() -> dict[str, Any]:
     from importlib import resources
 
     text = resources.files("producers.simulator").joinpath("targets/report-2020-figures.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    return dict(json.loads(text))
 
 
 def _leaves(doc: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:

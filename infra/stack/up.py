@@ -11,7 +11,8 @@ Start order, each step logged:
 3. the worker (``safeguarding worker --schedule-dbt SECONDS``, a child process that owns the chDB
    folder): it resumes from the offsets it committed, recovers its cases from their changelog and
    takes whatever the broker received since; dbt and the latest briefing run on a schedule *inside
-   the worker* (chDB allows one process per data folder; see ``streams.schedule``);
+   the worker* (chDB allows one process per data folder; the job is ``infra.stack.schedule``'s, run
+   by ``streams.schedule``);
 4. waits until the worker has committed everything in the inbound topic (its consumer group's
    committed offsets, read from the broker, reach the topic's end);
 5. ``--events FILE``: publishes the file through the producer SDK (invalid lines raw, so they are
@@ -238,7 +239,7 @@ class Supervisor:
         self._save()
 
     def start_worker(self) -> None:
-        from streams.run import WorkerProcess
+        from infra.stack.run import WorkerProcess
 
         self.worker = WorkerProcess(self.broker.bootstrap_servers, self.data_dir, self.logs / "worker.log",
                                     web_port=self.web_port or None,
@@ -282,14 +283,14 @@ class Supervisor:
             self.failed_starts["broker"] = 0
 
     def _died(self, what: str, code: int | None, log_path: Path, now: float) -> None:
-        from streams.run import _tail
+        from infra.stack.run import tail
 
         self.failed_starts[what] += 1
         self.ready[what] = False
         failed = self.failed_starts[what]
         if failed > MAX_FAILED_STARTS:
             raise StackFailed(f"the {what} died {failed} times in a row without becoming ready; giving up. "
-                              f"Its log: {log_path}\n" + _tail(log_path, 10))
+                              f"Its log: {log_path}\n" + tail(log_path, 10))
         wait = min(BACKOFF_FIRST_S * 2 ** (failed - 1), BACKOFF_MAX_S)
         self.restart_at[what] = now + wait
         record = {"what": what, "pid": self.state["pids"].get(what), "exit": code,
@@ -328,13 +329,13 @@ class Supervisor:
 def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_port: int = 0,
            briefing_port: int = 0, dbt_every_s: float = 300.0, drain_s: float = 10.0,
            timeout_s: float = 900.0) -> int:
+    from infra.stack.run import Summary, publish, read_lines
     from infra.topics import ensure_topics
-    from streams.run import Summary, _lines, publish
 
     data_dir = data_dir.resolve()
     logs = data_dir / "logs"
     state_path = data_dir / "stack.json"
-    lines = _lines(events) if events is not None else []  # a bad file fails before anything starts
+    lines = read_lines(events) if events is not None else []  # a bad file fails before anything starts
     data_dir.mkdir(parents=True, exist_ok=True)
     cleared = clear_previous(state_path, data_dir)
     logs.mkdir(parents=True, exist_ok=True)
@@ -396,7 +397,12 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
 
                 stack.callback(stop_server)
                 gateway = start_gateway(conf, bootstrap, data_dir)
-                stack.callback(lambda: (gateway.stop(), stopped.append(f"gateway ({gateway.url})")))
+
+                def stop_gateway() -> None:
+                    gateway.stop()
+                    stopped.append(f"gateway ({gateway.url})")
+
+                stack.callback(stop_gateway)
                 state["gateway_url"] = gateway.url
                 state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
                 _write_state(state_path, state)
@@ -455,7 +461,7 @@ def _drain_and_stop(worker: Any, drain_s: float, stopped: list[str]) -> None:
 
 
 def _stop_worker(worker: Any, stopped: list[str]) -> None:
-    if worker.process.poll() is not None and worker._log.closed:
+    if worker.stopped:
         return
     code = worker.stop(timeout_s=180)
     stopped.append(f"worker (pid {worker.process.pid}, exit {code})")

@@ -25,7 +25,9 @@ from schemas.errors import UsageError
 log = logging.getLogger(__name__)
 
 
-def register(sub: Any) -> None:
+def register(sub: Any) -> Any:
+    """Add ``dbt`` and ``report``; returns ``report``'s sub-commands, for the command layer to add
+    the dashboards' ``report briefing`` to."""
     dbt = sub.add_parser(
         "dbt", help="run dbt on the warehouse (e.g. `safeguarding dbt build --vars '{as_of: 2021-03-31}'`)",
         usage="safeguarding dbt [-h] [--data-dir DIR] DBT_COMMAND [dbt arguments ...]",
@@ -100,10 +102,7 @@ def register(sub: Any) -> None:
     audit.add_argument("--threshold", type=int, default=None,
                        help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
     audit.set_defaults(func=report_audit_command, data_dir_use="read")
-
-    from infra.cli import register_optional
-
-    register_optional(report_sub, "dashboards.briefing.cli")
+    return report_sub
 
 
 def _year(text: str) -> int:

@@ -51,11 +51,11 @@ def get_client(settings: Settings | None = None, data_dir: Path | str | None = N
     """
     settings = settings or current_settings()
     if uses_chdb(settings, data_dir):
-        return _chdb_client(warehouse_path(settings, data_dir))
+        return chdb_client(warehouse_path(settings, data_dir))
     return _http_client(settings.clickhouse_url, settings.clickhouse_database)
 
 
-def _chdb_client(path: Path) -> Any:
+def chdb_client(path: Path) -> Any:
     global _chdb_path
     import clickhouse_connect
 

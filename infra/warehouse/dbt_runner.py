@@ -26,7 +26,7 @@ from typing import Any
 
 from infra.settings import Settings
 from infra.settings import settings as current_settings
-from infra.warehouse.client import _chdb_client, uses_chdb, warehouse_path
+from infra.warehouse.client import chdb_client, uses_chdb, warehouse_path
 from infra.warehouse.raw_store import check_database_name
 from schemas.errors import CsprError
 
@@ -60,7 +60,7 @@ def _chdb_db_client_factory(path: Path) -> Any:
         """dbt-clickhouse's HTTP client wrapper, on the process's chDB session instead of HTTP."""
 
         def _create_client(self, credentials: Any) -> Any:
-            return _chdb_client(path)
+            return chdb_client(path)
 
         def close(self) -> None:  # the chDB session is the process's; it outlives dbt's connections
             pass

@@ -120,9 +120,9 @@ def export(client: Any, vintage: Any, out: Path, threshold: int) -> list[Path]:
         (tmp / "metadata.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out / f.name)
-            written.append(out / f.name)
+        for part in sorted(tmp.iterdir()):
+            os.replace(part, out / part.name)
+            written.append(out / part.name)
         return written
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

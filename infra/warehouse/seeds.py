@@ -15,6 +15,7 @@ import holidays
 
 from schemas import incidents, lcsprs, rapid_reviews
 from schemas.calendar import RELAXATION_WINDOWS, TIMELINESS_BUCKETS, bank_holidays
+from schemas.figures import LA_BAND_NAMES
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
 # Enums the marts enumerate. Derived ones (age bands, IMD rows, LA bands, periods) are the report's.
@@ -33,7 +34,7 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "publication_intent": lcsprs.PUBLICATION_INTENTS,
     "age_band": ("under_1", "1_to_4", "5_to_9", "10_to_14", "15_to_17"),
     "imd_quintile": ("1", "2", "3", "4", "5", "not_recorded"),
-    "la_band": ("0", "1-2", "3-6", "7+"),
+    "la_band": LA_BAND_NAMES,
     "timeliness_bucket": TIMELINESS_BUCKETS,
     "timeliness_period": ("outside_relaxation", "relaxation", "all"),
 }

@@ -131,7 +131,10 @@ def last_ok(client: Any, database: str, name: str) -> Vintage | None:
         f"SELECT name, database, as_of, status, built_at, events, message FROM {db}.{CATALOGUE}"
         " WHERE name = {name:String} AND status = 'ok' ORDER BY built_at DESC LIMIT 1",
         parameters={"name": name}).result_rows
-    return Vintage(*rows[0][:5], int(rows[0][5]), rows[0][6]) if rows else None  # type: ignore[arg-type]
+    if not rows:
+        return None
+    found, vintage_db, as_of, status, built_at, events, message = rows[0]
+    return Vintage(found, vintage_db, as_of, status, built_at, int(events), message)
 
 
 def readable(client: Any, database: str, as_of: dt.date | None, *, strict: bool = False) -> Vintage:

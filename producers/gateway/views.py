@@ -27,6 +27,7 @@ from producers.reference.history import AcceptedEvent
 from schemas import parse_event
 from schemas.calendar import REQUESTED_COMPLETION_WORKING_DAYS, requested_completion_date, working_days
 from schemas.errors import CsprError
+from schemas.figures import pct
 from schemas.partners import partner_topic
 from schemas.reasons import REASONS
 
@@ -156,7 +157,7 @@ class PartnerViews:
             _count_empty(json.loads(text), "", missing, present)
         fields: list[dict[str, Any]] = [
             {"field": f, "missing": missing[f], "of": missing[f] + present[f],
-             "missing_pct": round(100 * missing[f] / (missing[f] + present[f]), 1)}
+             "missing_pct": pct(missing[f], missing[f] + present[f])}
             for f in sorted(missing, key=lambda f: (-missing[f], f)) if f not in NULL_BY_RULE]
         return {"notifications": len(rows), "fields_most_often_missing": fields}
 

@@ -181,13 +181,13 @@ class Publisher:
     @classmethod
     def from_settings(cls, settings: Settings, *, bootstrap_servers: str | None = None, **kwargs: Any) -> Publisher:
         """A publisher configured by ``CSPR_*`` settings; ``bootstrap_servers`` overrides them."""
-        from infra.topics import admin_config
+        from infra.kafka_clients import kafka_python_options
 
         return cls(
             bootstrap_servers or settings.kafka_bootstrap_servers,
             topic=kwargs.pop("topic", settings.topic_inbound),
             connect_timeout_s=kwargs.pop("connect_timeout_s", settings.kafka_connect_timeout_s),
-            security=admin_config(settings),
+            security=kafka_python_options(settings),
             **kwargs,
         )
 

@@ -4,7 +4,7 @@ Python, independent of the stream and of dbt. It is the oracle the other parts a
     from producers.reference import replay, compute_figures
 """
 
-from producers.reference.figures import CaseAsAt, cases_as_at, compute_figures, figures_from_replay, pct
+from producers.reference.figures import CaseAsAt, cases_as_at, compute_figures, figures_from_replay
 from producers.reference.history import (
     CASE_EXISTS,
     CASE_RULE_VIOLATION,
@@ -20,5 +20,5 @@ from producers.reference.history import (
 __all__ = [
     "CASE_EXISTS", "CASE_RULE_VIOLATION", "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "AcceptedEvent",
     "CaseAsAt", "RejectedEvent", "Replay", "cases_as_at", "compute_figures", "figures_from_replay",
-    "fold_incident", "pct", "replay",
+    "fold_incident", "replay",
 ]

@@ -11,7 +11,6 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from producers.reference.history import AcceptedEvent, Replay, fold_incident, replay
@@ -22,6 +21,7 @@ from schemas.calendar import (
     timeliness_bucket,
     working_days,
 )
+from schemas.figures import LA_BANDS, PERIOD_FROM, PERIOD_TO, comparison_period, la_band, pct
 from schemas.incidents import (
     CASE_CHARACTERISTICS,
     COURT_ORDERS,
@@ -37,23 +37,13 @@ from schemas.incidents import (
 from schemas.lcsprs import PUBLICATION_INTENTS
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
-PERIOD_FROM, PERIOD_TO = "04-01", "09-30"
 AGE_BANDS = (("under_1", 0, 0), ("1_to_4", 1, 4), ("5_to_9", 5, 9), ("10_to_14", 10, 14), ("15_to_17", 15, 17))
-LA_BANDS = (("0", 0, 0), ("1-2", 1, 2), ("3-6", 3, 6), ("7+", 7, 10**9))
 NON_FATAL_HARMS = ("serious_harm", "other")
 
 
 def end_of(day: dt.date) -> dt.datetime:
     """T as an instant: the last microsecond of the report date, in UTC."""
     return dt.datetime.combine(day, dt.time.max, tzinfo=dt.UTC)
-
-
-def pct(numerator: int, denominator: int) -> float | None:
-    """100 x n / d to one decimal, halves away from zero; None when d is 0."""
-    if denominator == 0:
-        return None
-    value = Decimal(100 * numerator) / Decimal(denominator)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
 def age_band(age: int) -> str:
@@ -199,14 +189,13 @@ def service_involvement(cases: list[CaseAsAt]) -> dict[str, dict[str, dict[str, 
 
 def notifications_per_local_authority(cases: list[CaseAsAt]) -> dict[str, int]:
     per_la = Counter(c.la for c in cases)
-    bands = Counter(next(name for name, lo, hi in LA_BANDS if lo <= per_la[la.code] <= hi)
-                    for la in LOCAL_AUTHORITIES)
+    bands = Counter(la_band(per_la[la.code]) for la in LOCAL_AUTHORITIES)
     return {name: bands[name] for name, _, _ in LA_BANDS}
 
 
 def period_change(cases: list[CaseAsAt], year: int) -> dict[str, Any]:
     def in_period(y: int) -> int:
-        lo, hi = dt.date.fromisoformat(f"{y}-{PERIOD_FROM}"), dt.date.fromisoformat(f"{y}-{PERIOD_TO}")
+        lo, hi = comparison_period(y)
         return sum(lo <= c.notified_date <= hi for c in cases)
 
     current, previous = in_period(year), in_period(year - 1)

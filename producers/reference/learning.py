@@ -24,13 +24,13 @@ from producers.reference.figures import (
     age_band,
     cases_as_at,
     end_of,
-    pct,
     rapid_review_timeliness,
     reviews_received_in_year,
 )
 from producers.reference.history import Replay, replay
 from schemas import EventValidationError, parse_event, upcast
 from schemas.calendar import TIMELINESS_BUCKETS
+from schemas.figures import pct
 from schemas.incidents import DEATH_CATEGORIES, HARM_TYPES, NON_FATAL_CATEGORIES
 from schemas.learning import (
     COVID_FACTORS,

@@ -29,7 +29,6 @@ from schemas.calendar import is_working_day
 from schemas.learning import COVID_FACTORS, PRACTICE_THEMES, QUALITY_DIMENSIONS, WT2018_REQUIREMENTS
 from schemas.local_authorities import LOCAL_AUTHORITIES, PANEL_SOURCE
 
-CONTRACTS = ("v1", "v2")
 _encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
 _V1_TO_V2 = {
     "uk.gov.cspr.rapid_review.submitted.v1": "uk.gov.cspr.rapid_review.submitted.v2",

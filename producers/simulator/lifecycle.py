@@ -179,7 +179,3 @@ def spread_dates(rng: random.Random, first: dt.date, last: dt.date, n: int,
     days = [first + dt.timedelta(days=i) for i in range((last - first).days + 1)]
     weights = [day_weight(d) * (season(d) if season else 1.0) for d in days]
     return sorted(rng.choices(days, weights, k=n))
-
-
-def fact_time_date(text: str) -> dt.date:
-    return dt.date.fromisoformat(text[:10])

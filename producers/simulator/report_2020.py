@@ -33,7 +33,6 @@ import datetime as dt
 import heapq
 import json
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
@@ -772,7 +771,3 @@ def build(seed: int) -> list[bytes]:
         if b.rng.random() < (0.06 if c.notified.year == YEAR else 0.03):
             f.correct(c)
     return f.events(live + withdrawn)
-
-
-def iter_report_2020(seed: int) -> Iterator[bytes]:
-    yield from build(seed)

@@ -59,7 +59,6 @@ from typing import Any, cast
 from faust.streams import _current_event  # Faust's current-event context variable (see the docstring)
 from faust.types import EventT
 
-from infra.settings import Settings
 from streams import stats, topics
 from streams.app import APP_ID, app, runtime
 from streams.cases.history import (
@@ -383,20 +382,6 @@ def _message(out: Output) -> tuple[str, bytes | None, bytes, list[tuple[str, byt
     elif out.kind == HELD and not out.replay:
         stats.counts["held"] += 1
     return None
-
-
-def kafka_security(conf: Settings) -> dict[str, Any]:
-    """aiokafka client security settings from ``CSPR_KAFKA_*``."""
-    options: dict[str, Any] = {"security_protocol": conf.kafka_security_protocol}
-    if conf.kafka_security_protocol.startswith("SASL"):
-        options.update(sasl_mechanism=conf.kafka_sasl_mechanism, sasl_plain_username=conf.kafka_username,
-                       sasl_plain_password=conf.kafka_password.get_secret_value() if conf.kafka_password else None)
-    if conf.kafka_security_protocol in ("SSL", "SASL_SSL"):
-        import ssl
-
-        options["ssl_context"] = ssl.create_default_context(
-            cafile=str(conf.kafka_ssl_cafile) if conf.kafka_ssl_cafile else None)
-    return options
 
 
 def dlq_value(raw: bytes) -> bytes:

@@ -23,12 +23,11 @@ from schemas.calendar import (
     timeliness_bucket,
     working_days,
 )
+from schemas.figures import LA_BAND_NAMES, la_band, pct, year_before
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
 from streams.cases.history import CaseState
 from streams.figures.contributions import PENDING, case_as_at, contribution, pending_review
-
-LA_BANDS = ("0", "1-2", "3-6", "7+")
 
 
 class FigureBook:
@@ -87,7 +86,7 @@ class FigureBook:
     def period_change(self, start: dt.date, end: dt.date) -> dict[str, Any]:
         """Notifications in [start, end] against the same dates a year earlier."""
         current = self.notifications_between(start, end)
-        previous = self.notifications_between(_year_before(start), _year_before(end))
+        previous = self.notifications_between(year_before(start), year_before(end))
         return {"from": start.isoformat(), "to": end.isoformat(), "current": current, "previous": previous,
                 "pct_change": pct(current - previous, previous)}
 
@@ -113,15 +112,16 @@ class FigureBook:
         """How many of the 151 authorities fall in each band of notifications in ``year`` (exact:
         for analysts and the reconciliation; viewers get the bands of the published figures)."""
         per_la = self.notifications_by_authority(year)
-        bands = dict.fromkeys(LA_BANDS, 0)
+        bands = dict.fromkeys(LA_BAND_NAMES, 0)
         for n in per_la.values():
-            bands["0" if n == 0 else "1-2" if n <= 2 else "3-6" if n <= 6 else "7+"] += 1
+            bands[la_band(n)] += 1
         return bands
 
     def timeliness(self, year: int, as_of: dt.date) -> dict[str, Any]:
         """Rapid-review timeliness of reviews due in ``year``; pending ones elapsed as at ``as_of``."""
         periods = ("outside_relaxation", "relaxation", "all")
-        table = {p: {b: {"received": 0, "not_received": 0} for b in TIMELINESS_BUCKETS} for p in periods}
+        table: dict[str, Any] = {p: {b: {"received": 0, "not_received": 0} for b in TIMELINESS_BUCKETS}
+                                 for p in periods}
         elapsed: dict[str, list[int]] = {"outside_relaxation": [], "relaxation": []}
         for key, n in self.counts.items():
             if not key.startswith("rr|"):
@@ -151,20 +151,3 @@ class FigureBook:
             if today > due:
                 rows.append({**pending, "working_days_overdue": working_days(due, today)})
         return sorted(rows, key=lambda r: (r["requested_completion_date"], r["subject"]))
-
-
-def _year_before(d: dt.date) -> dt.date:
-    try:
-        return d.replace(year=d.year - 1)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year - 1, day=28)
-
-
-def pct(numerator: int, denominator: int) -> float | None:
-    """100 x numerator / denominator to one decimal, halves away from zero; None when undefined."""
-    if not denominator:
-        return None
-    from decimal import ROUND_HALF_UP, Decimal
-
-    value = Decimal(100 * numerator) / Decimal(denominator)
-    return float(value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))

@@ -37,13 +37,13 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from schemas.calendar import TIMELINESS_BUCKETS, requested_completion_date
+from schemas.figures import LA_BAND_NAMES, PERIOD_FROM, PERIOD_TO, comparison_period
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
 from streams.cases.history import CaseState
-from streams.figures.book import LA_BANDS, FigureBook
+from streams.figures.book import FigureBook
 
 FIRST_YEAR = 2018
-PERIOD_FROM, PERIOD_TO = "04-01", "09-30"  # the report's year-on-year comparison (dbt vars period_from/to)
 PERIODS = ("outside_relaxation", "relaxation", "all")
 FIGURES = ("notifications", "notifications_by_la", "la_bands", "period_change",
            "timeliness_received", "timeliness_not_received", "overdue", "accepted_events")
@@ -72,11 +72,6 @@ def years_of(book: FigureBook, as_of: dt.date) -> list[int]:
     return sorted(years)
 
 
-def _period(year: int) -> tuple[dt.date, dt.date]:
-    (fm, fd), (tm, td) = (map(int, PERIOD_FROM.split("-")), map(int, PERIOD_TO.split("-")))
-    return dt.date(year, fm, fd), dt.date(year, tm, td)
-
-
 def accepted_events(states: Iterable[CaseState]) -> int:
     """How many events the stream has accepted in these case states (each state's last case_seq)."""
     return sum(state.seq for state in states)
@@ -100,8 +95,8 @@ def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -
         rows += [FigureRow("notifications_by_la", year, code, la_counts.get(code, 0))
                  for code in sorted({*LA_CODES, *la_counts})]
         bands = book.local_authority_bands(year)
-        rows += [FigureRow("la_bands", year, band, bands[band]) for band in LA_BANDS]
-        change = book.period_change(*_period(year))
+        rows += [FigureRow("la_bands", year, band, bands[band]) for band in LA_BAND_NAMES]
+        change = book.period_change(*comparison_period(year))
         rows += [FigureRow("period_change", year, f"{period_key}|{side}", change[side])
                  for side in ("current", "previous")]
         table = book.timeliness(year, as_of)

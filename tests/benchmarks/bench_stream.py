@@ -106,9 +106,9 @@ def main(events: int = EVENTS) -> None:
 
     from infra.brokers import EmbeddedBroker
     from infra.settings import load_settings
+    from infra.stack.run import WorkerProcess
     from infra.topics import ensure_topics
     from producers.reference.history import replay
-    from streams.run import WorkerProcess
 
     conf = load_settings()
     lines = _history(events)
@@ -189,7 +189,7 @@ def main(events: int = EVENTS) -> None:
 
 def _recovery(bootstrap: str, data_dir: Path, cases: int) -> None:
     """Restart to idle: with the tables' local RocksDB files, then with them deleted."""
-    from streams.run import WorkerProcess
+    from infra.stack.run import WorkerProcess
 
     for what in ("from local RocksDB + changelog since", "from the changelog topics alone"):
         if what.endswith("alone"):

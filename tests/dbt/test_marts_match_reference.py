@@ -5,6 +5,7 @@ several report dates; and dbt's own tests pass on every build (a failing test fa
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -72,7 +73,8 @@ def test_sql_working_days_equal_the_python_calendar(warehouse, history):
 def test_quarterly_learning_counts_each_quarter_as_the_definitions_say(warehouse, history):
     from collections import Counter
 
-    from producers.reference.figures import cases_as_at, pct
+    from producers.reference.figures import cases_as_at
+    from schemas.figures import pct
     from schemas.calendar import requested_completion_date
 
     db, result = history
@@ -105,7 +107,7 @@ def test_quarterly_learning_counts_each_quarter_as_the_definitions_say(warehouse
             want["lcspr_initiations"][quarter(init.event.data.initiated_date)] += 1
     columns = ", ".join(want)
     rows = warehouse.client.query(f"SELECT year, quarter, {columns} FROM {db}.rpt_quarterly_learning").result_rows
-    got = {k: Counter() for k in want}
+    got: dict[Any, Counter[Any]] = {k: Counter() for k in want}
     for year, q, *values in rows:
         for k, v in zip(want, values, strict=True):
             if v:

@@ -148,7 +148,8 @@ def test_a_failed_build_leaves_every_vintage_readable_and_the_briefing_refuses(w
     # every vintage readable before is readable and unchanged
     for v in (past, latest):
         assert read_figures(c, v.database, 2020, v.as_of) == before[v.database]
-    assert vintages.find(c, db, "latest").status == "failed"
+    after = vintages.find(c, db, "latest")
+    assert after is not None and after.status == "failed"
     kept = vintages.readable(c, db, None)
     assert kept.built_at == latest.built_at and "later build failed" in kept.message
     # the briefing refuses the failed vintage and a missing one, and writes nothing

@@ -63,11 +63,14 @@ def test_app_commands_are_real_cli_commands() -> None:
     from infra.cli import build_parser
 
     parser = build_parser()
-    commands = set(parser._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
+    assert parser._subparsers is not None
+    choices = parser._subparsers._group_actions[0].choices
+    assert isinstance(choices, dict)
+    commands = set(choices)
     assert "worker" in SERVICES["worker"]["command"] and "worker" in commands
     assert "safeguarding report vintages --build latest --defaults" in " ".join(SERVICES["dbt"]["command"])
-    report = parser._subparsers._group_actions[0].choices["report"]  # type: ignore[union-attr]
-    assert "vintages" in report._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    report = choices["report"]
+    assert "vintages" in report._subparsers._group_actions[0].choices
     assert SERVICES["gateway"]["command"][0] in commands
 
 

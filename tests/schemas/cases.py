@@ -37,7 +37,7 @@ class Case:
     def event(self) -> dict[str, Any]:
         event = example(self.kind)
         result = self.mutate(event)
-        return event if result is None else result  # type: ignore[no-any-return]
+        return event if result is None else result
 
     @property
     def id(self) -> str:

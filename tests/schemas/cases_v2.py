@@ -41,7 +41,7 @@ class CaseV2:
     def event(self) -> dict[str, Any]:
         event = example_v2(self.kind)
         result = self.mutate(event)
-        return event if result is None else result  # type: ignore[no-any-return]
+        return event if result is None else result
 
     @property
     def id(self) -> str:

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ def test_run_with_a_missing_file_names_it(tmp_path: Path, capsys: pytest.Capture
     assert f"cannot read {missing}" in capsys.readouterr().err
 
 
-def _run(events: Path, data_dir: Path, code: int) -> dict[str, object]:
+def _run(events: Path, data_dir: Path, code: int) -> dict[str, Any]:
     proc = subprocess.run([sys.executable, "-m", "infra.cli", "run", "--events", str(events), "--data-dir",
                            str(data_dir), "--no-dbt", "--timeout", "120"], capture_output=True, text=True,
                           timeout=300, check=False, cwd=data_dir.parent)

@@ -62,7 +62,7 @@ ANALYST_TOKEN = "analyst-token-for-tests"
 
 class Pipeline:
     def __init__(self, bootstrap: str, data_dir: Path):
-        from streams.run import WorkerProcess
+        from infra.stack.run import WorkerProcess
 
         self.bootstrap, self.data_dir = bootstrap, data_dir
         self.worker_class = WorkerProcess
@@ -81,7 +81,8 @@ class Pipeline:
         from producers.publishing.publisher import Publisher
 
         conf = load_settings()
-        valid, invalid = [], []
+        valid: list[bytes] = []
+        invalid: list[bytes] = []
         for raw in lines:
             (valid if Publisher.check(raw).ok else invalid).append(raw)
         with Publisher.from_settings(conf, bootstrap_servers=self.bootstrap) as publisher:
@@ -152,7 +153,7 @@ def test_calibrated_history_survives_a_sigkill_and_ends_equal_to_the_oracle(pipe
     assert got["period_change"]["pct_change"] == want["period_change"]["pct_change"] == 27.0
     assert got["timeliness"] == want["rapid_review_timeliness"]
     assert got["bands"] == want["notifications_per_local_authority"]
-    by_harm = Counter()
+    by_harm: Counter[str] = Counter()
     for month, row in got["notifications"]["by_month"].items():
         if month.startswith("2020"):
             by_harm.update({h: row[h] for h in ("death", "serious_harm", "other")})

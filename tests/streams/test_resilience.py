@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from infra.settings import load_settings
+from infra.stack.run import subject_of
 from producers.reference.history import replay
 from producers.simulator.random_scenario import RandomOptions, generate
-from streams.run import _subject_of
 from tests.conftest import unavailable
 from tests.streams import events as e
 from tests.streams.cases.test_no_message_stops_the_stream import HOSTILE
@@ -38,8 +38,8 @@ OUTAGE_S = 60
 class Stack:
     def __init__(self, root: Path):
         from infra.brokers import BrokerError, EmbeddedBroker
+        from infra.stack.run import WorkerProcess
         from infra.topics import ensure_topics
-        from streams.run import WorkerProcess
 
         self.root = root
         self.broker = EmbeddedBroker(root)
@@ -63,7 +63,7 @@ class Stack:
         try:
             for raw in messages:
                 try:
-                    producer.send(load_settings().topic_inbound, key=key or _subject_of(raw), value=raw).get(timeout=60)
+                    producer.send(load_settings().topic_inbound, key=key or subject_of(raw), value=raw).get(timeout=60)
                 except KafkaError as exc:
                     errors.append(exc)
                     continue
@@ -107,11 +107,13 @@ def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once(s
     late = e.feedback(s, "2021-05-01T10:00:00Z", "2021-05-01")
     stack.wait_idle()
     start = stack.worker.status(fast=False)
+    assert start is not None
     stack.send([late], key=s.encode())
     # on the same partition as the held event, 8 days later: another case's time decides nothing
     stack.send([e.notified(other, time="2021-05-09T10:00:00Z", notified_date="2021-05-09")], key=s.encode())
     stack.wait_idle()
     before = stack.worker.status(fast=False)
+    assert before is not None
     assert before["dead_lettered_by_reason"].get("unknown_case", 0) == start["dead_lettered_by_reason"].get(
         "unknown_case", 0)
     assert before["case_table"]["held"] - start["case_table"]["held"] == 1
@@ -123,6 +125,7 @@ def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once(s
     stack.send([late, late], key=s.encode())
     stack.wait_idle()
     after = stack.worker.status(fast=False)
+    assert after is not None
     assert after["accepted"] - before["accepted"] == 2  # the notification and the re-sent event
     assert after["duplicates"] - before["duplicates"] == 1  # the second re-send
     assert after["dead_lettered_by_reason"] == rejected["dead_lettered_by_reason"]
@@ -132,7 +135,9 @@ def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once(s
 def test_a_60_s_broker_outage_mid_stream_loses_nothing_and_counts_nothing_twice(stack: Stack) -> None:
     lines = list(generate(RandomOptions(cases=1500, seed=23, start_year=2022, years=1, duplicate_rate=0.02,
                                         out_of_order_rate=0.05, invalid_rate=0.01)))
-    consumed_before = stack.worker.status()["consumed"]
+    status = stack.worker.status()
+    assert status is not None
+    consumed_before = status["consumed"]
     half = len(lines) // 2
     assert all(err is None for err in stack.send(lines[:half]))
     deadline = time.monotonic() + 120
@@ -157,7 +162,9 @@ def test_a_60_s_broker_outage_mid_stream_loses_nothing_and_counts_nothing_twice(
     assert all(err is None for err in stack.send(lines[half:]))
     status = stack.wait_idle(600)
     assert status["waiting_for"] == {}
-    held = stack.worker.status(fast=False)["case_table"]["held"]  # never notified: still waiting
+    final = stack.worker.status(fast=False)
+    assert final is not None
+    held = final["case_table"]["held"]  # never notified: still waiting
     stack.worker.stop()
     store = read_store(stack.root)
     oracle = replay(stack.sent)

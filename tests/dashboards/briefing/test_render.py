@@ -59,7 +59,9 @@ def test_small_local_area_counts_are_suppressed_and_zero_and_larger_counts_are_n
     html = _page()
 
     def cells(name: str) -> list[str]:
-        row = re.search(rf"<tr><th scope=\"row\">{name}</th>(.*?)</tr>", html)[1]
+        found = re.search(rf"<tr><th scope=\"row\">{name}</th>(.*?)</tr>", html)
+        assert found, name
+        row = found[1]
         return re.findall(r"<td[^>]*>([^<]*)</td>", row)
 
     assert cells("Hartlepool") == ["North East", "c"]  # an unsuppressed 1 is caught by the renderer

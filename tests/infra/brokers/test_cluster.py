@@ -42,8 +42,8 @@ TWO_DOWN_TIMEOUT_S = 15.0  # the partner's delivery timeout once two nodes are d
 
 class Topology:
     def __init__(self, root: Path):
+        from infra.stack.run import WorkerProcess
         from infra.topics import ensure_topics
-        from streams.run import WorkerProcess
 
         self.root = root
         self.env = {"CSPR_TOPIC_REPLICATION_FACTOR": "3", "CSPR_ANALYST_TOKEN": ANALYST_TOKEN}
@@ -70,7 +70,7 @@ class Topology:
         admin = KafkaAdminClient(bootstrap_servers=self.cluster.bootstrap_servers, client_id="cspr-test")
         try:
             [topic] = admin.describe_topics([self.settings.topic_inbound])
-            return topic["partitions"]  # type: ignore[no-any-return]
+            return topic["partitions"]
         finally:
             admin.close()
 

@@ -57,7 +57,7 @@ class Up:
 
     def state(self) -> dict[str, Any]:
         try:
-            return json.loads((self.data_dir / "stack.json").read_text())  # type: ignore[no-any-return]
+            return json.loads((self.data_dir / "stack.json").read_text())
         except (OSError, ValueError):
             return {}
 
@@ -110,10 +110,10 @@ class Partner:
     def send(self, raw: bytes, topic: str) -> bool:
         from kafka.errors import KafkaError
 
-        from streams.run import _subject_of
+        from infra.stack.run import subject_of
 
         try:
-            self.producer.send(topic, key=_subject_of(raw), value=raw).get(timeout=30)
+            self.producer.send(topic, key=subject_of(raw), value=raw).get(timeout=30)
         except KafkaError:
             return False
         self.acked.append(raw)
@@ -225,7 +225,7 @@ def _read_store(data_dir: Path) -> list[list[Any]]:
     proc = subprocess.run([sys.executable, "-c", code, str(data_dir)], capture_output=True, text=True, timeout=300,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    return json.loads(proc.stdout)  # type: ignore[no-any-return]
+    return json.loads(proc.stdout)
 
 
 def main() -> int:

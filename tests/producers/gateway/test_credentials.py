@@ -39,7 +39,8 @@ def test_rotation_two_tokens_work_until_the_old_one_is_revoked(tmp_path: Path) -
     assert creds.authenticate(old) and creds.authenticate(new)
     assert revoke_token(path, old_id)
     assert creds.authenticate(old) is None
-    assert creds.authenticate(new) is not None and creds.authenticate(new).authority == "urn:cspr:la:E06000001"
+    partner = creds.authenticate(new)
+    assert partner is not None and partner.authority == "urn:cspr:la:E06000001"
     assert not revoke_token(path, old_id)
 
 

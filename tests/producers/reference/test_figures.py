@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from producers.reference import compute_figures, pct
+from producers.reference import compute_figures
 from schemas.calendar import requested_completion_date
+from schemas.figures import pct
 from tests.producers.reference.builders import event, notified, review
 
 T = dt.date(2021, 3, 31)

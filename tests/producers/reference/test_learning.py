@@ -168,7 +168,7 @@ def test_partnership_events_never_reach_the_case_rules() -> None:
 
 def test_a_report_is_not_evidencing_when_three_of_four_requirements_are_not() -> None:
     def level(*levels: str) -> str:
-        return overall_evidence(Wt2018Evidence(**dict(zip(Wt2018Evidence.model_fields, levels, strict=True))))
+        return overall_evidence(Wt2018Evidence.model_validate(dict(zip(Wt2018Evidence.model_fields, levels, strict=True))))
 
     assert level("fully", "fully", "fully", "fully") == "fully"
     assert level("fully", "fully", "fully", "partly") == "partly"

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import pytest
 
@@ -121,7 +122,7 @@ def test_the_learning_follows_the_reports_descriptions(learning):
 
 
 def test_a_random_v2_history_exercises_every_new_field_and_keeps_its_v1_figures():
-    options = {"start_year": 2019, "years": 2, "duplicate_rate": 0.02, "out_of_order_rate": 0.02, "invalid_rate": 0.01}
+    options: dict[str, Any] = {"start_year": 2019, "years": 2, "duplicate_rate": 0.02, "out_of_order_rate": 0.02, "invalid_rate": 0.01}
     v1 = list(random_history(600, seed=5, **options))
     v2 = list(random_history(600, seed=5, contract="v2", **options))
     for year in (2019, 2020):

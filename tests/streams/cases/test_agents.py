@@ -55,7 +55,7 @@ def _publish(bootstrap: str, lines: list[bytes]) -> None:
 
 
 def _worker(bootstrap: str, data_dir: Path) -> Any:
-    from streams.run import WorkerProcess
+    from infra.stack.run import WorkerProcess
 
     worker = WorkerProcess(bootstrap, data_dir, data_dir / "worker.log")
     worker.wait_ready(timeout_s=90)

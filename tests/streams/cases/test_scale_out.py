@@ -68,8 +68,8 @@ def _idle_together(workers: list[Any], timeout_s: float = 240) -> list[dict[str,
 
 def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_twice(
         kafka_broker: Any, tmp_path: Path) -> None:
+    from infra.stack.run import WorkerProcess
     from infra.topics import ensure_topics
-    from streams.run import WorkerProcess
 
     bootstrap = kafka_broker.bootstrap_servers
     ensure_topics(bootstrap, load_settings())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from streams.cases.history import CaseProjection, Origin, Output
@@ -15,7 +16,8 @@ from streams.figures.snapshots import TABLE
 def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output], int]:
     """The projection's outcomes (what the sink writes), the live book, updated by each touched
     case's change as the worker does, and the events accepted (as the worker counts them)."""
-    projection, book, last = CaseProjection({}), FigureBook(), {}
+    projection, book = CaseProjection({}), FigureBook()
+    last: dict[str, Counter[str]] = {}
     outputs: list[Output] = []
     for offset, raw in enumerate(messages):
         outputs += projection.process(raw, Origin("cspr.events.inbound", 0, offset))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 
+from schemas.figures import pct
 from streams.cases.history import CaseProjection, Origin
-from streams.figures.book import FigureBook, pct
+from streams.figures.book import FigureBook
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
 from tests.streams import events as e
 
@@ -18,7 +20,7 @@ class LiveBook:
     def __init__(self) -> None:
         self.projection = CaseProjection({})
         self.book = FigureBook()
-        self.last: dict[str, object] = {}
+        self.last: dict[str, Counter[str]] = {}
 
     def feed(self, *messages: bytes) -> None:
         for raw in messages:
@@ -108,6 +110,7 @@ def test_a_case_counts_as_known_at_a_time_only_with_what_was_known_then() -> Non
     live = LiveBook()
     live.feed(e.notified(S), e.submitted(S, "2021-04-02T00:00:00Z", "2020-05-20"))
     state = live.projection.cases[S]
-    assert case_as_at(state, dt.datetime(2021, 3, 31, 23, 59, tzinfo=dt.UTC))["received_date"] is None
-    assert case_as_at(state)["received_date"] == "2020-05-20"
+    before, now = case_as_at(state, dt.datetime(2021, 3, 31, 23, 59, tzinfo=dt.UTC)), case_as_at(state)
+    assert before is not None and before["received_date"] is None
+    assert now is not None and now["received_date"] == "2020-05-20"
     assert case_as_at(state, dt.datetime(2020, 5, 1, tzinfo=dt.UTC)) is None

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
-
 from infra.settings import load_settings
 from streams.cases.history import CaseProjection, Origin
 from streams.sink import agents as sink
@@ -44,11 +42,3 @@ def test_a_batch_with_nothing_to_store_writes_nothing() -> None:
     projection = CaseProjection({})
     held = projection.process(e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20"), Origin("in", 0, 0))
     assert asyncio.run(sink.store(held)) == (0, 0)
-
-
-@pytest.mark.parametrize("header", [{}, {"case_seq": b"x"}])
-def test_a_message_that_is_not_an_accepted_event_is_reported_not_stored(header: dict[str, bytes]) -> None:
-    from streams.sink.writer import Message, event_rows
-
-    rows, problems = event_rows([Message(e.notified("SIN-2020-000001"), header, "cspr.events", 0, 7)])
-    assert rows == [] and problems and problems[0].startswith("cspr.events/0/7")

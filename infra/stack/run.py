@@ -68,7 +68,7 @@ class Summary:
                 "held": self.held, "dbt": self.dbt}
 
 
-def _lines(path: Path) -> list[bytes]:
+def read_lines(path: Path) -> list[bytes]:
     try:
         with path.open("rb") as fh:
             return [line.rstrip(b"\r\n") for line in fh if line.strip()]
@@ -123,7 +123,7 @@ class WorkerProcess:
     def check_alive(self) -> None:
         if self.process.poll() is not None:
             raise RunFailed(f"the worker exited with status {self.process.returncode}; its log: {self.log_path}\n"
-                            + _tail(self.log_path))
+                            + tail(self.log_path))
 
     def wait_ready(self, timeout_s: float) -> dict[str, Any]:
         """Until the worker serves /status and has its partitions (its consumer group formed)."""
@@ -167,13 +167,18 @@ class WorkerProcess:
         self._log.close()
         return self.process.returncode
 
+    @property
+    def stopped(self) -> bool:
+        """Whether it has exited and ``stop()`` has closed its log."""
+        return self.process.poll() is not None and self._log.closed
+
     def kill(self) -> None:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
 
 
-def _tail(path: Path, lines: int = 20) -> str:
+def tail(path: Path, lines: int = 20) -> str:
     try:
         return "\n".join(path.read_text("utf-8", "replace").splitlines()[-lines:])
     except OSError:
@@ -211,7 +216,7 @@ def publish(lines: list[bytes], bootstrap: str, conf: Settings, summary: Summary
             futures = []
             for raw in invalid:
                 try:
-                    futures.append(producer.send(conf.topic_inbound, key=_subject_of(raw), value=raw))
+                    futures.append(producer.send(conf.topic_inbound, key=subject_of(raw), value=raw))
                 except KafkaError as exc:  # larger than the producer takes: said, not sent
                     console.print(f"[yellow]an invalid line of {len(raw):,} bytes was not sent: {exc}[/yellow]")
             producer.flush(timeout=60)
@@ -226,7 +231,7 @@ def publish(lines: list[bytes], bootstrap: str, conf: Settings, summary: Summary
     return sent
 
 
-def _subject_of(raw: bytes) -> bytes | None:
+def subject_of(raw: bytes) -> bytes | None:
     try:
         doc = json.loads(raw)
     except (ValueError, RecursionError):
@@ -240,7 +245,7 @@ def run_file(events: Path, data_dir: Path, conf: Settings, build_dbt: bool = Tru
     from infra.brokers import BrokerError, EmbeddedBroker
     from infra.topics import ensure_topics
 
-    lines = _lines(events)
+    lines = read_lines(events)
     summary = Summary(read=len(lines))
     data_dir = Path(data_dir)
     logs = data_dir / "logs"
@@ -298,7 +303,7 @@ def _dbt_build(data_dir: Path, log_path: Path) -> str:
                                "--data-dir", str(data_dir)],
                               stdout=out, stderr=subprocess.STDOUT, check=False)
     if proc.returncode != 0:
-        raise RunFailed(f"building the latest vintage failed (exit {proc.returncode}); its log: {log_path}\n" + _tail(log_path))
+        raise RunFailed(f"building the latest vintage failed (exit {proc.returncode}); its log: {log_path}\n" + tail(log_path))
     return "built"
 
 
