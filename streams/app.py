@@ -21,6 +21,8 @@ from infra.settings import Settings, settings
 
 APP_ID = "cspr-stream"  # Faust's consumer group, and the prefix of its tables' changelog topics
 FETCH_MAX_WAIT_MS = 10
+STOP_WAIT_S = 10.0    # a stop waits this long for the case agent's batch in hand
+STOP_GRACE_S = 25.0   # and ends the process after this long whatever it waits for
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +67,34 @@ class StreamApp(faust.App):
         return _Transport(self.conf.broker_consumer, self)
 
     async def _consumer_wait_empty(self, consumer: Any, logger: Any) -> None:
-        async with self.in_flight:
+        try:
+            await asyncio.wait_for(self.in_flight.acquire(), STOP_WAIT_S)
+        except TimeoutError:  # the batch waits for a broker or warehouse that is away: not acked,
+            log.warning("the batch in hand did not finish in %g s; it will be read again", STOP_WAIT_S)
+            return            # so not committed, and read again after the restart
+        try:
             await consumer.commit()
+        finally:
+            self.in_flight.release()
+
+    async def on_stop(self) -> None:
+        # A stop must end (``safeguarding up`` killed takes its worker with it, and its broker):
+        # with the broker gone, the producer's flush and the clients' closing wait for it for
+        # ever (measured: a worker outlived its killed stack). Nothing uncommitted is lost by
+        # ending the process: it is read again after the restart.
+        import threading
+
+        timer = threading.Timer(STOP_GRACE_S, _exit_now)
+        timer.daemon = True
+        timer.start()
+        await super().on_stop()
+
+
+def _exit_now() -> None:
+    log.warning("the worker did not stop within %g s; exiting (what it had not committed is read again)",
+                STOP_GRACE_S)
+    logging.shutdown()
+    os._exit(0)
 
 
 def faust_settings(conf: Settings, broker: str | None = None, web_port: int | None = None,
