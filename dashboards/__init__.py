@@ -21,6 +21,7 @@ DASHBOARDS: tuple[str, ...] = (
     "who_is_harmed",
     "local_area",
     "data_quality",
+    "learning",
 )
 
 

@@ -13,7 +13,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "generated to dashboards/json/.")
     dsub = p.add_subparsers(dest="dashboards_command", metavar="ACTION", required=True)
 
-    g = dsub.add_parser("generate", help="write dashboards/json/<uid>.json from the code")
+    g = dsub.add_parser("generate", help="write dashboards/json/<uid>.json and the alert rules from the code")
     g.set_defaults(func=_generate)
 
     c = dsub.add_parser("check", help="exit 1 if dashboards/json/ differs from what the code generates")
@@ -26,23 +26,26 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from dashboards import alerting
     from dashboards.generate import generate
 
     for path in generate():
         print(path)
+    print(alerting.generate())
     return 0
 
 
 def _check(args: argparse.Namespace) -> int:
+    from dashboards import alerting
     from dashboards.generate import drift
 
-    problems = drift()
+    problems = drift() + alerting.drift()
     for line in problems:
         print(line)
     if problems:
-        print("run `safeguarding dashboards generate` and commit dashboards/json/")
+        print("run `safeguarding dashboards generate` and commit dashboards/json/ and infra/grafana/provisioning/alerting/")
         return 1
-    print("dashboards/json/ is current")
+    print("dashboards/json/ and the alert rules are current")
     return 0
 
 

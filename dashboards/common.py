@@ -22,11 +22,19 @@ PLUGIN = "grafana-clickhouse-datasource"
 DATASOURCE = dm.DataSourceRef(type_val=PLUGIN, uid="${datasource}")
 DATABASE = "cspr"  # the default of settings.clickhouse_database; the variable lets viewers change it
 VINTAGE = "latest"  # the vintage a dashboard opens on
+REFRESH = "30s"
+DATASOURCE_NAMES = "/^ClickHouse \\(CSPR marts\\)/"  # infra/grafana/provisioning/datasources/clickhouse.yaml
+# Tables in the raw store's database (cspr), not in a vintage's: the stream's live figures
+LIVE_TABLES = ("pub_stream_figures",)
 
 
 def grafana_sql(sql: str) -> str:
-    """A panel's SQL as Grafana sends it: the marts of the chosen vintage's database."""
-    return sql.replace("${database}.", "${database}_${vintage}.")
+    """A panel's SQL as Grafana sends it: the marts of the chosen vintage's database (the live
+    tables stay in the raw store's database: the stream writes them, not a vintage build)."""
+    out = sql.replace("${database}.", "${database}_${vintage}.")
+    for live in LIVE_TABLES:
+        out = out.replace("${database}_${vintage}." + live, "${database}." + live)
+    return out
 TAGS = ["generated", "cspr"]
 FOLDER_UID = "cspr"
 FOLDER_TITLE = "Child Safeguarding Practice Review Panel"
@@ -75,11 +83,14 @@ class Dashboard(dashboard.Dashboard):
             .tags(TAGS)
             .timezone("utc")
             .time("now-2y", "now")
-            .refresh("15m")
+            # the marts are refreshed every 30 s (infra/warehouse/refresh.py), the live figures with
+            # each stream snapshot: a 30 s reload keeps what a viewer sees within about a minute
+            .refresh(REFRESH)
             .readonly()
             .tooltip(dm.DashboardCursorSync.CROSSHAIR)
             .with_variable(
-                dashboard.DatasourceVariable("datasource").label("Data source").type(PLUGIN)
+                # the marts' data source only: the alert rules' one (another ClickHouse user) is not a choice
+                dashboard.DatasourceVariable("datasource").label("Data source").type(PLUGIN).regex(DATASOURCE_NAMES)
             )
             .with_variable(
                 dashboard.ConstantVariable("database").label("Database").value(DATABASE)

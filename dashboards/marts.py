@@ -30,11 +30,18 @@ LCSPR_REPORTS = "rpt_lcspr_reports"  # year: received, published, intend_to_publ
 LOCAL_AUTHORITIES = "pub_local_authority_notifications"  # year × period × local authority: notifications
 REGIONS = "pub_region_notifications"  # year × period × region (and England, E92000001): notifications
 LA_BANDS = "pub_notifications_per_la_band"  # year × band of the published figure ('0', 'c', ...): authorities
+# year × figure × grouping × group × item: every learning figure (contract v2, LEARNING.md), value 'c'
+# or digits, pct null unless the count and its denominator are shown (infra/warehouse/learning_viewer.py)
+LEARNING = "pub_learning"
 # data quality (dbt/models/marts/data_quality/): about the pipeline, never about a case
 DEAD_LETTERS = "rpt_dead_letters"  # day × reason: dead_letters
 FRESHNESS = "rpt_event_freshness"  # one row: latest_ingested_at, built_at
 ARRIVALS = "rpt_event_arrivals_daily"  # day: late, out_of_order
 RECONCILIATION = "rpt_stream_reconciliation_summary"  # figure x year: dimensions agreeing, differing
+
+# the stream's live figures (streams/figures/public.py): national only, written by the worker with
+# each snapshot into the raw store's database (cspr, not a vintage: common.LIVE_TABLES)
+LIVE_FIGURES = "pub_stream_figures"  # snapshot (taken_at) x figure x year x dimension: value
 
 # Marts a dashboard reads that dbt does not build yet; their panels show "No data" in Grafana until
 # they land. The warehouse test fails when one lands (remove it from here then).

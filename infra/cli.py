@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from dashboards import cli as dashboards_cli
 from dashboards.briefing import cli as briefing_cli
 from infra.stack import cli as stack_cli
-from infra.stack import schedule
+from infra.stack import schedule, worker_views
 from infra.warehouse import cli as warehouse_cli
 from producers import cli as producers_cli
 from schemas.errors import CsprError, UsageError, exit_code_for
@@ -73,7 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     # in the order `--help` lists them
     producers_cli.register(sub)  # validate, produce, simulate, gateway
-    streams_cli.register(sub, schedule_jobs=schedule.jobs)  # worker (--schedule-dbt: this layer's job)
+    # worker (--schedule-dbt, --partner-views and the live page: this layer's jobs, views and renderer)
+    streams_cli.register(sub, schedule_jobs=schedule.jobs, partner_backend=worker_views.backend,
+                        live_renderer=worker_views.live_renderer)
     stack_cli.register_run(sub)  # run
     report = warehouse_cli.register(sub)  # dbt, report figures|vintages|export|audit
     briefing_cli.register(report)  # report briefing

@@ -69,8 +69,10 @@ class Settings(BaseSettings):
     gateway_port: int = Field(8088, ge=0, le=65535)
     gateway_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024, description="Largest request body.")
     gateway_max_batch_events: int = Field(5000, ge=1, description="Most events in one batched request.")
-    gateway_rate_events_per_s: float = Field(5000.0, gt=0, description="Each partner's sustained event rate.")
-    gateway_rate_burst: int = Field(20000, ge=1, description="Events a partner may send at once above the rate.")
+    gateway_rate_events_per_s: float = Field(
+        5000.0, gt=0, description="Each partner's sustained event rate, per gateway instance (N instances: N times).")
+    gateway_rate_burst: int = Field(
+        20000, ge=1, description="Events a partner may send at once above the rate, per gateway instance.")
 
     # --- stream ---
     worker_web_port: int = Field(6066, ge=0, le=65535)

@@ -10,10 +10,15 @@ generated from this module (``dbt/seeds/bank_holidays.csv``, drift-tested).
 from __future__ import annotations
 
 import bisect
+import calendar
 import datetime as dt
+import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 import holidays
+
+from schemas.errors import CsprError
 
 # The calendar is materialised for this span; dates outside it are computed the slow way.
 _FIRST_YEAR = 2010
@@ -108,3 +113,39 @@ def timeliness_bucket(elapsed_working_days: int) -> str:
 
 def in_relaxation(requested_completion: dt.date) -> bool:
     return any(lo <= requested_completion <= hi for lo, hi in RELAXATION_WINDOWS)
+
+
+class QuarterError(CsprError):
+    """Text that is not a quarter (``2020Q3``)."""
+
+
+@dataclass(frozen=True)
+class Quarter:
+    year: int
+    q: int
+
+    @classmethod
+    def parse(cls, text: str) -> Quarter:
+        m = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip(), flags=re.IGNORECASE)
+        if not m or not 2018 <= int(m[1]) <= 2100:
+            raise QuarterError(f"--quarter must look like 2020Q3 (a year from 2018, quarter 1-4), got {text!r}")
+        return cls(int(m[1]), int(m[2]))
+
+    @property
+    def start(self) -> dt.date:
+        return dt.date(self.year, 3 * self.q - 2, 1)
+
+    @property
+    def end(self) -> dt.date:
+        month = 3 * self.q
+        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
+
+    @property
+    def year_start(self) -> dt.date:
+        return dt.date(self.year, 1, 1)
+
+    def __str__(self) -> str:
+        return f"{self.year} Q{self.q}"
+
+    def months(self) -> str:
+        return f"{self.start:%B} to {self.end:%B %Y}"

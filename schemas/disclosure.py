@@ -28,7 +28,7 @@ audit (``infra/warehouse/audit.py``) checks the published tables independently o
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -192,6 +192,8 @@ def _exposed(group: frozenset[Key], eqs: Sequence[int], values: Mapping[Key, int
     threshold at its top or is one value (a linear programme per bound, on the group only)."""
     from scipy.optimize import linprog
 
+    if not eqs:  # in no published sum (a figure standing alone): a 'c' is bounded by nothing
+        return []
     order = sorted(group, key=repr)
     index = {k: j for j, k in enumerate(order)}
     rows, rhs = [], []
@@ -301,19 +303,40 @@ def suppress_areas(counts: Mapping[tuple[int, int, str], int], regions: Mapping[
         by_year[key[0]][key] = n
     out: dict[Cell, tuple[int, bool]] = {}
     withheld: set[int] = set()
+    area_key = frozenset(regions.items())
     for year, year_counts in sorted(by_year.items()):
-        every = area_cells(year_counts, regions)
-        for quarters in (True, False):
-            cells = {k: v for k, v in every.items() if quarters or k[1] == "year" or k[2] == "england"}
-            fixed = [k for k in cells if k[2] == "england"]
-            hidden, stuck = suppress(cells, area_equations({year}, regions, quarters), threshold, fixed)
-            if not stuck:
-                out.update({k: (v, k in hidden) for k, v in cells.items()})
-                break
-        else:
+        solved = (threshold, area_key, frozenset(year_counts.items()))
+        answer = _SOLVED.get(solved)  # threads share it (the worker's views and its builds)
+        if answer is None:
+            answer = _SOLVED[solved] = _suppress_year(year, year_counts, regions, threshold)
+            while len(_SOLVED) > SOLVED_KEPT:
+                _SOLVED.pop(next(iter(_SOLVED)), None)
+        cells, withheld_year = answer
+        out.update(cells)
+        if withheld_year:
             withheld.add(year)
-            out.update({k: (v, False) for k, v in every.items() if k[2] == "england"})
     return out, frozenset(withheld)
+
+
+# A year's answer depends only on its own counts, the areas and the threshold: a process that
+# publishes again after a change in one year (the worker's build after new events) solves that
+# year's linear programmes again, not every year's.
+SOLVED_KEPT = 64
+_SOLVED: OrderedDict[tuple[int, frozenset[tuple[str, str]], frozenset[tuple[tuple[int, int, str], int]]],
+                     tuple[dict[Cell, tuple[int, bool]], bool]] = OrderedDict()
+
+
+def _suppress_year(year: int, year_counts: Mapping[tuple[int, int, str], int], regions: Mapping[str, str],
+                   threshold: int) -> tuple[dict[Cell, tuple[int, bool]], bool]:
+    """One year's cells (count, suppressed), and whether its areas are withheld."""
+    every = area_cells(year_counts, regions)
+    for quarters in (True, False):
+        cells = {k: v for k, v in every.items() if quarters or k[1] == "year" or k[2] == "england"}
+        fixed = [k for k in cells if k[2] == "england"]
+        hidden, stuck = suppress(cells, area_equations({year}, regions, quarters), threshold, fixed)
+        if not stuck:
+            return {k: (v, k in hidden) for k, v in cells.items()}, False
+    return {k: (v, False) for k, v in every.items() if k[2] == "england"}, True
 
 def bands(threshold: int) -> tuple[str, ...]:
     """The bands of a *published* authority-year figure: the exact 1..threshold band would tell

@@ -83,3 +83,25 @@ class PartnershipYearlyReportReceived(Envelope):
     source: PanelSource
     type: Literal["uk.gov.cspr.partnership.yearly_report_received.v1"]
     data: PartnershipYearlyReportReceivedData
+
+
+PARTNERSHIP_EVENTS: tuple[type[Envelope], ...] = (PartnershipRegistered, PartnershipYearlyReportReceived)
+PARTNERSHIP_KEY_PREFIX = "partnership/"
+
+
+def is_partnership_event(event: Any) -> bool:
+    """Whether a parsed event belongs to a partnership's stream, not to a case.
+
+    The routing decision of every loop that folds events (the stream's case projection, the
+    reference calculator's history rules): a partnership event has no notification to wait
+    for and no case rule to meet, so it is accepted as it is (once: duplicates are still
+    duplicates), never held for a case or dead-lettered ``unknown_case``.
+    """
+    return isinstance(event, PARTNERSHIP_EVENTS)
+
+
+def state_key(event: Any) -> str:
+    """The key of the state an event folds into: its subject for a case, ``partnership/<subject>``
+    for a partnership ('/' is never in a subject, so a partnership and a case that share a
+    reference never share a state)."""
+    return PARTNERSHIP_KEY_PREFIX + event.subject if is_partnership_event(event) else str(event.subject)

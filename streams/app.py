@@ -17,6 +17,7 @@ from typing import Any
 import faust
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
+from infra.kafka_clients import faust_credentials
 from infra.settings import Settings, settings
 
 APP_ID = "cspr-stream"  # Faust's consumer group, and the prefix of its tables' changelog topics
@@ -104,22 +105,9 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
     if servers == "embedded":
         servers = "localhost:9092"
     url = ";".join(f"kafka://{s.strip()}" for s in servers.split(","))
-    credentials = None
-    if conf.kafka_security_protocol.startswith("SASL"):
-        ssl_context = None
-        if conf.kafka_security_protocol == "SASL_SSL":
-            import ssl
-
-            ssl_context = ssl.create_default_context(cafile=str(conf.kafka_ssl_cafile) if conf.kafka_ssl_cafile else None)
-        credentials = faust.SASLCredentials(
-            username=conf.kafka_username or "",
-            password=conf.kafka_password.get_secret_value() if conf.kafka_password else "",
-            mechanism=conf.kafka_sasl_mechanism,
-            ssl_context=ssl_context,
-        )
     return {
         "broker": url,
-        "broker_credentials": credentials,
+        "broker_credentials": faust_credentials(conf),  # SASL, TLS or none: infra.kafka_clients
         # The tables live on disk (RocksDB, through rocksdict) in the platform's data folder, with
         # the changelog offset they were written to: a restart reads only the changelog since.
         "store": "rocksdb://",
@@ -155,7 +143,6 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "web_bind": "127.0.0.1",
         "web_in_thread": False,
         "autodiscover": False,
-        "table_cleanup_interval": 3600.0,
         "logging_config": None,
     }
 

@@ -9,13 +9,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from infra.cli_checks import data_dir_to_write, port, seconds
+from streams.partner_views import Backend
 from streams.schedule import Jobs
 
 
-def register(sub: Any, schedule_jobs: Callable[[], Jobs] | None = None) -> None:
+def register(sub: Any, schedule_jobs: Callable[[], Jobs] | None = None,
+             partner_backend: Backend | None = None, live_renderer: Callable[[], Any] | None = None) -> None:
+    """The ``worker`` command; the command layer gives what spans other stages: the scheduled
+    jobs, the partner views' backend and the live page's renderer (each optional)."""
     p = sub.add_parser(
         "worker",
         help="run the stream worker (validation, case projection, live figures, ClickHouse sink)",
@@ -31,9 +36,17 @@ def register(sub: Any, schedule_jobs: Callable[[], Jobs] | None = None) -> None:
     p.add_argument("--database", help="ClickHouse database (default: CSPR_CLICKHOUSE_DATABASE)")
     if schedule_jobs is not None:
         p.add_argument("--schedule-dbt", type=seconds("--schedule-dbt"), metavar="SECONDS", default=None,
-                       help="every SECONDS, when anything new was written, run dbt and render the latest briefing "
-                       "into <data-dir>/briefings/latest.html inside this process (it owns the chDB folder)")
-    p.set_defaults(func=cmd_worker, schedule_dbt=None, schedule_jobs=schedule_jobs)
+                       help="build the latest vintage and render the latest briefing into "
+                       "<data-dir>/briefings/latest.html inside this process (it owns the chDB folder): at start, "
+                       "then when the stream has been quiet for a few seconds after new events, and at least "
+                       "every SECONDS while they keep coming")
+    if partner_backend is not None:
+        p.add_argument("--partner-views", type=Path, metavar="TOKEN_FILE",
+                       help="serve each partner's own view at /partner-views/ to the holders of the gateway "
+                       "tokens in TOKEN_FILE, each reading only its own authority (`up` gives the gateway's token "
+                       "file: its gateway asks here, as this process owns the chDB folder)")
+    p.set_defaults(func=cmd_worker, schedule_dbt=None, schedule_jobs=schedule_jobs, partner_views=None,
+                   partner_backend=partner_backend, live_renderer=live_renderer)
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -43,6 +56,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from streams.worker import run_worker
 
     conf = load_settings()
+    if args.partner_views is not None and not args.partner_views.is_file():
+        from schemas.errors import UsageError
+
+        raise UsageError(f"--partner-views: cannot read the token file {args.partner_views}: no such file")
     broker = args.bootstrap_servers or conf.kafka_bootstrap_servers
     if broker == "embedded":
         raise CsprError("the worker needs a broker address: set CSPR_KAFKA_BOOTSTRAP_SERVERS or pass "
@@ -61,8 +78,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
         from streams import schedule
 
         schedule.use(args.schedule_jobs())
+    if args.partner_views is not None:
+        from streams import partner_views
+
+        partner_views.use(args.partner_backend)
     return run_worker(conf, broker=broker, data_dir=data_dir, web_port=web_port, database=args.database,
-                      schedule_dbt_s=args.schedule_dbt)
+                      schedule_dbt_s=args.schedule_dbt, partner_tokens=args.partner_views,
+                      live_renderer=args.live_renderer() if args.live_renderer else None)
 
 
 def _check_broker(servers: str, timeout_s: float) -> None:

@@ -1,5 +1,6 @@
-"""``/status``: what the worker has consumed, accepted, dead-lettered, held, counted as duplicate
-and written to ClickHouse, and whether it is idle (every topic read and committed to its end)."""
+"""``/``: every view of the worker, with its parameters; ``/status``: what the worker has
+consumed, accepted, dead-lettered, held, counted as duplicate and written to ClickHouse, whether
+it is idle (every topic read and committed to its end), and how old the built figures are."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from streams import stats
 from streams.app import app
 from streams.cases.agents import case_states, live
 from streams.cases.history import held_over
+from streams.heartbeat import alert_states
 
 IDLE_AFTER_S = 1.0
 HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest first)
@@ -67,9 +69,10 @@ def case_totals() -> dict[str, Any]:
     (``held_overdue`` lists the oldest: case, source, event time).
     """
     states = case_states()
-    totals: dict[str, Any] = {"cases": 0, "accepted": 0, "duplicates": 0, "rejected": 0, "held": 0}
+    totals: dict[str, Any] = {"cases": 0, "partnerships": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
+                              "held": 0}
     for state in states:
-        totals["cases"] += 1
+        totals["partnerships" if state.is_partnership else "cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
             totals[key] += getattr(state.counts, key)
     late = held_over(states, live.projection.watermark)
@@ -85,6 +88,8 @@ def status(fast: bool = False) -> dict[str, Any]:
     quiet = time.monotonic() - stats.last_activity >= IDLE_AFTER_S
     # after a restart the sink re-writes what it had not committed, so sunk can exceed sent
     idle = quiet and in_flight <= 0 and all(v == 0 for v in topic_lags.values())
+    from streams import schedule
+
     return {
         "consumed": c["consumed"],
         "accepted": c["accepted"],
@@ -100,6 +105,10 @@ def status(fast: bool = False) -> dict[str, Any]:
         "in_flight": in_flight,
         "waiting_for": dict(stats.waiting),  # a service that is away: what waits for it
         "idle": idle and not stats.waiting,
+        "alerts": alert_states(),  # the alert rules, as Grafana's (embedded stack only)
+        # the latest vintage the scheduled build made (None without one): its build time, the newest
+        # event it includes, and its age in seconds
+        "figures": schedule.age() if schedule.state["every_s"] else None,
     }
 
 
@@ -107,3 +116,46 @@ def status(fast: bool = False) -> dict[str, Any]:
 class StatusView(View):
     async def get(self, request: Request) -> Response:
         return self.json(status(fast=request.query.get("fast") == "1"))
+
+
+ANALYST = "exact with Authorization: Bearer $CSPR_ANALYST_TOKEN; suppressed (or counts only) without"
+YEAR = "year (default: the year of the latest event read)"
+INDEX: list[dict[str, Any]] = [
+    {"path": "/", "what": "this list", "parameters": {}},
+    {"path": "/live", "what": "the live page (HTML): the dashboards' panels from the latest vintage for a quarter, "
+     "and the stream's live counters, refreshing on its own; what a viewer may see",
+     "parameters": {"year": "year (default: the latest quarter with notifications)", "quarter": "1-4"}},
+    {"path": "/live.json", "what": "the live page's figures as JSON: quarter, vintage and its age, counters, "
+     "each panel's rows as shown", "parameters": {"year": "year", "quarter": "1-4"}},
+    {"path": "/live/panels", "what": "the live page's panels alone (HTML), for its script",
+     "parameters": {"year": "year", "quarter": "1-4"}},
+    {"path": "/status", "what": "consumed, accepted, dead-lettered, held, stored; idle; lag; the built figures' age",
+     "parameters": {"fast": "1: skip the totals over every case"}},
+    {"path": "/schedule", "what": "the scheduled builds (under `up` / --schedule-dbt only)", "parameters": {}},
+    {"path": "/figures/notifications", "what": "notifications by month x harm type and by year x local authority; "
+     + ANALYST, "parameters": {}},
+    {"path": "/figures/period-change", "what": "notifications between two dates against the same dates a year earlier",
+     "parameters": {"from": "YYYY-MM-DD (default: 1 January of the latest year with events)",
+                    "to": "YYYY-MM-DD (default with no 'from': the end of that year, or today)"}},
+    {"path": "/figures/local-authorities", "what": "authorities per band of notifications in the year; " + ANALYST,
+     "parameters": {"year": YEAR}},
+    {"path": "/figures/timeliness", "what": "rapid-review timeliness buckets of the reviews due in the year, "
+     "as known at as_of", "parameters": {"year": YEAR, "as_of": "YYYY-MM-DD (default today)"}},
+    {"path": "/figures/learning", "what": "practice themes and COVID-19 factors of the year's rapid reviews by "
+     "quarter, and partnerships' yearly reports (contract v2); counts suppressed for viewers; " + ANALYST,
+     "parameters": {"year": YEAR}},
+    {"path": "/overdue", "what": "rapid reviews past their requested completion date and not received; the cases "
+     "for analysts only; " + ANALYST, "parameters": {"as_of": "YYYY-MM-DD (default today)"}},
+]
+
+
+@app.page("/")
+class IndexView(View):
+    async def get(self, request: Request) -> Response:
+        return self.json({"views": [v for v in INDEX if v["path"] != "/schedule" or _scheduled()]})
+
+
+def _scheduled() -> bool:
+    from streams import schedule
+
+    return bool(schedule.state["every_s"])

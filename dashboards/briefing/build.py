@@ -56,6 +56,7 @@ def render_briefing(client: Any, database: str, quarter: Quarter, threshold: int
         points.append(sentence)
     when = dt.date.fromisoformat(as_of).strftime("%-d %B %Y") if as_of else "the latest warehouse build"
     return page(
+        learning=learning_of(client, marts, quarter),
         title=f"Quarterly learning briefing: {quarter}",
         subtitle=f"Serious incidents notified to the Child Safeguarding Practice Review Panel: "
                  f"{quarter.months()}, the year to date, and the year {quarter.year} as known at {when}.",
@@ -66,6 +67,17 @@ def render_briefing(client: Any, database: str, quarter: Quarter, threshold: int
         threshold=threshold,
         generated_at=now.strftime("%-d %B %Y %H:%M UTC"),
     )
+
+
+def learning_of(client: Any, marts: str, quarter: Quarter) -> Any:
+    """What reviews found in the quarter (``dashboards.briefing.learning``), from the viewer table
+    ``pub_learning``; None for marts published before it existed (the section is left out)."""
+    from dashboards.briefing.learning import learning_section
+    from dashboards.marts import LEARNING
+
+    if not int(client.command(f"EXISTS TABLE {marts}.{LEARNING}")):
+        return None
+    return learning_section(client, marts, quarter.year, quarter.q)
 
 
 def previous_quarter(quarter: Quarter) -> Quarter:

@@ -3,51 +3,17 @@ placeholders filled for the quarter."""
 
 from __future__ import annotations
 
-import calendar
-import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from dashboards.briefing.render import Result
 from dashboards.panel import Panel, fill
+from schemas.calendar import Quarter
 from schemas.errors import CsprError
 
 
 class BriefingError(CsprError):
     """The briefing cannot be made: a bad quarter, or marts the warehouse does not have."""
-
-
-@dataclass(frozen=True)
-class Quarter:
-    year: int
-    q: int
-
-    @classmethod
-    def parse(cls, text: str) -> Quarter:
-        m = re.fullmatch(r"(\d{4})-?Q([1-4])", text.strip(), flags=re.IGNORECASE)
-        if not m or not 2018 <= int(m[1]) <= 2100:
-            raise BriefingError(f"--quarter must look like 2020Q3 (a year from 2018, quarter 1-4), got {text!r}")
-        return cls(int(m[1]), int(m[2]))
-
-    @property
-    def start(self) -> dt.date:
-        return dt.date(self.year, 3 * self.q - 2, 1)
-
-    @property
-    def end(self) -> dt.date:
-        month = 3 * self.q
-        return dt.date(self.year, month, calendar.monthrange(self.year, month)[1])
-
-    @property
-    def year_start(self) -> dt.date:
-        return dt.date(self.year, 1, 1)
-
-    def __str__(self) -> str:
-        return f"{self.year} Q{self.q}"
-
-    def months(self) -> str:
-        return f"{self.start:%B} to {self.end:%B %Y}"
 
 
 def missing_marts(client: Any, database: str, panels: list[Panel]) -> list[str]:

@@ -1,17 +1,20 @@
-"""Draw panel results into one self-contained HTML page: inline SVG charts and HTML tables,
-inline CSS, no scripts, no network. Accessible (landmarks, headings, chart titles and data
-tables), readable (system fonts, 1.5 line height, GOV.UK-like contrast) and print-friendly."""
+"""Draw panel results into one self-contained HTML page from the templates in
+``dashboards/templates/`` (autoescaped Jinja2, ``dashboards.templating``): inline SVG charts and
+HTML tables, inline CSS, no scripts, no network. Accessible (landmarks, headings, chart titles
+and data tables), readable (system fonts, 1.5 line height, GOV.UK-like contrast) and
+print-friendly. The live page (``dashboards.live``) draws its panels with the same macros."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from html import escape
 from typing import Any
 
-from dashboards.briefing.charts import bar_chart, label, line_chart, number
+from markupsafe import Markup
+
+from dashboards.briefing.charts import bar_chart, line_chart
 from dashboards.panel import Panel
+from dashboards.templating import render
 
 
 @dataclass(frozen=True)
@@ -61,142 +64,48 @@ def _series(result: Result) -> list[str]:
     return list(p.series) if p.series else [c for c in result.columns if c != p.x]
 
 
-def _cell(v: Any, unit: str) -> str:
-    if isinstance(v, datetime | date):
-        return v.isoformat()[:10]
-    if isinstance(v, int | float) and not isinstance(v, bool):
-        return number(v, unit)
-    return escape(label(v))
+@dataclass(frozen=True)
+class Figure:
+    """A panel result ready for the ``figure`` macro (``templates/_panel.html.j2``): its element
+    id, the series it draws, and for a chart the inline SVG (``charts.py`` escapes its own text)."""
+
+    result: Result
+    chart_id: str
+    series: tuple[str, ...]
+    chart: Markup | None
 
 
-def data_table(result: Result, caption: str | None = None) -> str:
-    p = result.panel
-    head = "".join(f'<th scope="col">{escape(label(c))}</th>' for c in result.columns)
-    body = "".join(
-        "<tr>" + "".join(
-            (f'<th scope="row">{_cell(v, "short")}</th>' if c == p.x else
-             f'<td class="{"num" if isinstance(v, int | float) or v == "c" or (isinstance(v, str) and v.isdigit()) else "text"}">{_cell(v, p.unit)}</td>')
-            for c, v in zip(result.columns, row, strict=True)
-        ) + "</tr>"
-        for row in result.rows
-    )
-    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
-    return f'<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
-
-
-def figure(result: Result, index: int) -> str:
+def figure(result: Result, index: int) -> Figure:
     p = result.panel
     chart_id = f"chart-{index}-{p.key.replace('_', '-') or 'panel'}"
-    head = f'<h3 id="{chart_id}-h">{escape(p.title)}</h3><p class="desc">{escape(p.description)}</p>'
-    if not result.rows:
-        return f'<figure class="panel" aria-labelledby="{chart_id}-h">{head}<p class="empty">No data for this period.</p></figure>'
     series = _series(result)
-    if p.kind == "stat":
-        main = series[0]
-        others = [c for c in result.columns if c != main]
-        extra = "".join(f"<dt>{escape(label(c))}</dt><dd>{_cell(result.first(c), 'short')}</dd>" for c in others)
-        body = (f'<p class="stat"><span class="value">{_cell(result.first(main), p.unit)}</span> '
-                f'<span class="what">{escape(label(main))}</span></p>' + (f"<dl>{extra}</dl>" if extra else ""))
-    elif p.kind == "table":
-        body = data_table(result)
-    else:
+    chart = None
+    if result.rows and p.kind not in ("stat", "table"):
         values = [[row[result.columns.index(s)] for s in series] for row in result.rows]
         xs = result.column(p.x) if p.x else list(range(len(result.rows)))
         if p.kind == "timeseries":
-            chart = line_chart(chart_id, p.title, p.description, xs, series, values, p.unit)
+            svg = line_chart(chart_id, p.title, p.description, xs, series, values, p.unit)
         else:  # barchart and piechart: bars compare parts more accurately than slices
-            chart = bar_chart(chart_id, p.title, p.description, xs, series, values, p.unit, p.stacked)
-        body = (f'<div class="chart-wrap">{chart}</div>'
-                f'<details><summary>The numbers behind this chart</summary>{data_table(result)}</details>')
-    return f'<figure class="panel" aria-labelledby="{chart_id}-h">{head}{body}</figure>'
+            svg = bar_chart(chart_id, p.title, p.description, xs, series, values, p.unit, p.stacked)
+        chart = Markup(svg)
+    return Figure(result, chart_id, tuple(series), chart)
 
 
-CSS = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif;
-       font-size: 17px; line-height: 1.5; color: #0b0c0c; background: #fff; }
-header, main, footer { max-width: 60rem; margin: 0 auto; padding: 0 1.25rem; }
-header { border-bottom: 6px solid #1d70b8; padding-top: 1.5rem; padding-bottom: 1rem; }
-h1 { font-size: 2rem; line-height: 1.2; margin: 0 0 .25rem; }
-h2 { font-size: 1.5rem; margin: 2rem 0 .5rem; border-top: 2px solid #b1b4b6; padding-top: 1rem; }
-h3 { font-size: 1.15rem; margin: 0 0 .25rem; }
-.lede { font-size: 1.2rem; margin: .25rem 0 0; }
-.meta { color: #505a5f; margin: .25rem 0 0; }
-.key-points { background: #f3f2f1; border-left: 6px solid #1d70b8; padding: .75rem 1.25rem; margin-top: 1.5rem; }
-.key-points li { margin: .35rem 0; }
-figure.panel { margin: 1.5rem 0; padding: 0; break-inside: avoid; page-break-inside: avoid; }
-.desc { color: #505a5f; margin: 0 0 .5rem; max-width: 45rem; }
-.chart-wrap { overflow-x: auto; }
-svg.chart { max-width: 100%; height: auto; display: block; }
-.legend { list-style: none; padding: 0; margin: .25rem 0; display: flex; flex-wrap: wrap; gap: 1rem; font-size: .9rem; }
-.stat .value { font-size: 2.5rem; font-weight: 700; }
-.stat .what { color: #505a5f; }
-dl { display: grid; grid-template-columns: max-content auto; gap: .1rem 1rem; margin: 0; }
-dt { color: #505a5f; } dd { margin: 0; font-variant-numeric: tabular-nums; }
-table { border-collapse: collapse; margin: .5rem 0; font-size: .95rem; font-variant-numeric: tabular-nums; }
-caption { text-align: left; font-weight: 700; }
-th, td { border-bottom: 1px solid #b1b4b6; padding: .3rem .75rem .3rem 0; text-align: left; }
-td.num { text-align: right; }
-details summary { cursor: pointer; color: #1d70b8; }
-.empty { font-style: italic; }
-footer { border-top: 2px solid #b1b4b6; margin-top: 2rem; padding-top: 1rem; padding-bottom: 2rem;
-         color: #505a5f; font-size: .9rem; }
-a { color: #1d70b8; }
-@media print {
-  body { font-size: 11pt; }
-  header { border-bottom-width: 3px; }
-  h2 { break-after: avoid; page-break-after: avoid; }
-  details > summary { display: none; }
-  details > table { display: table; }
-  .chart-wrap { overflow: visible; }
-  a { color: inherit; text-decoration: none; }
-}
-"""
+def figures(sections: Sequence[Section], threshold: int, start: int = 0) -> list[tuple[Section, list[Figure]]]:
+    """Each section with its panels suppressed and drawn, numbered through the page."""
+    out, n = [], start
+    for s in sections:
+        drawn = []
+        for r in s.results:
+            n += 1
+            drawn.append(figure(suppress(r, threshold), n))
+        out.append((s, drawn))
+    return out
 
 
 def page(*, title: str, subtitle: str, as_of: str, key_points: Sequence[str], sections: Sequence[Section],
-         sources: Sequence[str], threshold: int, generated_at: str) -> str:
-    """The whole briefing as one HTML document."""
-    n = 0
-    body: list[str] = []
-    for s in sections:
-        body.append(f'<section aria-labelledby="{_slug(s.title)}"><h2 id="{_slug(s.title)}">{escape(s.title)}</h2>'
-                    f"<p>{escape(s.intro)}</p>")
-        for r in s.results:
-            n += 1
-            body.append(figure(suppress(r, threshold), n))
-        body.append("</section>")
-    points = "".join(f"<li>{escape(p)}</li>" for p in key_points)
-    src = "".join(f"<li>{escape(x)}</li>" for x in sources)
-    return f"""<!DOCTYPE html>
-<html lang="en-GB">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header>
-<h1>{escape(title)}</h1>
-<p class="lede">{escape(subtitle)}</p>
-<p class="meta">Figures as known at {escape(as_of)}. Generated {escape(generated_at)}.</p>
-</header>
-<main>
-<section class="key-points" aria-labelledby="key-points"><h2 id="key-points" style="border:0;margin-top:0;padding-top:0">Key points</h2>
-<ul>{points}</ul></section>
-{''.join(body)}
-</main>
-<footer>
-<p>Counts from 1 to {threshold} in local-area figures are shown as <strong>c</strong> to protect the
-children concerned. Percentages are rounded to one decimal place, halves away from zero.</p>
-<ul>{src}</ul>
-</footer>
-</body>
-</html>
-"""
-
-
-def _slug(text: str) -> str:
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+         sources: Sequence[str], threshold: int, generated_at: str, learning: object = None) -> str:
+    """The whole briefing as one HTML document (``templates/briefing/page.html.j2``)."""
+    return render("briefing/page.html.j2", title=title, subtitle=subtitle, as_of=as_of, key_points=key_points,
+                  sections=figures(sections, threshold), sources=sources, threshold=threshold,
+                  generated_at=generated_at, learning=learning)

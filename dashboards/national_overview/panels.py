@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dashboards.marts import IN_YEARS, MONTHLY, NOTIFICATIONS, PERIOD_CHANGE, QUARTERLY
+from dashboards.marts import IN_YEARS, LIVE_FIGURES, MONTHLY, NOTIFICATIONS, PERIOD_CHANGE, QUARTERLY
 from dashboards.panel import Panel, panel
 
 
@@ -112,5 +112,60 @@ def change_on_a_year_earlier_stat() -> Panel:
 SELECT pct_change, current, previous
 FROM ${{database}}.{PERIOD_CHANGE}
 WHERE year = toYear($__toTime)
+""",
+    )
+
+
+# The stream's latest snapshot of its figures (FINAL: a retried write of a snapshot collapses)
+_LATEST_SNAPSHOT = f"""
+    SELECT figure, year, dimension, value, taken_at
+    FROM ${{database}}.{LIVE_FIGURES} FINAL
+    WHERE taken_at = (SELECT max(taken_at) FROM ${{database}}.{LIVE_FIGURES})"""
+
+
+@panel
+def live_notifications_stat() -> Panel:
+    return Panel(
+        title="Notifications in the year, live",
+        kind="stat",
+        series=("notifications", "seconds_old"),
+        width=8,
+        description="Notifications with a notified date in the year of the time range's end, as the "
+        "stream counts them (its latest snapshot, taken when the stream settles or every minute in a "
+        "burst), and how many seconds ago that snapshot was taken. National figures only.",
+        sql=f"""
+SELECT value AS notifications, dateDiff('second', taken_at, now64(6, 'UTC')) AS seconds_old
+FROM ({_LATEST_SNAPSHOT}
+)
+WHERE figure = 'notifications' AND year = toYear($__toTime) AND dimension = 'total'
+""",
+    )
+
+
+@panel
+def live_against_marts_table() -> Panel:
+    return Panel(
+        title="Live against the marts, this year",
+        kind="table",
+        x="harm_type",
+        series=("live", "marts", "not_yet_in_marts"),
+        width=16,
+        description="Notifications in the year of the time range's end by harm type: the stream's "
+        "latest snapshot beside the marts (refreshed every 30 s). A difference is events the next "
+        "refresh has not read yet; the reconciliation (Data quality) compares the two when they "
+        "have read the same events.",
+        sql=f"""
+SELECT s.dimension AS harm_type, s.value AS live, ifNull(m.marts, 0) AS marts,
+       s.value - ifNull(m.marts, 0) AS not_yet_in_marts
+FROM ({_LATEST_SNAPSHOT}
+) AS s
+LEFT JOIN (
+    SELECT harm_type, toInt64(sum(notifications)) AS marts
+    FROM ${{database}}.{NOTIFICATIONS}
+    WHERE year = toYear($__toTime)
+    GROUP BY harm_type
+) AS m ON m.harm_type = s.dimension
+WHERE s.figure = 'notifications' AND s.year = toYear($__toTime)
+ORDER BY s.dimension = 'total', s.dimension
 """,
     )

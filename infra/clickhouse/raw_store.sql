@@ -76,3 +76,36 @@ CREATE TABLE IF NOT EXISTS {db}.stream_figures
 ENGINE = ReplacingMergeTree
 ORDER BY (taken_at, figure, year, dimension)
 TTL toDateTime(taken_at) + INTERVAL 90 DAY;
+
+-- The stream's live figures as viewers may see them (streams.figures.public): the national rows of
+-- each stream_figures snapshot, written with it. Grafana's user reads this table and never
+-- stream_figures, whose per-authority counts are exact (see streams/figures/public.py).
+CREATE TABLE IF NOT EXISTS {db}.pub_stream_figures
+(
+    taken_at    DateTime64(6, 'UTC'),
+    as_of       Date,
+    figure      LowCardinality(String),
+    year        UInt16,
+    dimension   String,
+    value       Int64
+)
+ENGINE = ReplacingMergeTree
+ORDER BY (taken_at, figure, year, dimension)
+TTL toDateTime(taken_at) + INTERVAL 90 DAY;
+
+-- The worker's heartbeat (streams.heartbeat): every few seconds, how far behind the inbound topics
+-- it is and what it has done since it started, for the stream-lag alert (infra/warehouse/alerts.py).
+-- A worker that stops writing rows is itself the alert: the rule fires when the newest is old.
+CREATE TABLE IF NOT EXISTS {db}.stream_heartbeats
+(
+    taken_at      DateTime64(6, 'UTC'),
+    worker        String,           -- host:pid
+    lag_messages  Int64,            -- inbound messages not yet committed (-1: not assigned yet)
+    relay_lag     Int64,            -- partners' own topics not yet relayed (-1: unknown)
+    in_flight     Int64,            -- sent to the sink, not yet stored
+    consumed      UInt64,           -- since the worker started
+    watermark     Nullable(DateTime64(6, 'UTC'))
+)
+ENGINE = MergeTree
+ORDER BY (worker, taken_at)
+TTL toDateTime(taken_at) + INTERVAL 7 DAY;

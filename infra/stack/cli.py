@@ -83,9 +83,9 @@ def register_up(sub: Any) -> None:
     p.add_argument("--web-port", type=port("--web-port"), default=None,
                    help="port of the worker's live figures and /status (default CSPR_WORKER_WEB_PORT; 0: any free port)")
     p.add_argument("--briefing-port", type=port("--briefing-port"), default=8080, help="port of the briefing server (default 8080; 0: any)")
-    p.add_argument("--dbt-every", type=seconds("--dbt-every", zero="never"), default=300.0, metavar="SECONDS",
-                   help="run dbt and render the latest briefing every SECONDS when anything new arrived "
-                   "(default 300; 0: never)")
+    p.add_argument("--dbt-every", type=seconds("--dbt-every", zero="never"), default=20.0, metavar="SECONDS",
+                   help="build the latest vintage and briefing at start, then a few seconds after new events "
+                   "stop arriving, and at least every SECONDS while they keep arriving (default 20; 0: never)")
     p.add_argument("--drain", type=seconds("--drain", zero="do not wait"), default=10.0, metavar="SECONDS",
                    help="on stop, wait up to SECONDS for the stream to take what is in the broker; the rest stays "
                    "in the broker's log for the next start (default 10)")

@@ -87,7 +87,7 @@ class WorkerProcess:
 
     def __init__(self, broker: str, data_dir: Path, log_path: Path, database: str | None = None,
                  env: dict[str, str] | None = None, *, web_port: int | None = None,
-                 schedule_dbt_s: float | None = None):
+                 schedule_dbt_s: float | None = None, partner_tokens: Path | None = None):
         self.port = web_port or _free_port()
         self.log_path = log_path
         cmd = [sys.executable, "-m", "infra.cli", "worker", "--bootstrap-servers", broker,
@@ -96,6 +96,8 @@ class WorkerProcess:
             cmd += ["--database", database]
         if schedule_dbt_s:
             cmd += ["--schedule-dbt", f"{schedule_dbt_s:g}"]
+        if partner_tokens is not None:
+            cmd += ["--partner-views", str(partner_tokens)]
         self._log = log_path.open("ab")
         # its own session (a Ctrl-C at the terminal reaches the parent, which stops it in order),
         # but it dies with the parent however the parent dies (no orphan holding the warehouse)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.settings import Settings
-from streams.schedule import Jobs
+from streams.schedule import Jobs, after_build
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ def latest_quarter(client: Any, database: str) -> str | None:
 
 def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Path) -> dict[str, Any]:
     """The ``latest`` vintage, then the briefing of the latest quarter with events as known now;
-    blocking (run it on the ClickHouse thread). Returns what it did. A failed build raises
-    (every vintage built before is unchanged) and no briefing is written."""
+    blocking (run it on the ClickHouse thread), then the stream's ``after_build`` hooks (the live
+    page). Returns what it did. A failed build raises (every vintage built before is unchanged) and
+    no briefing is written."""
     from dashboards.briefing.build import render_briefing, write_atomically
     from dashboards.briefing.data import Quarter
     from infra.warehouse import vintages
@@ -38,14 +39,33 @@ def build_once(conf: Settings, data_dir: Path | None, database: str, out_dir: Pa
 
     client = get_client(conf, data_dir)
     latest = vintages.build(client, conf, database, None, data_dir=data_dir)
+    newest = newest_event(client, latest.database)
     quarter = latest_quarter(client, database)
     if quarter is not None:
         html = render_briefing(client, database, Quarter.parse(quarter), conf.suppression_threshold, vintage=latest)
         out_dir.mkdir(parents=True, exist_ok=True)
         write_atomically(out_dir / f"briefing-{quarter}.html", html)
         write_atomically(out_dir / "latest.html", html)
+    for hook in after_build:
+        try:
+            hook(client, database, latest)
+        except Exception as exc:  # a page that cannot be prepared must not fail the build
+            log.error("after the build: %s", str(exc).splitlines()[0])
     return {"dbt": f"vintage {latest.name}", "quarter": quarter,
-            "briefing": None if quarter is None else str(out_dir / "latest.html")}
+            "briefing": None if quarter is None else str(out_dir / "latest.html"),
+            "vintage": latest.name, "built_at": latest.built_at.isoformat(), "events": latest.events, **newest}
+
+
+def newest_event(client: Any, vintage_database: str) -> dict[str, str | None]:
+    """The newest event a vintage includes: its event time and when it was stored
+    (``rpt_event_freshness``, built with the vintage)."""
+    rows = client.query(f"SELECT latest_event_time, latest_ingested_at FROM {vintage_database}.rpt_event_freshness"
+                        ).result_rows
+    if not rows:
+        return {"newest_event_time": None, "newest_ingested_at": None}
+    t, ingested = rows[0]
+    return {"newest_event_time": t.isoformat() if t else None,
+            "newest_ingested_at": ingested.isoformat() if ingested else None}
 
 
 def build_one_default(conf: Settings, data_dir: Path | None, database: str) -> int:

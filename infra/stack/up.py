@@ -11,14 +11,16 @@ Start order, each step logged:
 3. the worker (``safeguarding worker --schedule-dbt SECONDS``, a child process that owns the chDB
    folder): it resumes from the offsets it committed, recovers its cases from their changelog and
    takes whatever the broker received since; dbt and the latest briefing run on a schedule *inside
-   the worker* (chDB allows one process per data folder; the job is ``infra.stack.schedule``'s, run
-   by ``streams.schedule``);
+   the worker*, and so are the partners' own views, which the gateway asks of it with each partner's
+   token (chDB allows one process per data folder; the job is ``infra.stack.schedule``'s, run by
+   ``streams.schedule``; the views are ``streams.partner_views``);
 4. waits until the worker has committed everything in the inbound topic (its consumer group's
    committed offsets, read from the broker, reach the topic's end);
 5. ``--events FILE``: publishes the file through the producer SDK (invalid lines raw, so they are
    dead-lettered with their reason) and waits the same way;
-6. serves ``DIR/briefings/`` on a small static HTTP server in this process, prints the URLs and
-   writes them to ``DIR/stack.json`` (with the children's process ids, restarts and the state).
+6. serves ``DIR/briefings/`` on a small static HTTP server and the partners' HTTP gateway
+   (``infra.stack.gateway``) in this process, prints the URLs and writes them to ``DIR/stack.json``
+   (with the children's process ids, restarts and the state).
 
 Supervision: a worker that dies is restarted (after 1, 2, 4, ... 30 s; each restart printed and
 recorded in ``stack.json``), and so is a broker that dies (on the same ports and log). Giving up
@@ -52,7 +54,7 @@ from typing import Any
 from rich.console import Console
 
 from infra.settings import Settings
-from infra.stack.gateway import TOKENS, start_gateway
+from infra.stack.gateway import TOKENS, start_gateway, token_file
 from schemas.errors import CsprError, ServiceUnavailable
 
 MAX_FAILED_STARTS = 5      # starts in a row that never became ready before `up` gives up
@@ -243,7 +245,8 @@ class Supervisor:
 
         self.worker = WorkerProcess(self.broker.bootstrap_servers, self.data_dir, self.logs / "worker.log",
                                     web_port=self.web_port or None,
-                                    schedule_dbt_s=self.dbt_every_s if self.dbt_every_s > 0 else None)
+                                    schedule_dbt_s=self.dbt_every_s if self.dbt_every_s > 0 else None,
+                                    partner_tokens=token_file(self.data_dir))
         self.web_port = self.worker.port  # a restarted worker serves on the same port
         self.ready["worker"] = False
         self.state["pids"]["worker"] = self.worker.process.pid
@@ -327,7 +330,7 @@ class Supervisor:
 
 
 def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_port: int = 0,
-           briefing_port: int = 0, dbt_every_s: float = 300.0, drain_s: float = 10.0,
+           briefing_port: int = 0, dbt_every_s: float = 20.0, drain_s: float = 10.0,
            timeout_s: float = 900.0) -> int:
     from infra.stack.run import Summary, publish, read_lines
     from infra.topics import ensure_topics
@@ -396,7 +399,7 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
                     stopped.append(f"briefing server (port {server.server_address[1]})")
 
                 stack.callback(stop_server)
-                gateway = start_gateway(conf, bootstrap, data_dir)
+                gateway = start_gateway(conf, bootstrap, data_dir, state["worker_url"])
 
                 def stop_gateway() -> None:
                     gateway.stop()
@@ -404,20 +407,23 @@ def run_up(data_dir: Path, conf: Settings, *, events: Path | None = None, web_po
 
                 stack.callback(stop_gateway)
                 state["gateway_url"] = gateway.url
-                state.update(state="ready", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
+                state.update(state="ready", bootstrap=bootstrap, live_url=f"{state['worker_url']}/live", briefing_url=f"http://127.0.0.1:{server.server_address[1]}/latest.html")
                 _write_state(state_path, state)
                 url = state["worker_url"]
                 console.print("[bold green]the stack is up[/bold green] — Ctrl-C stops it")
                 for name, where in (
+                        ("live page", f"{url}/live (every view: {url}/)"),
                         ("live figures", f"{url}/figures/notifications"), ("", f"{url}/figures/timeliness"),
                         ("", f"{url}/figures/local-authorities"), ("", f"{url}/overdue"),
                         ("status", f"{url}/status"),
-                        ("dbt schedule", f"{url}/schedule "
-                         + (f"(every {dbt_every_s:g} s)" if dbt_every_s > 0 else "(off)")),
-                        ("briefing", f"{state['briefing_url']} (after the first scheduled build)"),
+                        ("dbt schedule", f"{url}/schedule " + (
+                            f"(at start, after new events, at least every {dbt_every_s:g} s while they arrive)"
+                            if dbt_every_s > 0 else "(off)")),
+                        ("briefing", f"{state['briefing_url']} (after the first build, at start)"),
                         ("broker", f"{bootstrap} (publish to {conf.topic_inbound})"),
                         ("gateway", f"{gateway.url}/events (tokens: safeguarding gateway token add CODE "
-                                    f"--credentials {data_dir / TOKENS})")):
+                                    f"--credentials {data_dir / TOKENS})"),
+                        ("partner view", f"{gateway.url}/partner (JSON: {gateway.url}/partner/events)")):
                     console.print(f"  {name:<13} {where}", soft_wrap=True)
                 while True:
                     time.sleep(0.5)

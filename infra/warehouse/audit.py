@@ -169,11 +169,91 @@ def audit_tables(la_rows: Iterable[Sequence[Any]], region_rows: Iterable[Sequenc
 
 
 def audit(client: Any, database: str, threshold: int) -> list[Finding]:
-    """``audit_tables`` on the viewer tables of ``database``, read as a viewer reads them."""
-    q = lambda sql: client.query(sql).result_rows  # noqa: E731
-    return audit_tables(
+    """``audit_tables`` on the viewer tables of ``database``, read as a viewer reads them, and
+    ``audit_learning`` on its learning table when it has one."""
+    def q(sql: str) -> list[Any]:
+        return list(client.query(sql).result_rows)
+
+    learning = q(f"SELECT count() FROM system.tables WHERE database = '{database}' AND name = 'pub_learning'")[0][0]
+    return (audit_learning(client, database, threshold) if learning else []) + audit_tables(
         q(f"SELECT year, period, local_authority, region_code, notifications FROM {database}.pub_local_authority_notifications"),
         q(f"SELECT year, period, region_code, region_name, notifications FROM {database}.pub_region_notifications"),
         q(f"SELECT year, band, local_authorities FROM {database}.pub_notifications_per_la_band"),
         threshold,
     )
+
+
+# --- the learning figures (pub_learning) ---------------------------------------------------------
+
+# Groupings whose groups are a partition of the year's population: the groups add up to 'all'.
+LEARNING_PARTITIONS = {"practice_themes": ("quarter", "harm_type", "category", "age_band"),
+                       "covid_factors": ("case_theme",), "lcspr_decision_rates": ("harm_group",)}
+
+
+def learning_sums(values: dict[Cell, str]) -> list[tuple[Cell, list[Cell]]]:
+    """The sums a reader of ``pub_learning`` knows hold (from producers/reference/LEARNING.md's
+    definitions), over cells (figure, year, grouping, group_value, item)."""
+    groups: dict[tuple[Any, ...], dict[str, Cell]] = defaultdict(dict)
+    for cell in values:
+        figure, year, grouping, group, item = cell
+        groups[(figure, year, grouping, group)][item] = cell
+    sums: list[tuple[Cell, list[Cell]]] = []
+
+    def total(figure: str, year: Any, grouping: str, group: str, item: str) -> Cell | None:
+        return groups.get((figure, year, grouping, group), {}).get(item)
+
+    def add(t: Cell | None, parts: Iterable[Cell | None]) -> None:
+        ps = list(parts)
+        if t is not None and ps and all(p is not None for p in ps):  # a partial sum is no sum
+            sums.append((t, [p for p in ps if p is not None]))
+
+    partition_parts: dict[tuple[Any, ...], list[Cell]] = defaultdict(list)
+    for (figure, year, grouping, _group), items in groups.items():
+        if grouping in LEARNING_PARTITIONS.get(figure, ()):
+            for item, cell in items.items():
+                partition_parts[(figure, year, grouping, item)].append(cell)
+    for (figure, year, _grouping, item), parts in partition_parts.items():
+        add(total(figure, year, "all", "all", item), parts)
+    for (figure, year, grouping, group), items in groups.items():
+        if figure == "review_recording":
+            add(total("practice_themes", year, "all", "all", "reviews"),
+                [items.get(i) for i in ("yes", "no", "not_recorded")])
+        elif figure == "no_lcspr_reasons":
+            add(total(figure, year, "question", "reason", "no_lcspr"), [c for i, c in items.items() if i != "no_lcspr"])
+        elif figure == "panel_disagreement":
+            add(items.get("disagrees"), [c for i, c in items.items() if i != "disagrees"])
+        elif figure == "rapid_review_quality":
+            add(items.get("assessed"), [items.get(i) for i in ("strong", "adequate", "weak")])
+            add(total(figure, year, grouping, "analysis_and_reflection", "assessed"),
+                [] if group == "analysis_and_reflection" else [items.get("assessed")])
+        elif figure == "partnership_yearly_reports":
+            received = total(figure, year, "all", "all", "reports_received")
+            unread = total(figure, year, "all", "all", "not_recorded")
+            levels = [items.get(i) for i in ("fully", "partly", "not")]
+            add(received, [*levels, unread])
+        elif figure == "lcspr_decision_rates":  # published without its other decisions: none of their own
+            add(items.get("notifications"), [items.get(i) for i in ("lcspr", "no_lcspr", "undecided")])
+    return sums
+
+
+def audit_learning_rows(rows: Iterable[Sequence[Any]], threshold: int) -> list[Finding]:
+    """Exposed cells of ``pub_learning`` rows (figure, year, grouping, group_value, item, value,
+    pct, denominator), and any share shown beside a suppressed count or denominator (a share and
+    the count beside it give the other back)."""
+    rows = list(rows)
+    values: dict[Cell, str] = {(f, y, g, v, i): text for f, y, g, v, i, text, _, _ in rows}
+    findings = audit_cells(values, learning_sums(values), threshold)
+    for f, y, g, v, i, text, share, den in rows:
+        if share is None:
+            continue
+        needed = [text, *(values.get((f, y, g, v, d), "c") for d in den.split(" + ") if d)]
+        if "c" in needed:
+            findings.append(Finding(("share", f, y, g, v, i), float(share), float(share)))
+    return findings
+
+
+def audit_learning(client: Any, database: str, threshold: int) -> list[Finding]:
+    """``audit_learning_rows`` on ``pub_learning`` of ``database``, read as a viewer reads it."""
+    return audit_learning_rows(client.query(
+        f"SELECT figure, year, grouping, group_value, item, value, pct, denominator FROM {database}.pub_learning"
+    ).result_rows, threshold)

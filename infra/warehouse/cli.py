@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from infra.cli_checks import check_warehouse_dir, check_writable_dir, data_dir_to_read
+from infra.cli_checks import check_warehouse_dir, check_writable_dir, data_dir_to_read, seconds
 from infra.settings import settings as current_settings
 from schemas.errors import UsageError
 
@@ -102,6 +102,22 @@ def register(sub: Any) -> Any:
     audit.add_argument("--threshold", type=int, default=None,
                        help="suppression threshold (default: CSPR_SUPPRESSION_THRESHOLD)")
     audit.set_defaults(func=report_audit_command, data_dir_use="read")
+
+    refresh_p = report_sub.add_parser(
+        "refresh", help="refresh the latest vintage's marts in place (models only); with --every, on a schedule",
+        description="dbt run (models only, the case fold incremental) straight into the latest vintage, "
+        "then its viewer tables; the full build (every model and test, aside) when the latest vintage is "
+        "missing or of another date. With --every S: a refresh every S seconds and the full build of latest "
+        "and of any missing default vintage every --build-every seconds, until stopped (infra/warehouse/refresh.py).",
+    )
+    refresh_p.add_argument("--every", type=seconds("--every"), default=None, metavar="S",
+                           help="refresh every S seconds until stopped (default: once)")
+    refresh_p.add_argument("--build-every", type=seconds("--build-every"), default=900.0, metavar="S",
+                           help="with --every: the full tested build every S seconds (default 900)")
+    refresh_p.add_argument("--data-dir", type=data_dir_to_read, default=None,
+                           help="embedded data folder (chDB in DIR/warehouse); default: the settings' warehouse")
+    refresh_p.set_defaults(func=report_refresh_command, data_dir_use="read")
+
     return report_sub
 
 
@@ -213,6 +229,20 @@ def report_vintages_command(args: argparse.Namespace) -> int:
     json.dump([v.describe() for v in vintages.catalogue(client, database)], sys.stdout, indent=2)
     sys.stdout.write("\n")
     return 1 if failed else 0
+
+
+def report_refresh_command(args: argparse.Namespace) -> int:
+    from infra.warehouse import refresh
+
+    settings = current_settings()
+    client = _prepare_warehouse(settings, args.data_dir)
+    if args.every is not None:
+        refresh.run_schedule(client, settings, settings.clickhouse_database, args.every, args.build_every,
+                             data_dir=args.data_dir)
+        return 0
+    done = refresh.refresh_latest(client, settings, settings.clickhouse_database, data_dir=args.data_dir)
+    print(refresh.describe(done))
+    return 0 if done.ok else 1
 
 
 def report_export_command(args: argparse.Namespace) -> int:

@@ -45,6 +45,7 @@ PUBLISHED: tuple[str, ...] = (
     # the viewer tables (infra.warehouse.viewer): area figures after disclosure control, 'c' already
     # in place; the exact band table (rpt_notifications_per_la_band) would say how many 'c' are primary
     "pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band",
+    "pub_learning",
 )
 SYMBOLS = {
     "c": "confidential: a count from 1 to the suppression threshold, suppressed to protect the children concerned",

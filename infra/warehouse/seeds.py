@@ -13,7 +13,7 @@ from pathlib import Path
 
 import holidays
 
-from schemas import incidents, lcsprs, rapid_reviews
+from schemas import incidents, lcsprs, learning, rapid_reviews
 from schemas.calendar import RELAXATION_WINDOWS, TIMELINESS_BUCKETS, bank_holidays
 from schemas.figures import LA_BAND_NAMES
 from schemas.local_authorities import LOCAL_AUTHORITIES
@@ -37,6 +37,16 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "la_band": LA_BAND_NAMES,
     "timeliness_bucket": TIMELINESS_BUCKETS,
     "timeliness_period": ("outside_relaxation", "relaxation", "all"),
+    # contract v2's learning vocabularies, and graph 2's case themes (producers/reference/LEARNING.md)
+    "practice_theme": learning.PRACTICE_THEMES,
+    "covid_factor": learning.COVID_FACTORS,
+    "no_lcspr_reason": learning.NO_LCSPR_REASONS,
+    "disagreement_direction": learning.DISAGREEMENT_DIRECTIONS,
+    "quality_dimension": learning.QUALITY_DIMENSIONS,
+    "quality_rating": learning.QUALITY_RATINGS,
+    "evidence_level": learning.EVIDENCE_LEVELS,
+    "wt2018_requirement": learning.WT2018_REQUIREMENTS,
+    "case_theme": ("nai_under_1", "sudi", "suicide", "neglect", "adolescent_extra_familial_harm", "other"),
 }
 
 

@@ -9,6 +9,8 @@ and the CSV export read them; nobody but an analyst reads ``fct_*``.
 
 - ``pub_local_authority_notifications``: year x period (Q1..Q4, year) x authority
 - ``pub_region_notifications``: year x period x region, plus England (``E92000001``, exact)
+- ``pub_learning``: every learning figure (``infra.warehouse.learning_viewer``), suppressed by
+  the same algorithm over its own linked cells
 - ``pub_notifications_per_la_band``: year x band of the *published* authority-year figure
   ('0', 'c', '<threshold+1>-6', '7+'): it tells a reader nothing the authority table does not
   (the exact 1-2 band would say how many 'c' cells are primary)
@@ -25,12 +27,16 @@ import logging
 from collections import defaultdict
 from typing import Any
 
+from infra.warehouse.learning_viewer import DEFINITION as LEARNING_DEFINITION
+from infra.warehouse.learning_viewer import TABLE as LEARNING_TABLE
+from infra.warehouse.learning_viewer import publish_learning
 from infra.warehouse.raw_store import check_database_name
 from schemas.disclosure import ENGLAND, PERIODS, band_of, bands, shown, suppress_areas
 
 log = logging.getLogger(__name__)
 
-VIEWER_TABLES = ("pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band")
+VIEWER_TABLES = ("pub_local_authority_notifications", "pub_region_notifications", "pub_notifications_per_la_band",
+                 LEARNING_TABLE)
 DEFINITIONS = {  # what each viewer table holds (the open-data export's metadata quotes these)
     "pub_local_authority_notifications": "One row per year, period (Q1..Q4, or the whole year) and local authority: "
     "notifications whose notified_date falls in the period, as known at as_of; 'c' where disclosure control "
@@ -39,6 +45,7 @@ DEFINITIONS = {  # what each viewer table holds (the open-data export's metadata
     "notifications as known at as_of; 'c' where suppressed, as in the local-authority table.",
     "pub_notifications_per_la_band": "One row per year and band of the published local-authority figure for the "
     "year ('0', 'c', the threshold+1 to 6, '7+'): how many authorities show a count in that band.",
+    LEARNING_TABLE: LEARNING_DEFINITION,
 }
 
 _DDL = {
@@ -79,7 +86,7 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
     regions = {la: region for la, _, region, _ in las}
     for y in years:  # the marts' years with no case still get their rows of zeros
         counts.setdefault((y, 1, next(iter(regions))), 0)
-    cells, withheld = suppress_areas(counts, regions, threshold)
+    cells, withheld = suppress_by_year(counts, regions, threshold)
     if withheld:
         log.warning("%s: no authority or region figures for %s: a national total is too small to protect them",
                     db, ", ".join(map(str, sorted(withheld))))
@@ -93,13 +100,37 @@ def publish(client: Any, database: str, threshold: int) -> dict[str, int]:
     tables = viewer_rows(as_of, years, las, counts, threshold, cells)
     written = {}
     for table, rows in tables.items():
-        _replace(client, db, table, rows)
+        replace_table(client, db, table, _DDL[table], rows)
         written[table] = len(rows)
+    written[LEARNING_TABLE] = publish_learning(client, db, as_of, threshold)
     hidden_count: dict[str, int] = defaultdict(int)
     for k, (_, h) in cells.items():
         hidden_count[k[2]] += h
     log.info("viewer tables of %s as at %s: %s suppressed", db, as_of, dict(hidden_count))
     return written
+
+
+_solved: dict[int, tuple[Any, tuple[dict[Any, tuple[int, bool]], frozenset[int]]]] = {}
+
+
+def suppress_by_year(counts: dict[tuple[int, int, str], int], regions: dict[str, str],
+                     threshold: int) -> tuple[dict[Any, tuple[int, bool]], frozenset[int]]:
+    """``suppress_areas`` year by year, each year solved again only when its own counts (or the
+    threshold, or the authorities) changed since this process last solved it. Years share no
+    published total, so the answer is the same as solving them together; a refresh every 30 s
+    (infra/warehouse/refresh.py) then re-solves the year that had events, not ten years of linear
+    programmes."""
+    cells: dict[Any, tuple[int, bool]] = {}
+    withheld: set[int] = set()
+    for year in sorted({y for y, _, _ in counts}):
+        mine = {k: n for k, n in counts.items() if k[0] == year}
+        key = (threshold, frozenset(mine.items()), frozenset(regions.items()))
+        if year not in _solved or _solved[year][0] != key:
+            _solved[year] = (key, suppress_areas(mine, regions, threshold))
+        year_cells, year_withheld = _solved[year][1]
+        cells.update(year_cells)
+        withheld |= year_withheld
+    return cells, frozenset(withheld)
 
 
 def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str]],
@@ -134,9 +165,10 @@ def viewer_rows(as_of: Any, years: list[int], las: list[tuple[str, str, str, str
             "pub_notifications_per_la_band": band_rows}
 
 
-def _replace(client: Any, db: str, table: str, rows: list[list[Any]]) -> None:
-    """Build the table aside, then swap it in: a reader sees the old or the new one, never half."""
-    columns, order = _DDL[table]
+def replace_table(client: Any, db: str, table: str, ddl: tuple[str, str], rows: list[list[Any]]) -> None:
+    """Build the table aside, then swap it in: a reader sees the old or the new one, never half.
+    ``ddl`` is (columns, order by)."""
+    columns, order = ddl
     aside = f"{db}.{table}__building"
     client.command(f"DROP TABLE IF EXISTS {aside}")
     client.command(f"CREATE TABLE {aside} ({columns}) ENGINE = MergeTree ORDER BY {order}")

@@ -16,7 +16,8 @@ mode for one event keeps a partner's client simple.
 Every request carries ``Authorization: Bearer <token>``; the token names the partner's
 authority (``producers.gateway.credentials``). Request bodies are limited in size
 (``CSPR_GATEWAY_MAX_BODY_BYTES``) and events per batch (``CSPR_GATEWAY_MAX_BATCH_EVENTS``);
-each partner's events per second are limited (``CSPR_GATEWAY_RATE_*``). Errors are JSON
+each partner's events per second are limited (``CSPR_GATEWAY_RATE_*``, counted per gateway instance:
+see ``limits``). Errors are JSON
 ``{"error": code, "message": one line}``.
 
 Publishing goes through the producer SDK's ``Publisher`` (kafka-python, idempotent, ``acks=all``)
@@ -40,7 +41,7 @@ from starlette.concurrency import run_in_threadpool
 
 from producers.gateway.credentials import Credentials, Partner
 from producers.gateway.limits import RateLimiter
-from producers.gateway.views import PartnerViews, ViewUnavailable
+from producers.gateway.views import PartnerReads, PartnerViews, ViewUnavailable, WorkerViews
 from schemas import EventValidationError, parse_event
 from schemas.partners import binding_problem
 from schemas.reasons import INVALID_JSON
@@ -79,7 +80,8 @@ _AUTH_ERRORS = {"401": _json(_ERROR, "no token, or a token this gateway does not
                 "413": _json(_ERROR, "the body is larger than CSPR_GATEWAY_MAX_BODY_BYTES or the batch "
                                      "holds more than CSPR_GATEWAY_MAX_BATCH_EVENTS events"),
                 "415": _json(_ERROR, "not application/cloudevents+json nor application/cloudevents-batch+json"),
-                "429": _json(_ERROR, "the partner's rate limit: wait Retry-After seconds")}
+                "429": _json(_ERROR, "the partner's rate limit (counted by this gateway instance): wait "
+                                     "Retry-After seconds")}
 EVENTS_OPENAPI: dict[str, Any] = {
     "requestBody": {"required": True, "content": {
         STRUCTURED: {"schema": _EVENT},
@@ -110,11 +112,12 @@ class _Refused(Exception):
 @dataclass
 class Gateway:
     """What the app needs: a publisher (None: accept nothing, the views only), the credentials,
-    the views (None: no warehouse), the limits."""
+    the views (the warehouse read here, or asked of the worker that owns it; None: no view),
+    the limits."""
 
     publisher: Any
     credentials: Credentials
-    views: PartnerViews | None = None
+    views: PartnerViews | WorkerViews | None = None
     max_body_bytes: int = 8 * 1024 * 1024
     max_batch_events: int = 5000
     limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5000.0, 20000))
@@ -153,11 +156,10 @@ def create_app(gw: Gateway) -> FastAPI:
                            "mistyped, or issued for another gateway)", {"WWW-Authenticate": 'Bearer realm="cspr"'})
         return partner
 
-    def views() -> PartnerViews:
+    def views(partner: Partner) -> PartnerViews | PartnerReads:
         if gw.views is None:
-            raise ViewUnavailable("this gateway serves no partner view: it has no warehouse it may read (under "
-                                  "`safeguarding up` the worker holds the chDB folder)")
-        return gw.views
+            raise ViewUnavailable("this gateway serves no partner view: it has no warehouse it may read")
+        return gw.views.for_partner(partner)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -192,17 +194,19 @@ def create_app(gw: Gateway) -> FastAPI:
     async def partner_events(request: Request, limit: int = 1000) -> dict[str, Any]:
         partner = partner_of(request, cookie=True)
         limit = max(1, min(limit, 10_000))
-        v = views()
+        v = views(partner)
         accepted = await run_in_threadpool(v.accepted, partner.authority, limit)
         dead = await run_in_threadpool(v.dead_letters, partner.authority, limit)
-        return {"authority": partner.authority, "accepted": accepted, "dead_letters": dead}
+        held = await run_in_threadpool(v.held, partner.authority, limit)
+        # held: None when this gateway reads the warehouse alone (held events are in the worker)
+        return {"authority": partner.authority, "accepted": accepted, "dead_letters": dead, "held": held}
 
     @app.get("/partner/events/{event_id}", summary="What became of one event",
              responses={**_VIEW_ERRORS, "400": _json(_ERROR, "not an event id")})
     async def partner_event(request: Request, event_id: str) -> Any:
         partner = partner_of(request, cookie=True)
         try:
-            return await run_in_threadpool(views().event, partner.authority, event_id)
+            return await run_in_threadpool(views(partner).event, partner.authority, event_id)
         except ValueError as exc:
             return JSONResponse({"error": "invalid_event_id", "message": str(exc)}, 400)
 
@@ -210,13 +214,13 @@ def create_app(gw: Gateway) -> FastAPI:
              responses=_VIEW_ERRORS)
     async def partner_reviews(request: Request, as_of: dt.date | None = None) -> Any:
         partner = partner_of(request, cookie=True)
-        return await run_in_threadpool(views().rapid_reviews, partner.authority, as_of or dt.datetime.now(dt.UTC).date())
+        return await run_in_threadpool(views(partner).rapid_reviews, partner.authority, as_of or dt.datetime.now(dt.UTC).date())
 
     @app.get("/partner/data-quality", summary="Fields this partner's notifications most often leave empty",
              responses=_VIEW_ERRORS)
     async def partner_quality(request: Request) -> Any:
         partner = partner_of(request, cookie=True)
-        return await run_in_threadpool(views().data_quality, partner.authority)
+        return await run_in_threadpool(views(partner).data_quality, partner.authority)
 
     @app.get("/partner", response_class=HTMLResponse, include_in_schema=False)
     async def partner_page(request: Request, as_of: dt.date | None = None) -> Response:
@@ -224,12 +228,16 @@ def create_app(gw: Gateway) -> FastAPI:
             partner = partner_of(request, cookie=True)
         except _Refused:
             return HTMLResponse(page.render(partner=None, error=None), 401)
-        v = views()
+        try:
+            v = views(partner)
+        except ViewUnavailable as exc:
+            return HTMLResponse(page.render(partner=partner, error=str(exc)), 503)
         day = as_of or dt.datetime.now(dt.UTC).date()
         try:
             data = {
                 "accepted": await run_in_threadpool(v.accepted, partner.authority, 200),
                 "dead_letters": await run_in_threadpool(v.dead_letters, partner.authority, 1000),
+                "held": await run_in_threadpool(v.held, partner.authority, 1000),
                 "reviews": await run_in_threadpool(v.rapid_reviews, partner.authority, day),
                 "quality": await run_in_threadpool(v.data_quality, partner.authority),
             }

@@ -22,7 +22,9 @@ def register(sub: Any) -> None:
 
     s = gsub.add_parser("serve", help="serve the gateway until Ctrl-C",
                         description="Serve the gateway with uvicorn. TLS: --ssl-certfile and --ssl-keyfile "
-                        "(in production it is served only over TLS).")
+                        "(in production it is served only over TLS). Each partner's rate limit "
+                        "(CSPR_GATEWAY_RATE_EVENTS_PER_S, CSPR_GATEWAY_RATE_BURST) is counted by this instance "
+                        "alone: with N instances a partner may send N times the rate.")
     s.add_argument("--host", help="address to listen on (default CSPR_GATEWAY_HOST, 127.0.0.1)")
     s.add_argument("--port", type=port("--port"), help="port (default CSPR_GATEWAY_PORT, 8088)")
     s.add_argument("--bootstrap-servers", metavar="HOST:PORT[,HOST:PORT]",

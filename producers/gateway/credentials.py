@@ -20,7 +20,7 @@ import os
 import re
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.errors import CsprError
@@ -37,10 +37,12 @@ class CredentialsError(CsprError):
 
 @dataclass(frozen=True, slots=True)
 class Partner:
-    """An authenticated partner: the authority it may write as, and which token it used."""
+    """An authenticated partner: the authority it may write as, and which token it used (the
+    token itself only to forward to the worker that reads the partner's view under ``up``)."""
 
     authority: str
     key_id: str
+    token: str = field(default="", repr=False, compare=False)
 
 
 def hash_token(token: str) -> str:
@@ -105,7 +107,7 @@ class Credentials:
         authority, digest = entry
         if not hmac.compare_digest(hash_token(token.strip()), digest):
             return None
-        return Partner(authority, found["key"])
+        return Partner(authority, found["key"], token.strip())
 
 
 def add_token(path: Path, who: str) -> tuple[str, str]:

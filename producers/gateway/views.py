@@ -9,7 +9,16 @@ never reads a row of another partner's cases.
   relay refuses them there: another authority's ``source``, or not an event at all), and those
   the case stage rejected from the shared inbound topic whose ``source`` is the partner (only the
   gateway and the relay write that topic, each after checking the partner's authority);
-- not stored yet: an id in neither is held for its notification, or still in the stream.
+- held: events waiting for their case's notification are in the worker's case table, not in the
+  warehouse, so only the worker can list them (``held`` is None when the views read the
+  warehouse alone: such an id shows as not stored);
+- not stored yet: an id in none of these is still in the stream, or was never received.
+
+Two ways to the same reads: ``PartnerViews`` queries the warehouse itself (a production gateway,
+as ClickHouse user ``partner_views``; or ``gateway serve --data-dir`` on a stopped stack's chDB
+folder); ``WorkerViews`` asks the worker that owns the chDB folder under ``safeguarding up``
+(``streams.partner_views``), forwarding the partner's own token, which the worker checks again
+and reads with ``PartnerViews``.
 """
 
 from __future__ import annotations
@@ -17,10 +26,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from producers.reference.figures import cases_as_at
 from producers.reference.history import AcceptedEvent
@@ -30,6 +42,9 @@ from schemas.errors import CsprError
 from schemas.figures import pct
 from schemas.partners import partner_topic
 from schemas.reasons import REASONS
+
+if TYPE_CHECKING:
+    from producers.gateway.credentials import Partner
 
 NOTIFIED = "uk.gov.cspr.incident.notified.v1"
 # Null by the contract's rule, not for want of data: subcategory is set for a maltreatment-related
@@ -54,6 +69,10 @@ class PartnerViews:
     def __post_init__(self) -> None:
         if not _DATABASE.match(self.database):
             raise ValueError(f"invalid ClickHouse database name {self.database!r}")
+
+    def for_partner(self, partner: Partner) -> PartnerViews:
+        """The reads for this partner (the same object: each read takes the authority)."""
+        return self
 
     def _rows(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         try:
@@ -110,6 +129,10 @@ class PartnerViews:
                 "means": "not in the raw store nor dead-lettered: held for its case's notification (until "
                          "it arrives), still in the stream, or never received"}
 
+    def held(self, authority: str, limit: int = 1000) -> list[dict[str, Any]] | None:
+        """Held events live in the worker's case table, not in the warehouse: not known here."""
+        return None
+
     # --- its rapid reviews ----------------------------------------------------------------
     def _cases(self, authority: str, as_of: dt.date) -> list[Any]:
         rows = self._rows(
@@ -160,6 +183,75 @@ class PartnerViews:
              "missing_pct": pct(missing[f], missing[f] + present[f])}
             for f in sorted(missing, key=lambda f: (-missing[f], f)) if f not in NULL_BY_RULE]
         return {"notifications": len(rows), "fields_most_often_missing": fields}
+
+
+@dataclass(frozen=True)
+class WorkerViews:
+    """The partner views asked of the worker that owns the warehouse (``url``: its web server on
+    loopback). ``for_partner`` gives the reads as that partner: each carries the partner's token."""
+
+    url: str
+    timeout_s: float = 60.0
+
+    def for_partner(self, partner: Partner) -> PartnerReads:
+        return PartnerReads(self, partner.authority, partner.token)
+
+
+@dataclass(frozen=True)
+class PartnerReads:
+    """``PartnerViews``' reads for one partner, answered by the worker (``streams.partner_views``).
+
+    The worker derives the authority from the token itself; the one it answers for must be the
+    one the gateway authenticated, and each read's ``authority`` argument must be it too."""
+
+    worker: WorkerViews
+    authority: str
+    token: str
+
+    def _get(self, view: str, authority: str, **query: Any) -> Any:
+        if authority != self.authority:
+            raise ValueError(f"these reads are {self.authority}'s, not {authority}'s")
+        url = f"{self.worker.url}/partner-views/{view}" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.worker.timeout_s) as resp:
+                doc = json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                message = str(json.loads(exc.read()).get("message", ""))
+            except (ValueError, AttributeError):
+                message = ""
+            if exc.code == 400:
+                raise ValueError(message or "the worker refused the query") from None
+            raise ViewUnavailable(f"the worker that holds the warehouse answered {exc.code}"
+                                  + (f": {message}" if message else "")) from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            reason = getattr(exc, "reason", None) or exc
+            raise ViewUnavailable(f"the worker that holds the warehouse does not answer now ({reason}); "
+                                  "try again shortly") from None
+        if doc.get("authority") != self.authority:  # cannot happen: one token, one authority
+            raise ViewUnavailable("the worker answered for another authority; nothing shown")
+        return doc["answer"]
+
+    def accepted(self, authority: str, limit: int = 1000) -> list[dict[str, Any]]:
+        return list(self._get("accepted", authority, limit=limit))
+
+    def dead_letters(self, authority: str, limit: int = 1000) -> list[dict[str, Any]]:
+        return list(self._get("dead-letters", authority, limit=limit))
+
+    def held(self, authority: str, limit: int = 1000) -> list[dict[str, Any]] | None:
+        return list(self._get("held", authority, limit=limit))
+
+    def event(self, authority: str, event_id: str) -> dict[str, Any]:
+        if not _EVENT_ID.match(event_id):
+            raise ValueError("an event id is 1-128 letters, digits or . _ : -")
+        return dict(self._get("event", authority, id=event_id))
+
+    def rapid_reviews(self, authority: str, as_of: dt.date) -> dict[str, Any]:
+        return dict(self._get("rapid-reviews", authority, as_of=as_of.isoformat()))
+
+    def data_quality(self, authority: str) -> dict[str, Any]:
+        return dict(self._get("data-quality", authority))
 
 
 def _count_empty(value: Any, path: str, missing: Counter[str], present: Counter[str]) -> None:

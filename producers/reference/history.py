@@ -14,6 +14,9 @@ other computation of the platform is tested against what this module accepts and
    -> ``case_rule_violation``;
 5. accepted events get ``case_seq`` 1, 2, ... per subject; events still held at the end are
    ``unknown_case``.
+
+A partnership's events (contract v2) are not case events (``is_partnership_event``): after rules
+1 and 2 they are accepted into ``Replay.partnerships``, with ``case_seq`` 1, 2, ... per partnership.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 from schemas import EventValidationError, parse_event
 from schemas.incidents import MALTREATMENT_RELATED_DEATH, categories_of
 from schemas.local_authorities import PANEL_SOURCE, la_source
+from schemas.partnerships import is_partnership_event
 
 HOLD_LIMIT = dt.timedelta(days=7)
 
@@ -61,6 +65,8 @@ class Replay:
     accepted: list[AcceptedEvent] = field(default_factory=list)
     rejected: list[RejectedEvent] = field(default_factory=list)
     duplicates: int = 0
+    # Partnership events (contract v2), routed apart: accepted, case_seq per partnership.
+    partnerships: list[AcceptedEvent] = field(default_factory=list)
 
 
 def fold_incident(notification: Any, corrections: Iterable[AcceptedEvent]) -> dict[str, Any]:
@@ -133,6 +139,7 @@ def replay(lines: Iterable[bytes | str]) -> Replay:
     seen: set[tuple[str, str]] = set()
     cases: dict[str, _Case] = {}
     held: dict[str, list[tuple[bytes, Any]]] = {}
+    partnership_seq: dict[str, int] = {}
 
     def reject(raw: bytes, reason: str, detail: str, event: Any = None) -> None:
         out.rejected.append(RejectedEvent(raw, reason, detail))
@@ -174,7 +181,10 @@ def replay(lines: Iterable[bytes | str]) -> Replay:
             continue
         seen.add(event.dedup_key)
         subject = event.subject
-        if event.short_type == "incident.notified":
+        if is_partnership_event(event):  # not a case event: nothing to hold it for, no case rule
+            partnership_seq[subject] = partnership_seq.get(subject, 0) + 1
+            out.partnerships.append(AcceptedEvent(event, raw, partnership_seq[subject]))
+        elif event.short_type == "incident.notified":
             if subject in cases:
                 reject(raw, CASE_EXISTS, f"case {subject} already has a notification; send incident.corrected", event)
                 continue

@@ -28,7 +28,7 @@ from producers.reference.figures import (
     reviews_received_in_year,
 )
 from producers.reference.history import Replay, replay
-from schemas import EventValidationError, parse_event, upcast
+from schemas import upcast
 from schemas.calendar import TIMELINESS_BUCKETS
 from schemas.figures import pct
 from schemas.incidents import DEATH_CATEGORIES, HARM_TYPES, NON_FATAL_CATEGORIES
@@ -43,7 +43,6 @@ from schemas.learning import (
     WT2018_REQUIREMENTS,
 )
 
-PARTNERSHIP_PREFIX = "uk.gov.cspr.partnership."
 NOT_RECORDED = "not_recorded"
 
 # Para 67's groups of harm (Table 2's headings): deaths directly caused by maltreatment and
@@ -102,30 +101,13 @@ def quarter_of(day: dt.date) -> str:
 @dataclass
 class LearningInput:
     replay: Replay
-    partnership_events: list[Any]  # parsed, de-duplicated, in arrival order
+    partnership_events: list[Any]  # accepted (first delivery only), in arrival order
 
 
 def split(lines: Iterable[bytes | str]) -> LearningInput:
-    """Case events to the history rules; valid partnership events, first delivery only, apart."""
-    case_lines: list[bytes | str] = []
-    partnerships: list[Any] = []
-    seen: set[tuple[str, str]] = set()
-    for raw in lines:
-        is_partnership = PARTNERSHIP_PREFIX.encode() in raw if isinstance(raw, bytes) else PARTNERSHIP_PREFIX in raw
-        if not is_partnership:
-            case_lines.append(raw)
-            continue
-        try:
-            event = parse_event(raw)
-        except EventValidationError:
-            case_lines.append(raw)  # the history rules reject it with its reason
-            continue
-        if not event.type.startswith(PARTNERSHIP_PREFIX):
-            case_lines.append(raw)  # the prefix was inside data, not the type
-        elif event.dedup_key not in seen:
-            seen.add(event.dedup_key)
-            partnerships.append(event)
-    return LearningInput(replay(case_lines), partnerships)
+    """The history rules' replay, with the partnership events it routed apart."""
+    result = replay(lines)
+    return LearningInput(result, [a.event for a in result.partnerships])
 
 
 def compute_learning(lines: Iterable[bytes | str], year: int, as_of: dt.date,

@@ -326,7 +326,7 @@ def write_figures(partition: int, changes: dict[str, int], pending: dict[str, tu
         figures[_meta_key(partition)] = json.dumps(meta, separators=(",", ":")).encode()
 
 
-@app.timer(PROBE_S)  # type: ignore[untyped-decorator]
+@app.timer(PROBE_S)
 async def probe_broker() -> None:
     """Whether the broker answers a metadata request, for /status: Faust's consumer retries
     quietly and a batch just waits for its messages' acknowledgements, so without this an outage

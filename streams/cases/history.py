@@ -17,6 +17,11 @@ contract and the project's shared definitions give them:
    changes nothing; otherwise the case rules hold or it is rejected ``case_rule_violation``;
 5. accepted events get ``case_seq`` 1, 2, ... per case.
 
+A safeguarding partnership's events (contract v2) are not case events: routed apart by
+``schemas.partnerships.is_partnership_event``, they fold into the partnership's own state (key
+``partnership/<subject>``, ``kind`` ``partnership``): rules 1 and 2 apply, then each is accepted
+with a ``case_seq`` per partnership; nothing is held for them and no case rule applies.
+
 A held event is decided by its own case's notification only, as the contract says ("when the
 notification's ``time`` is more than 7 days after the held event's ``time``, or no notification
 arrives at all"): never by the event time of other cases' events read meanwhile, which would make
@@ -53,6 +58,7 @@ import orjson
 from schemas import EventValidationError, parse_event
 from schemas.incidents import incident_problems
 from schemas.local_authorities import la_code_of
+from schemas.partnerships import is_partnership_event, state_key
 from schemas.reasons import (
     CASE_EXISTS,
     CASE_RULE_VIOLATION,
@@ -65,6 +71,7 @@ log = logging.getLogger(__name__)
 HOLD_WINDOW = dt.timedelta(days=7)
 
 ACCEPTED, REJECTED, HELD, DUPLICATE = "accepted", "rejected", "held", "duplicate"
+PARTNERSHIP = "partnership"  # the ``kind`` of a partnership's state (a case's state has none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,8 +161,10 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class CaseState:
-    """One case, as the history rules have decided it so far. Never changed in place: ``apply``
-    returns a new state (so a state read from the table, or cached, cannot drift from it)."""
+    """One case (or one partnership: ``kind`` ``partnership``), as the history rules have decided
+    it so far. Never changed in place: ``apply`` returns a new state (so a state read from the
+    table, or cached, cannot drift from it). ``subject`` is the state's key (``state_key``): the
+    case's subject, or ``partnership/<subject>``."""
 
     subject: str
     partition: int = -1            # the inbound partition the case's events arrive on
@@ -167,6 +176,11 @@ class CaseState:
     held: tuple[HeldEvent, ...] = ()
     seen: Mapping[str, Seen] = field(default_factory=dict)  # "<source> <id>" -> Seen; a new dict per change
     counts: Counts = Counts()
+    kind: str | None = None        # PARTNERSHIP for a partnership's state; None for a case
+
+    @property
+    def is_partnership(self) -> bool:
+        return self.kind == PARTNERSHIP
 
     def evolve(self, **changes: Any) -> CaseState:
         """A copy with ``changes``: ``dataclasses.replace`` without its per-call field lookup (the
@@ -175,7 +189,7 @@ class CaseState:
         return CaseState(get("subject", self.subject), get("partition", self.partition), get("la", self.la),
                          get("seq", self.seq), get("withdrawn", self.withdrawn), get("max_time", self.max_time),
                          get("facts", self.facts), get("held", self.held), get("seen", self.seen),
-                         get("counts", self.counts))
+                         get("counts", self.counts), get("kind", self.kind))
 
     def to_json(self) -> bytes:
         """The state as the case table stores it (compact JSON; ``from_json`` reads it back)."""
@@ -187,6 +201,8 @@ class CaseState:
             "seen": {k: [s.origin, s.outcome, s.detail, s.released_by, s.raw] for k, s in self.seen.items()},
             "counts": [self.counts.accepted, self.counts.duplicates, self.counts.rejected, self.counts.held],
         }
+        if self.kind is not None:
+            doc["kind"] = self.kind
         return orjson.dumps(doc)  # ~5x the standard library's speed: one encoding per changed case per batch
 
     @classmethod
@@ -198,7 +214,7 @@ class CaseState:
             facts=tuple(Fact(*f) for f in doc["facts"]),
             held=tuple(HeldEvent(*h) for h in doc["held"]),
             seen={k: Seen(*s) for k, s in doc["seen"].items()},
-            counts=Counts(*doc["counts"]),
+            counts=Counts(*doc["counts"]), kind=doc.get("kind"),
         )
 
 
@@ -227,14 +243,16 @@ def _count(state: CaseState, accepted: int = 0, duplicates: int = 0, rejected: i
 # --- one event applied to its case: the one function -------------------------------------
 
 def apply(state: CaseState | None, event: Any, raw: bytes, origin: Origin) -> tuple[CaseState, list[Output], bool]:
-    """Apply one schema-valid event to its case (None: a case not seen before).
+    """Apply one schema-valid event to its case, or its partnership (None: one not seen before;
+    the state is the one under ``state_key(event)``).
 
     Returns the case's new state, what to send, and whether this was a replay (the same message
     read again at the same position after a crash: the state is unchanged, the outputs are sent
     again). Pure: no Kafka, no table, no clock.
     """
     if state is None:
-        state = CaseState(event.subject, partition=origin.partition)
+        partnership = is_partnership_event(event)
+        state = CaseState(state_key(event), partition=origin.partition, kind=PARTNERSHIP if partnership else None)
     key = _key(event)
     seen = state.seen.get(key)
     if seen is not None:
@@ -247,7 +265,10 @@ def apply(state: CaseState | None, event: Any, raw: bytes, origin: Origin) -> tu
     t = _iso(event.time)
     if state.max_time is None or t > state.max_time:
         state = state.evolve(max_time=t)
-    if event.short_type == "incident.notified":
+    if state.kind == PARTNERSHIP:  # not a case: no notification to wait for, no case rule
+        state, out = _accept(state, event, raw, origin, key)
+        outputs = [out]
+    elif event.short_type == "incident.notified":
         state, outputs = _notify(state, event, raw, origin, key)
     elif state.la is None:
         state = state.evolve(held=(*state.held, HeldEvent(t, raw.decode("utf-8"), origin.tag(), key)),
@@ -376,7 +397,7 @@ class CaseProjection:
             event = parse_event(raw)
         except EventValidationError as err:
             return [_invalid(raw, origin, err)]
-        state, outputs, _replayed = apply(self.cases.get(event.subject), event, raw, origin)
+        state, outputs, _replayed = apply(self.cases.get(state_key(event)), event, raw, origin)
         # a replay is written again though unchanged: a case whose table write reached the local
         # store but not the changelog before a crash reaches the changelog now
         self.cases[state.subject] = state
@@ -500,7 +521,8 @@ def _peek(raw: bytes) -> dict[str, str]:
 
 
 __all__ = [
-    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PROCESSING_ERROR", "REJECTED",
+    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PARTNERSHIP", "PROCESSING_ERROR",
+    "REJECTED",
     "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "CaseState", "Counts", "Fact", "HeldEvent", "Origin",
     "Output", "Seen", "apply", "case_rule_problem", "current_incident", "held_over", "incident_problem",
 ]

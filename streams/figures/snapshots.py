@@ -31,17 +31,23 @@ from mode import Service
 from infra.warehouse.raw_store import check_database_name
 from streams import stats
 from streams.app import app
+from streams.figures.public import public_rows
 from streams.figures.reconciliation import COLUMNS, snapshot_rows
 
 log = logging.getLogger(__name__)
 TABLE = "stream_figures"
+PUBLIC_TABLE = "pub_stream_figures"
 TICK_S = 0.5
 EVERY_S = 60.0
 
 
 def insert_snapshot(client: Any, database: str, rows: list[list[Any]]) -> int:
+    """The snapshot into ``stream_figures``, then its national rows into ``pub_stream_figures``
+    (what Grafana's viewers see, ``streams.figures.public``)."""
     if rows:
-        client.insert(f"{check_database_name(database)}.{TABLE}", rows, column_names=list(COLUMNS))
+        db = check_database_name(database)
+        client.insert(f"{db}.{TABLE}", rows, column_names=list(COLUMNS))
+        client.insert(f"{db}.{PUBLIC_TABLE}", public_rows(rows), column_names=list(COLUMNS))
     return len(rows)
 
 

@@ -1,11 +1,20 @@
-"""The live figures as JSON, from the worker's web server.
+"""The live figures as JSON, from the worker's web server (every view and parameter is listed at
+``/``, ``streams.views.INDEX``, and in the README).
 
 - ``/figures/notifications``: notifications by month x harm type and by year x local authority
 - ``/figures/period-change?from=2020-04-01&to=2020-09-30``: against the same dates a year earlier
+  (default: the year to date of the latest year with events)
 - ``/figures/local-authorities?year=2020``: authorities per band of notifications
 - ``/figures/timeliness?year=2020&as_of=2021-03-31``: rapid-review timeliness buckets; ``as_of``
   before the stream's watermark is answered "as known at" that date from the case table
-- ``/overdue``: rapid reviews past their requested completion date and not received
+- ``/figures/learning?year=2020``: practice themes and COVID-19 factors of the year's rapid
+  reviews by quarter, and partnerships' yearly reports (contract v2; ``streams.figures.learning``)
+- ``/overdue?as_of=2021-03-31``: rapid reviews past their requested completion date and not
+  received, counted when asked (default today)
+
+``year`` defaults to the year of the latest event the stream has read (never the machine's
+calendar year: a history of 2020 is answered for 2020), and every answer names the year and
+the date it is as known at (``as_of``) and the latest event time read (``latest_event_time``).
 
 Two roles. A **viewer** (no credentials) gets what could be published: the authority counts
 through the same disclosure control as the viewer tables (``schemas.disclosure``: 1..threshold
@@ -30,8 +39,8 @@ from schemas.disclosure import band_of, bands, shown, suppress_areas
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from streams.app import app
 from streams.cases.agents import case_states, live
-from streams.figures.agents import overdue_now
 from streams.figures.book import FigureBook
+from streams.figures.learning import learning_figures, suppressed_learning
 
 
 class BadQuery(ValueError):
@@ -50,11 +59,33 @@ def _date(request: Request, name: str, default: dt.date | None = None) -> dt.dat
         raise BadQuery(f"query parameter {name!r} must be a date YYYY-MM-DD, got {text!r}") from None
 
 
+def latest_year() -> int:
+    """The year of the latest event the stream has read; the calendar year before any."""
+    watermark = live.projection.watermark
+    return watermark.year if watermark is not None else dt.datetime.now(dt.UTC).year
+
+
 def _year(request: Request) -> int:
-    text = request.query.get("year", str(dt.date.today().year))
-    if not text.isdigit():
+    text = request.query.get("year", str(latest_year()))
+    if not text.isdigit() or not 1900 <= int(text) <= 2100:
         raise BadQuery(f"query parameter 'year' must be a year, got {text!r}")
     return int(text)
+
+
+def _today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+def named(answer: dict[str, Any], *, as_of: dt.date, year: int | None = None) -> dict[str, Any]:
+    """An answer with what it is of: its year (if it has one), the date it is as known at, and
+    the latest event time the stream has read."""
+    watermark = live.projection.watermark
+    head: dict[str, Any] = {} if year is None else {"year": year}
+    # in UTC: the same instant reads the same after a restart (the watermark is then rebuilt from
+    # the case states, which keep each event's own offset)
+    head.update(as_of=as_of.isoformat(),
+                latest_event_time=watermark.astimezone(dt.UTC).isoformat() if watermark else None)
+    return {**head, **answer}
 
 
 def is_analyst(request: Request) -> bool:
@@ -122,6 +153,11 @@ def _book_as_of(as_of: dt.date) -> FigureBook:
     return FigureBook.from_cases(case_states(), as_at=end)
 
 
+def _then(compute: Any, then: Any, **kwargs: Any) -> Any:
+    """``compute`` (run off the loop), then ``then(result, **kwargs)`` on its result."""
+    return lambda: then(compute(), **kwargs)
+
+
 class _FigureView(View):
     async def get(self, request: Request) -> Response:
         import asyncio
@@ -142,19 +178,22 @@ class _FigureView(View):
 class NotificationsView(_FigureView):
     def answer(self, request: Request) -> Any:
         if is_analyst(request):
-            return live.book.notifications()
+            return named(live.book.notifications(), as_of=_today())
         # copies taken here, on the loop; the suppression runs on them in a thread
-        return functools.partial(suppressed_notifications, live.book.notifications(),
-                                 live.book.notifications_by_quarter(), settings().suppression_threshold)
+        return _then(functools.partial(suppressed_notifications, live.book.notifications(),
+                                       live.book.notifications_by_quarter(), settings().suppression_threshold),
+                     named, as_of=_today())
 
 
 @app.page("/figures/period-change")
 class PeriodChangeView(_FigureView):
     def answer(self, request: Request) -> Any:
-        start, end = _date(request, "from"), _date(request, "to")
+        year = latest_year()
+        start = _date(request, "from", dt.date(year, 1, 1))
+        end = _date(request, "to", min(_today(), dt.date(year, 12, 31)) if "from" not in request.query else None)
         if end < start:
             raise BadQuery(f"'to' ({end}) is before 'from' ({start})")
-        return live.book.period_change(start, end)
+        return named(live.book.period_change(start, end), as_of=_today())
 
 
 @app.page("/figures/local-authorities")
@@ -162,22 +201,38 @@ class LocalAuthoritiesView(_FigureView):
     def answer(self, request: Request) -> Any:
         year = _year(request)
         if is_analyst(request):
-            return live.book.local_authority_bands(year)
-        return functools.partial(suppressed_bands, live.book.notifications_by_quarter(), year,
-                                 settings().suppression_threshold)
+            return named({"bands": live.book.local_authority_bands(year)}, year=year, as_of=_today())
+        return _then(functools.partial(suppressed_bands, live.book.notifications_by_quarter(), year,
+                                       settings().suppression_threshold),
+                     lambda bands, **kw: named({"bands": bands}, **kw), year=year, as_of=_today())
 
 
 @app.page("/figures/timeliness")
 class TimelinessView(_FigureView):
     def answer(self, request: Request) -> Any:
-        as_of = _date(request, "as_of", dt.date.today())
-        return _book_as_of(as_of).timeliness(_year(request), as_of)
+        as_of, year = _date(request, "as_of", _today()), _year(request)
+        return named({"timeliness": _book_as_of(as_of).timeliness(year, as_of)}, year=year, as_of=as_of)
+
+
+@app.page("/figures/learning")
+class LearningView(_FigureView):
+    def answer(self, request: Request) -> Any:
+        # the states are walked off the loop too (a pass over every case), on a list taken here
+        year = _year(request)
+        figures = functools.partial(learning_figures, case_states(), year)
+        if is_analyst(request):
+            return _then(figures, named, year=year, as_of=_today())
+        threshold = settings().suppression_threshold
+        return _then(lambda: suppressed_learning(figures(), threshold), named, year=year, as_of=_today())
 
 
 @app.page("/overdue")
 class OverdueView(_FigureView):
     def answer(self, request: Request) -> Any:
-        overdue = overdue_now.snapshot()
-        if is_analyst(request):
-            return overdue
-        return {"as_of": overdue["as_of"], "count": overdue["count"]}  # the cases are case-level: analysts only
+        # counted now, from the live book (a snapshot taken on a timer said 0 while /status was idle)
+        as_of = _date(request, "as_of", _today())
+        reviews = live.book.overdue(as_of)
+        answer: dict[str, Any] = {"count": len(reviews)}
+        if is_analyst(request):  # the cases are case-level: analysts only
+            answer["reviews"] = reviews
+        return named(answer, as_of=as_of)

@@ -67,5 +67,11 @@ class Writer:
         worker's scheduled dbt builds: chDB stays on one thread, in order)."""
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
+    async def read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(client, database, *args)`` once on the ClickHouse thread, behind any insert or
+        build queued there (a reader, such as the live page: no retry, its error is its own)."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._call, *(fn, *args))
+
+
     def close(self) -> None:
         self._executor.shutdown(wait=True)

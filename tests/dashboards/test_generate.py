@@ -9,6 +9,7 @@ import pytest
 
 from dashboards import DASHBOARDS, builders
 from dashboards.generate import JSON_DIR, drift, generate, rendered
+from dashboards.marts import LIVE_FIGURES
 from dashboards.panel import PLACEHOLDERS, Panel, panel
 
 
@@ -82,7 +83,10 @@ def test_every_panel_is_named_measure_then_type_and_uses_only_known_placeholders
             # viewers read the tables Grafana's user may read (dashboards/marts.py, granted by an
             # explicit list): never the raw store, an exact per-authority mart or a case-level one
             assert tables and set(tables) <= VIEWER_READABLE, f"{spec.key}: {tables}"
-            if any(t.startswith("pub_") for t in tables) or "local_authority" in spec.sql:
+            if "pub_learning" in tables:  # the learning table: its counts ('c' or digits) or its shares
+                assert set(tables) == {"pub_learning"} and (spec.suppressed or spec.unit == "percent"), spec.key
+            # the stream's live table is national only (streams/figures/public.py): not an area table
+            elif any(t.startswith("pub_") and t != LIVE_FIGURES for t in tables) or "local_authority" in spec.sql:
                 assert spec.suppressed and set(tables) <= {"pub_local_authority_notifications",
                                                            "pub_region_notifications"}, spec.key
 

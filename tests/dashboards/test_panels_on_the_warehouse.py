@@ -156,3 +156,21 @@ def test_data_quality_panels_count_the_replay_rejections_and_arrivals(report_202
     assert sum(r["out_of_order"] for r in arrivals) > 0
     (fresh,) = run(report_2020_marts, panel("freshness_stat"), **UP_TO_NOW)
     assert fresh["events"] == len(replayed.accepted) and 0 <= fresh["minutes_since_latest_event"] < 60
+
+
+def test_the_live_panels_show_the_streams_figures_beside_the_marts(report_2020_marts):
+    """The stream's snapshot of the calibrated 2020 history (its viewer rows, as the worker writes
+    them) through the national overview's live panels: the annual report's notifications, and no
+    difference from the marts built from the same events."""
+    f = report_2020_marts.figures
+    (live,) = run(report_2020_marts, panel("live_notifications_stat"))
+    assert live["notifications"] == f["notifications"]["total"]
+    assert 0 <= live["seconds_old"] < 3600
+    rows = run(report_2020_marts, panel("live_against_marts_table"))
+    assert by(rows, "harm_type", "live") == f["notifications"]
+    assert by(rows, "harm_type", "marts") == f["notifications"]
+    assert {r["not_yet_in_marts"] for r in rows} == {0}
+    # what the panels read is the stream's own national rows, never an authority's
+    figures = {r[0] for r in report_2020_marts.client.query(
+        f"SELECT DISTINCT figure FROM {report_2020_marts.database}.pub_stream_figures").result_rows}
+    assert figures and "notifications_by_la" not in figures and "la_bands" not in figures

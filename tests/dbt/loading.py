@@ -11,10 +11,12 @@ from infra.warehouse.raw_store import dead_letter_row, insert_dead_letters, inse
 
 
 def load_replay(client: Any, database: str, result: Any, start_offset: int = 0) -> int:
-    """Insert the accepted events (with their case_seq) and dead letters of a reference replay."""
+    """Insert the accepted events (with their case_seq; partnership events too) and dead letters of a
+    reference replay."""
+    accepted = [*result.accepted, *result.partnerships]  # the stream stores partnership events too
     rows = [
         raw_event_row(a.raw, a.event, a.case_seq, "cspr.events", 0, start_offset + i)
-        for i, a in enumerate(result.accepted)
+        for i, a in enumerate(accepted)
     ]
     insert_events(client, database, rows)
     dead = [

@@ -9,11 +9,9 @@ from collections import Counter
 import pytest
 
 from infra.warehouse.figures import read_figures
-from infra.warehouse.raw_store import insert_events, raw_event_row
 from producers.reference.figures import figures_from_replay
 from producers.reference.history import replay
 from producers.simulator import report_2020
-from schemas import parse_event
 from schemas.learning import COVID_FACTORS, PRACTICE_THEMES, WT2018_REQUIREMENTS
 from tests.dbt.loading import build, load_replay
 
@@ -24,15 +22,14 @@ V2_STAGING = ("stg_rapid_review_submitted_v2", "stg_rapid_review_decision_made_v
 
 @pytest.fixture(scope="module")
 def v2_store(warehouse):
-    """The calibrated history in contract v2: its accepted case events as the sink writes them,
-    and its partnership events (which the stream does not route yet) written beside them."""
+    """The calibrated history in contract v2: its accepted events, case and partnership (routed
+    apart by the history rules), as the sink writes them."""
     lines = report_2020(0, "v2")
     result = replay(lines)
     db = warehouse.new_database("v2")
-    load_replay(warehouse.client, db, type(result)(accepted=result.accepted))
-    partnerships = [parse_event(line) for line in lines if b"uk.gov.cspr.partnership." in line]
-    insert_events(warehouse.client, db, [raw_event_row(e.to_json(), e, 1, "cspr.events", 1, i)
-                                         for i, e in enumerate(partnerships)])
+    load_replay(warehouse.client, db, result)
+    partnerships = [a.event for a in result.partnerships]
+    assert len(partnerships) == sum(b"uk.gov.cspr.partnership." in line for line in lines)
     build(warehouse.data_dir, db, AS_OF, "--select", "source:cspr.raw_events", *V2_STAGING)
     yield warehouse.client, db, result, partnerships
     warehouse.drop(db)

@@ -60,3 +60,16 @@ def test_a_missing_ca_file_fails_when_a_client_is_configured(tmp_path: Path) -> 
     c = load_settings(kafka_security_protocol="SSL", kafka_ssl_cafile=tmp_path / "missing.pem")
     with pytest.raises((FileNotFoundError, OSError)):
         aiokafka_options(c)
+
+
+@pytest.mark.parametrize("protocol", ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"])
+def test_the_workers_faust_app_takes_the_one_definition(protocol: str) -> None:
+    """The worker's Faust app gets its broker credentials from ``faust_credentials`` (its own copy
+    used to ignore plain SSL)."""
+    from streams.app import faust_settings
+
+    c = conf(protocol)
+    got, want = faust_settings(c)["broker_credentials"], faust_credentials(c)
+    assert type(got) is type(want)
+    if protocol == "SSL":
+        assert type(got).__name__ == "SSLCredentials"

@@ -47,3 +47,12 @@ def test_the_area_tables_suppress_across_quarters_and_years():
 def test_bands_never_split_a_suppressed_figure():
     assert bands(2) == ("0", "c", "3-6", "7+")
     assert [band_of(t, 2) for t in ("0", "c", "3", "6", "7", "40")] == ["0", "c", "3-6", "3-6", "7+", "7+"]
+
+
+def test_a_small_cell_in_no_published_sum_is_suppressed_alone():
+    """A figure that stands alone (a learning count no total contains) is 'c' when small and needs
+    no partner: nothing bounds it (the suppression used to call the solver with no equation)."""
+    from schemas.disclosure import suppress
+
+    hidden, stuck = suppress({("a",): 1, ("b",): 40, ("t",): 41, ("u",): 2}, [(("t",), (("b",), ("a",)))], 2)
+    assert ("u",) in hidden and ("a",) in hidden and not stuck

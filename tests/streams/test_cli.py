@@ -28,6 +28,12 @@ def test_worker_with_no_broker_listening_is_service_unavailable(monkeypatch: pyt
     assert "no Kafka broker answered at 127.0.0.1:9" in capsys.readouterr().err
 
 
+def test_worker_with_a_missing_partner_token_file_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["worker", "--bootstrap-servers", "127.0.0.1:9", "--partner-views", str(tmp_path / "tokens")]) == 2
+    err = capsys.readouterr().err
+    assert f"--partner-views: cannot read the token file {tmp_path / 'tokens'}" in err and "Traceback" not in err
+
+
 def test_run_with_a_missing_file_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     missing = tmp_path / "nope.jsonl"
     assert main(["run", "--events", str(missing), "--data-dir", str(tmp_path / "d")]) == 2

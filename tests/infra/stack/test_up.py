@@ -112,8 +112,8 @@ class Up:
     def figures(self) -> dict[str, Any]:
         return {
             "period_change": self.get("/figures/period-change?from=2020-04-01&to=2020-09-30"),
-            "timeliness": self.get("/figures/timeliness?year=2020&as_of=2021-03-31"),
-            "bands": self.get("/figures/local-authorities?year=2020"),
+            "timeliness": self.get("/figures/timeliness?year=2020&as_of=2021-03-31")["timeliness"],
+            "bands": self.get("/figures/local-authorities?year=2020")["bands"],
             "notifications": self.get("/figures/notifications"),
         }
 

@@ -61,3 +61,15 @@ def test_the_rate_limit_counts_events_and_refills() -> None:
     assert 0.03 < wait <= 0.051
     assert limiter.take("b", 100) == 0  # each partner has its own bucket
     assert limiter.take("a", 101) == float("inf")  # more than the burst can never go
+
+
+def test_reads_asked_of_the_worker_are_for_the_authenticated_partner_only(tmp_path: Path) -> None:
+    from producers.gateway.views import WorkerViews
+
+    path = tmp_path / "tokens"
+    _, token = add_token(path, "E06000001")
+    partner = Credentials(path).authenticate(token)
+    assert partner is not None and partner.token == token and token not in repr(partner)
+    reads = WorkerViews("http://127.0.0.1:9").for_partner(partner)
+    with pytest.raises(ValueError, match="urn:cspr:la:E06000001's, not urn:cspr:la:E08000025's"):
+        reads.accepted("urn:cspr:la:E08000025")

@@ -134,8 +134,8 @@ class Stack:
 
         return {
             "period_change": get("/figures/period-change?from=2020-04-01&to=2020-09-30"),
-            "timeliness": get(f"/figures/timeliness?year=2020&as_of={AS_OF}"),
-            "bands": get("/figures/local-authorities?year=2020"),
+            "timeliness": get(f"/figures/timeliness?year=2020&as_of={AS_OF}")["timeliness"],
+            "bands": get("/figures/local-authorities?year=2020")["bands"],
             "notifications": get("/figures/notifications"),
         }
 

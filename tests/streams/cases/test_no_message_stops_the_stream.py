@@ -51,7 +51,7 @@ HOSTILE: list[bytes] = [
 
 
 def path_of(projection: CaseProjection, raw: bytes, offset: int) -> list:
-    """The worker's per-message path, without Kafka: what ``CaseStream.process`` and ``store`` do."""
+    """The worker's per-message path, without Kafka: what the case agent (``fold_partition``) and ``store`` do."""
     outputs = projection.process(raw, Origin("cspr.events.inbound", 0, offset))
     for out in outputs:
         assert out.kind in (ACCEPTED, REJECTED, HELD, DUPLICATE)

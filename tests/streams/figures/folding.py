@@ -9,8 +9,8 @@ from typing import Any
 from streams.cases.history import CaseProjection, Origin, Output
 from streams.figures.book import FigureBook
 from streams.figures.contributions import case_as_at, contribution, diff, pending_review
-from streams.figures.reconciliation import COLUMNS, accepted_events, snapshot_rows
-from streams.figures.snapshots import TABLE
+from streams.figures.reconciliation import accepted_events, snapshot_rows
+from streams.figures.snapshots import insert_snapshot
 
 
 def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output], int]:
@@ -32,9 +32,10 @@ def stream_fold(messages: list[bytes]) -> tuple[FigureBook, list[Output], int]:
 
 def insert_stream_snapshot(client: Any, database: str, messages: list[bytes], as_of: dt.date,
                            taken_at: dt.datetime | None = None) -> list[list[Any]]:
-    """Write the stream's snapshot of ``messages`` into ``{database}.stream_figures``, as the worker
-    would (by default taken a minute ago: before the marts built next)."""
+    """Write the stream's snapshot of ``messages`` into ``{database}.stream_figures`` (and its
+    viewer rows into ``pub_stream_figures``) with the worker's own function (by default taken a
+    minute ago: before the marts built next)."""
     book, _, accepted = stream_fold(messages)
     rows = snapshot_rows(book, as_of, taken_at or dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1), accepted)
-    client.insert(f"{database}.{TABLE}", rows, column_names=list(COLUMNS))
+    insert_snapshot(client, database, rows)
     return rows
