@@ -2,6 +2,12 @@
 (a rebalance moves partitions, and their tables, from the first to it): nothing lost, nothing
 twice, and the two workers' figures together equal the reference calculator's.
 
+The replay is published in three parts so that the rebalance falls inside it whatever the
+machine's speed: half before the first worker starts; a quarter, paced, while the second joins
+(so the first is consuming when its partitions are revoked); the last quarter once the second
+has its partitions (so both take part: one worker alone can fold the whole history before a
+second process has even started).
+
 Each worker has its own chDB folder (one engine per process); production shares one ClickHouse,
 whose ReplacingMergeTree by event id collapses what both wrote. Here: the union of the two raw
 stores holds exactly the oracle's accepted events, each with the oracle's case_seq.
@@ -11,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -33,11 +40,15 @@ def _history() -> list[bytes]:
     return list(generate(RandomOptions(cases=2500, seed=11, start_year=2019, years=2)))
 
 
-def _publish(bootstrap: str, lines: list[bytes]) -> None:
+def _publish(bootstrap: str, lines: list[bytes], chunk: int = 0, pause_s: float = 0.0) -> None:
+    """Publish ``lines`` keyed by subject, in order; with ``chunk``, pausing ``pause_s`` after each chunk."""
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
-    for raw in lines:
+    for i, raw in enumerate(lines):
+        if chunk and i and i % chunk == 0:
+            producer.flush()
+            time.sleep(pause_s)
         try:
             subject = json.loads(raw).get("subject")
         except ValueError:
@@ -74,7 +85,8 @@ def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_
     bootstrap = kafka_broker.bootstrap_servers
     ensure_topics(bootstrap, load_settings())
     lines = _history()
-    _publish(bootstrap, lines)
+    half, three_quarters = len(lines) // 2, len(lines) * 3 // 4
+    _publish(bootstrap, lines[:half])
     oracle = replay(lines)
     dirs = [tmp_path / "w1", tmp_path / "w2"]
     for d in dirs:
@@ -88,6 +100,15 @@ def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_
             time.sleep(0.05)
         second = WorkerProcess(bootstrap, dirs[1], dirs[1] / "worker.log")
         workers.append(second)
+        # the next quarter while the second joins: the first is consuming when the rebalance comes
+        paced = threading.Thread(target=_publish, args=(bootstrap, lines[half:three_quarters], 100, 0.3))
+        paced.start()
+        try:
+            second.wait_ready(timeout_s=90)  # it has its partitions: the rebalance is done
+        finally:
+            paced.join()
+        assert (first.status() or {}).get("consumed", 0) > 0
+        _publish(bootstrap, lines[three_quarters:])
         statuses = _idle_together(workers)
         assert all(s["consumed"] > 0 for s in statuses), statuses  # both took part
         figures = [w.get("/figures/notifications") for w in workers]
