@@ -86,7 +86,7 @@ def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
         consumer.close()
 
 
-def drop_stale_tables(app: object, bootstrap: str) -> None:
+def drop_stale_tables(app: object, settings: Settings, bootstrap: str) -> None:
     """Delete the local table files that are ahead of the broker's changelogs.
 
     A table's RocksDB files remember the changelog offset they hold; a broker that lost its
@@ -99,10 +99,12 @@ def drop_stale_tables(app: object, bootstrap: str) -> None:
     from kafka import KafkaConsumer, TopicPartition
     from rocksdict import AccessType, Options, Rdict
 
+    from infra.kafka_clients import kafka_python_options
+
     tabledir = Path(app.conf.tabledir)  # type: ignore[attr-defined]
     if not tabledir.exists():
         return
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
     try:
         for name, table in app.tables.items():  # type: ignore[attr-defined]
             topic = table.changelog_topic.get_topic_name()
@@ -141,7 +143,7 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     from streams.app import bootstrap_of
 
     ensure_changelogs(app, settings, bootstrap_of(settings, broker))
-    drop_stale_tables(app, bootstrap_of(settings, broker))
+    drop_stale_tables(app, settings, bootstrap_of(settings, broker))
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False, override_logging=False)
     quiet_loggers()
     profile_to = os.environ.get("CSPR_STREAM_PROFILE")  # a cProfile dump of the whole run, for tuning
