@@ -14,9 +14,11 @@ import os
 import types
 from collections.abc import Coroutine
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import faust
+from faust.sensors import Monitor
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode.services import WaitResults
 
@@ -112,6 +114,42 @@ async def _go_on(coro: Coroutine[Any, Any, Any], waits_for: Any) -> Any:
 
 class _Transport(faust_aiokafka.Transport):
     Consumer = _Consumer
+
+
+class LeanMonitor(Monitor):
+    """Faust's monitor without its per-message bookkeeping.
+
+    Faust's monitor is always one of the app's sensors, and for every message, stream event,
+    table read or write and send it counts by topic, stream and task and times it: counters read
+    only by Faust's own ``/stats`` pages, which this worker does not use (its ``/status`` comes
+    from ``streams.stats``). It keeps what Faust's consumer reads to warn about a stream that has
+    stopped processing (``stream_inbound_time``), the offsets it tracks, and the per-rebalance,
+    per-commit and per-assignment figures.
+    """
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        pass
+
+    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
+        self.stream_inbound_time[tp] = monotonic()
+
+    def on_stream_event_out(self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None) -> None:
+        pass
+
+    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
+        pass
+
+    def on_table_get(self, table: Any, key: Any) -> None:
+        pass
+
+    def on_table_set(self, table: Any, key: Any, value: Any) -> None:
+        pass
+
+    def on_send_initiated(self, producer: Any, topic: str, message: Any, keysize: int, valsize: int) -> None:
+        pass
+
+    def on_send_completed(self, producer: Any, state: Any, metadata: Any) -> None:
+        pass
 
 
 class StreamApp(faust.App):
@@ -221,6 +259,7 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "autodiscover": False,
         "table_cleanup_interval": 3600.0,
         "logging_config": None,
+        "Monitor": LeanMonitor,
     }
 
 
