@@ -11,11 +11,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import types
+from collections.abc import Coroutine
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 import faust
+from faust.sensors import Monitor
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from mode.services import WaitResults
+from mode.utils.locks import Event
 
 from infra.kafka_clients import faust_credentials
 from infra.settings import Settings, settings
@@ -42,13 +48,110 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
-class _Consumer(faust_aiokafka.Consumer):
+_EVENT_WAIT = asyncio.Event.wait.__code__
+
+
+class HandOverInPlace:
+    """A mixin for Faust's consumer: a cheaper hand-over of each message to the streams.
+
+    Faust's fetcher hands every message to the conductor (which queues it for the agent's stream)
+    through ``wait_first(callback(message), suspend_flow.wait())``: four new tasks and an
+    ``asyncio.wait`` per message, ~30 µs (measured), so that a rebalance can abandon a hand-over
+    that waits (a full queue, flow control, a full producer buffer). A hand-over almost never
+    waits: this runs it in place up to its first wait, and only one that does wait goes on in a
+    task under Faust's own ``wait_first``, raced against ``suspend_flow`` exactly as before.
+    """
+
+    _stopped: Event  # mode's Service's (its own Event class)
+    _crashed: Event
+
+    async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
+        if not _is_hand_over(coros, timeout):
+            return await super().wait_first(*coros, timeout=timeout)  # type: ignore[misc]
+        hand_over, suspended = coros
+        try:
+            waits_for = hand_over.send(None)
+        except StopIteration as done:  # delivered without waiting
+            suspended.close()
+            if self._stopped.is_set() or self._crashed.is_set():
+                return WaitResults([], [], True)
+            return WaitResults([hand_over], [done.value], False)
+        except BaseException:
+            suspended.close()
+            raise
+        return await super().wait_first(_go_on(hand_over, waits_for), suspended)  # type: ignore[misc]
+
+
+class _Consumer(HandOverInPlace, faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
+def _is_hand_over(coros: tuple[Any, ...], timeout: Any) -> bool:
+    """Whether this is the fetcher's ``wait_first(callback(message), suspend_flow.wait())``."""
+    return (timeout is None and len(coros) == 2 and isinstance(coros[0], types.CoroutineType)
+            and getattr(coros[1], "cr_code", None) is _EVENT_WAIT)
+
+
+async def _go_on(coro: Coroutine[Any, Any, Any], waits_for: Any) -> Any:
+    """Run on a coroutine that has run up to its first wait (``waits_for``: the future it awaits,
+    None for a bare yield), as the task it would have had: woken when that future is done, and a
+    cancellation of this task cancels that future, which the coroutine sees where it waits."""
+    while True:
+        resume, arg = coro.send, None
+        try:
+            if waits_for is None:
+                await asyncio.sleep(0)
+            else:
+                waits_for._asyncio_future_blocking = False
+                await asyncio.wait((waits_for,))
+        except asyncio.CancelledError as exc:
+            if waits_for is None or not waits_for.cancel():
+                resume, arg = coro.throw, exc
+        try:
+            waits_for = resume(arg)
+        except StopIteration as done:
+            return done.value
+
+
 class _Transport(faust_aiokafka.Transport):
     Consumer = _Consumer
+
+
+class LeanMonitor(Monitor):
+    """Faust's monitor without its per-message bookkeeping.
+
+    Faust's monitor is always one of the app's sensors, and for every message, stream event,
+    table read or write and send it counts by topic, stream and task and times it: counters read
+    only by Faust's own ``/stats`` pages, which this worker does not use (its ``/status`` comes
+    from ``streams.stats``). It keeps what Faust's consumer reads to warn about a stream that has
+    stopped processing (``stream_inbound_time``), the offsets it tracks, and the per-rebalance,
+    per-commit and per-assignment figures.
+    """
+
+    def on_message_in(self, tp: Any, offset: int, message: Any) -> None:
+        pass
+
+    def on_stream_event_in(self, tp: Any, offset: int, stream: Any, event: Any) -> None:
+        self.stream_inbound_time[tp] = monotonic()
+
+    def on_stream_event_out(self, tp: Any, offset: int, stream: Any, event: Any, state: Any = None) -> None:
+        pass
+
+    def on_message_out(self, tp: Any, offset: int, message: Any) -> None:
+        pass
+
+    def on_table_get(self, table: Any, key: Any) -> None:
+        pass
+
+    def on_table_set(self, table: Any, key: Any, value: Any) -> None:
+        pass
+
+    def on_send_initiated(self, producer: Any, topic: str, message: Any, keysize: int, valsize: int) -> None:
+        pass
+
+    def on_send_completed(self, producer: Any, state: Any, metadata: Any) -> None:
+        pass
 
 
 class StreamApp(faust.App):
@@ -144,6 +247,7 @@ def faust_settings(conf: Settings, broker: str | None = None, web_port: int | No
         "web_in_thread": False,
         "autodiscover": False,
         "logging_config": None,
+        "Monitor": LeanMonitor,
     }
 
 

@@ -265,15 +265,43 @@ async def handle(batch: Sequence[EventT[Any]]) -> None:
         with _in_partition(events[-1]):
             outputs += fold_partition(events)
     n = len(batch) - len(stale)
-    producer = cast(Any, app.producer)._producer  # aiokafka's (Faust's buffer costs ~3x per message, measured)
-    for out in outputs:
-        message = _message(out)
-        if message is not None:
-            topic, key, value, headers = message
-            sends.futures.append(await producer.send(topic, value, key=key, headers=headers))
+    sends.futures += await send_outcomes(outputs)
     stats.count("consumed", n)
     await asyncio.gather(store(outputs), sends.delivered())
     stats.count("committed", n)
+
+
+async def send_outcomes(outputs: Sequence[Output]) -> list[asyncio.Future[Any]]:
+    """Queue the outcomes for cspr.events and the DLQ; returns the futures Kafka resolves.
+
+    On Faust's aiokafka producer (Faust's buffer costs ~3x per message, measured), in one aiokafka
+    batch per (topic, partition) filled in order, rather than one ``send`` per message, which
+    costs a metadata lookup, a future and an accumulator step per message. Each message goes to
+    the partition ``send`` would have chosen (the producer's partitioner over its key).
+    """
+    producer = cast(Any, app.producer)._producer
+    partitions: dict[str, tuple[list[int], list[int]]] = {}
+    open_batches: dict[tuple[str, int], Any] = {}
+    futures: list[asyncio.Future[Any]] = []
+    for out in outputs:
+        message = _message(out)
+        if message is None:
+            continue
+        topic, key, value, headers = message
+        if topic not in partitions:
+            known = list(await producer.partitions_for(topic))  # the same list ``send`` hands its partitioner
+            partitions[topic] = known, list(producer.client.cluster.available_partitions_for_topic(topic))
+        partition = producer._partitioner(key, *partitions[topic])
+        batch = open_batches.get((topic, partition))
+        if batch is None:
+            batch = open_batches[topic, partition] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:  # full: send it
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = open_batches[topic, partition] = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=None, headers=headers)  # a new batch takes any message
+    for (topic, partition), batch in open_batches.items():
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures
 
 
 def fold_partition(events: Sequence[EventT[Any]]) -> list[Output]:

@@ -263,19 +263,21 @@ def apply(state: CaseState | None, event: Any, raw: bytes, origin: Origin) -> tu
             return state.evolve(counts=_count(state, duplicates=1)), [out], False
         # dead-lettered before: not "seen" (the README's remedies re-send it once fixed)
     t = _iso(event.time)
-    if state.max_time is None or t > state.max_time:
-        state = state.evolve(max_time=t)
+    # every change an event makes is one ``evolve`` (a new state costs ~2 µs); ``also`` carries
+    # this one's latest event time into it
+    also = {"max_time": t} if state.max_time is None or t > state.max_time else {}
     if state.kind == PARTNERSHIP:  # not a case: no notification to wait for, no case rule
-        state, out = _accept(state, event, raw, origin, key)
+        state, out = _accept(state, event, raw, origin, key, t, also)
         outputs = [out]
     elif event.short_type == "incident.notified":
-        state, outputs = _notify(state, event, raw, origin, key)
+        state, outputs = _notify(state, event, raw, origin, key, t, also)
     elif state.la is None:
-        state = state.evolve(held=(*state.held, HeldEvent(t, raw.decode("utf-8"), origin.tag(), key)),
-                        seen=_seen(state, key, Seen(origin.tag(), HELD)), counts=_count(state, held=1))
+        tag = origin.tag()
+        state = state.evolve(held=(*state.held, HeldEvent(t, raw.decode("utf-8"), tag, key)),
+                             seen=_seen(state, key, Seen(tag, HELD)), counts=_count(state, held=1), **also)
         outputs = [_out(HELD, event, raw, origin)]
     else:
-        state, out = _case_event(state, event, raw, origin, key)
+        state, out = _case_event(state, event, raw, origin, key, t, also)
         outputs = [out]
     return state, outputs, False
 
@@ -300,15 +302,15 @@ def _output_of(event: Any, raw: bytes, origin: Origin, seen: Seen) -> Output:
     return _out(REJECTED, event, raw, origin, reason=seen.outcome, detail=seen.detail, replay=True)
 
 
-def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str) -> tuple[CaseState, list[Output]]:
+def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str,
+            also: dict[str, Any]) -> tuple[CaseState, list[Output]]:
     if state.la is not None:
         detail = f"case {event.subject} already has a notification; send incident.corrected to change it"
-        state, out = _reject(state, event, raw, origin, key, CASE_EXISTS, detail)
+        state, out = _reject(state, event, raw, origin, key, CASE_EXISTS, detail, also)
         return state, [out]
-    state = state.evolve(la=event.data.local_authority)
-    state, out = _accept(state, event, raw, origin, key)
+    held = state.held
+    state, out = _accept(state, event, raw, origin, key, t, {**also, "la": event.data.local_authority, "held": ()})
     outputs = [out]
-    held, state = state.held, state.evolve(held=())
     for h in held:
         h_bytes = h.raw.encode("utf-8")
         h_event = parse_event(h_bytes)
@@ -316,47 +318,50 @@ def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str) 
         if _time(h.time) + HOLD_WINDOW < event.time:
             detail = (f"the notification of case {event.subject} (time {_iso(event.time)}) came more "
                       f"than 7 days after this event (time {h.time})")
-            state, out = _reject(state, h_event, h_bytes, _origin(h.origin), h.key, UNKNOWN_CASE, detail)
+            state, out = _reject(state, h_event, h_bytes, _origin(h.origin), h.key, UNKNOWN_CASE, detail, {})
         else:
-            state, out = _case_event(state, h_event, h_bytes, _origin(h.origin), h.key)
+            state, out = _case_event(state, h_event, h_bytes, _origin(h.origin), h.key, h.time, {})
         released = replace(state.seen[h.key], released_by=origin.tag(), raw=h.raw)
         state = state.evolve(seen=_seen(state, h.key, released))
         outputs.append(out)
     return state, outputs
 
 
-def _case_event(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str) -> tuple[CaseState, Output]:
+def _case_event(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str,
+                also: dict[str, Any]) -> tuple[CaseState, Output]:
+    """An event of a notified case (``t``: its time, ``also``: other changes to make with it)."""
     code = la_code_of(event.source)
     if code is not None and code != state.la:
         detail = (f"{event.source} may not write to case {event.subject}, which belongs to "
                   f"urn:cspr:la:{state.la}")
-        return _reject(state, event, raw, origin, key, SOURCE_NOT_AUTHORISED, detail)
+        return _reject(state, event, raw, origin, key, SOURCE_NOT_AUTHORISED, detail, also)
     if state.withdrawn:
-        return _accept(state, event, raw, origin, key, record=False)
+        return _accept(state, event, raw, origin, key, t, also, record=False)
     problem = case_rule_problem(state, event)
     if problem:
-        return _reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem)
+        return _reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem, also)
     if event.short_type == "incident.withdrawn":
-        state = state.evolve(withdrawn=True)
-    return _accept(state, event, raw, origin, key)
+        also = {**also, "withdrawn": True}
+    return _accept(state, event, raw, origin, key, t, also)
 
 
-def _accept(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str,
+def _accept(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str, also: dict[str, Any],
             record: bool = True) -> tuple[CaseState, Output]:
     seq = state.seq + 1
     facts = state.facts
     if record:
-        data = event.data.changes.given() if event.short_type == "incident.corrected" else event.data
-        facts = (*facts, Fact(_iso(event.time), seq, event.short_type, _jsonable(data)))
+        short = event.short_type
+        data = event.data.changes.given() if short == "incident.corrected" else event.data
+        facts = (*facts, Fact(t, seq, short, _jsonable(data)))
     state = state.evolve(seq=seq, facts=facts, seen=_seen(state, key, Seen(origin.tag(), seq)),
-                    counts=_count(state, accepted=1))
+                         counts=_count(state, accepted=1), **also)
     return state, _out(ACCEPTED, event, raw, origin, case_seq=seq)
 
 
 def _reject(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str,
-            reason: str, detail: str) -> tuple[CaseState, Output]:
+            reason: str, detail: str, also: dict[str, Any]) -> tuple[CaseState, Output]:
     state = state.evolve(seen=_seen(state, key, Seen(origin.tag(), reason, detail)),
-                    counts=_count(state, rejected=1))
+                         counts=_count(state, rejected=1), **also)
     return state, _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
 
 

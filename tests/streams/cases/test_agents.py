@@ -105,6 +105,7 @@ def test_the_tables_come_back_from_the_local_store_and_from_the_changelog_alone(
 
 @pytest.mark.integration
 def test_one_worker_stores_sends_and_commits_each_outcome_once(bootstrap: str, tmp_path: Path) -> None:
+    from aiokafka.partitioner import DefaultPartitioner
     from kafka import KafkaConsumer
 
     from tests.streams.test_pipeline import read_store
@@ -139,11 +140,25 @@ def test_one_worker_stores_sends_and_commits_each_outcome_once(bootstrap: str, t
     sent = []
     for m in consumer:
         if m.key == u.encode():
-            sent.append(dict(m.headers)["case_seq"])
+            sent.append((dict(m.headers)["case_seq"], m.partition))
         if len(sent) == 2:
             break
     consumer.close()
-    assert sorted(sent) == [b"1", b"2"]
+    # sent in per-partition batches, each to the partition a keyed send would have chosen
+    keyed = DefaultPartitioner()(u.encode(), list(range(load_settings().topic_partitions)), [])
+    assert sorted(sent) == [(b"1", keyed), (b"2", keyed)]
+    consumer = KafkaConsumer(load_settings().topic_dlq, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             consumer_timeout_ms=30_000)
+    dead = {}
+    for m in consumer:
+        headers = dict(m.headers)
+        if m.key == u.encode() or m.value == b"{oops":
+            dead[headers["reason"]] = (m.value, m.partition if m.key else None)
+        if {b"case_exists", b"invalid_json"} <= dead.keys():
+            break
+    consumer.close()
+    assert dead[b"case_exists"] == (lines[3], keyed)
+    assert dead[b"invalid_json"] == (b"{oops", None)
 
 
 def _publish_unkeyed(bootstrap: str, lines: list[bytes]) -> None:

@@ -2,12 +2,6 @@
 (a rebalance moves partitions, and their tables, from the first to it): nothing lost, nothing
 twice, and the two workers' figures together equal the reference calculator's.
 
-The replay is published in three parts so that the rebalance falls inside it whatever the
-machine's speed: half before the first worker starts; a quarter, paced, while the second joins
-(so the first is consuming when its partitions are revoked); the last quarter once the second
-has its partitions (so both take part: one worker alone can fold the whole history before a
-second process has even started).
-
 Each worker has its own chDB folder (one engine per process); production shares one ClickHouse,
 whose ReplacingMergeTree by event id collapses what both wrote. Here: the union of the two raw
 stores holds exactly the oracle's accepted events, each with the oracle's case_seq.
@@ -32,6 +26,7 @@ from tests.streams.test_pipeline import read_store
 
 pytestmark = pytest.mark.integration
 AS_OF = dt.date(2021, 3, 31)
+TRICKLE = 25  # events published every 0.1 s while the second worker joins
 
 
 def _history() -> list[bytes]:
@@ -40,21 +35,21 @@ def _history() -> list[bytes]:
     return list(generate(RandomOptions(cases=2500, seed=11, start_year=2019, years=2)))
 
 
-def _publish(bootstrap: str, lines: list[bytes], chunk: int = 0, pause_s: float = 0.0) -> None:
-    """Publish ``lines`` keyed by subject, in order; with ``chunk``, pausing ``pause_s`` after each chunk."""
+def _publish(bootstrap: str, lines: list[bytes], until: threading.Event | None = None) -> None:
+    """Publish ``lines``; with ``until``, trickle them (a chunk every 0.1 s) until it is set, then the rest."""
     from kafka import KafkaProducer
 
     producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
     for i, raw in enumerate(lines):
-        if chunk and i and i % chunk == 0:
-            producer.flush()
-            time.sleep(pause_s)
         try:
             subject = json.loads(raw).get("subject")
         except ValueError:
             subject = None
         producer.send(load_settings().topic_inbound, key=subject.encode() if isinstance(subject, str) else None,
                       value=raw)
+        if until is not None and i % TRICKLE == TRICKLE - 1 and not until.is_set():
+            producer.flush()
+            until.wait(0.1)
     producer.flush()
     producer.close()
 
@@ -85,8 +80,14 @@ def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_
     bootstrap = kafka_broker.bootstrap_servers
     ensure_topics(bootstrap, load_settings())
     lines = _history()
-    half, three_quarters = len(lines) // 2, len(lines) * 3 // 4
-    _publish(bootstrap, lines[:half])
+    # A third of the history before the first worker starts, the second third trickles in while
+    # the second worker joins (so the rebalance comes while the first is busy), the last third once
+    # it has joined: both take part, however fast the first worker is and however slow the second
+    # is to start.
+    third = len(lines) // 3
+    _publish(bootstrap, lines[:third])
+    joined = threading.Event()
+    trickle = threading.Thread(target=_publish, args=(bootstrap, lines[third:2 * third], joined), daemon=True)
     oracle = replay(lines)
     dirs = [tmp_path / "w1", tmp_path / "w2"]
     for d in dirs:
@@ -98,22 +99,19 @@ def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and (first.status() or {}).get("consumed", 0) == 0:
             time.sleep(0.05)
+        trickle.start()
         second = WorkerProcess(bootstrap, dirs[1], dirs[1] / "worker.log")
         workers.append(second)
-        # the next quarter while the second joins: the first is consuming when the rebalance comes
-        paced = threading.Thread(target=_publish, args=(bootstrap, lines[half:three_quarters], 100, 0.3))
-        paced.start()
-        try:
-            second.wait_ready(timeout_s=90)  # it has its partitions: the rebalance is done
-        finally:
-            paced.join()
-        assert (first.status() or {}).get("consumed", 0) > 0
-        _publish(bootstrap, lines[three_quarters:])
+        second.wait_ready(timeout_s=90)  # it has its partitions: the rebalance is done
+        joined.set()
+        trickle.join(120)
+        _publish(bootstrap, lines[2 * third:])
         statuses = _idle_together(workers)
         assert all(s["consumed"] > 0 for s in statuses), statuses  # both took part
         figures = [w.get("/figures/notifications") for w in workers]
         periods = [w.get("/figures/period-change?from=2020-04-01&to=2020-09-30") for w in workers]
     finally:
+        joined.set()
         for w in workers:
             w.stop()
 
