@@ -60,8 +60,8 @@ class HandOverInPlace:
     task under Faust's own ``wait_first``, raced against ``suspend_flow`` exactly as before.
     """
 
-    _stopped: asyncio.Event
-    _crashed: asyncio.Event
+    _stopped: Any  # mode.Service's events (the consumer's)
+    _crashed: Any
 
     async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
         if not _is_hand_over(coros, timeout):
