@@ -21,7 +21,6 @@ import faust
 from faust.sensors import Monitor
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from mode.services import WaitResults
-from mode.utils.locks import Event
 
 from infra.kafka_clients import faust_credentials
 from infra.settings import Settings, settings
@@ -62,8 +61,8 @@ class HandOverInPlace:
     task under Faust's own ``wait_first``, raced against ``suspend_flow`` exactly as before.
     """
 
-    _stopped: Event  # mode's Service's (its own Event class)
-    _crashed: Event
+    _stopped: Any  # mode.Service's events (the consumer's)
+    _crashed: Any
 
     async def wait_first(self, *coros: Any, timeout: Any = None) -> WaitResults:
         if not _is_hand_over(coros, timeout):
