@@ -40,6 +40,7 @@ from schemas.calendar import TIMELINESS_BUCKETS, requested_completion_date
 from schemas.figures import LA_BAND_NAMES, PERIOD_FROM, PERIOD_TO, comparison_period
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
+from streams.cases.history import CaseState
 from streams.figures.book import FigureBook
 
 FIRST_YEAR = 2018
@@ -71,9 +72,9 @@ def years_of(book: FigureBook, as_of: dt.date) -> list[int]:
     return sorted(years)
 
 
-def accepted_events(states: Iterable[dict[str, Any]]) -> int:
+def accepted_events(states: Iterable[CaseState]) -> int:
     """How many events the stream has accepted in these case states (each state's last case_seq)."""
-    return sum(int(state.get("seq", 0)) for state in states)
+    return sum(state.seq for state in states)
 
 
 def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -> list[FigureRow]:

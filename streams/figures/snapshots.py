@@ -37,7 +37,7 @@ from infra.warehouse.raw_store import check_database_name
 from streams import stats
 from streams.app import app
 from streams.figures.public import public_rows
-from streams.figures.reconciliation import COLUMNS, accepted_events, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, snapshot_rows
 
 log = logging.getLogger(__name__)
 TABLE = "stream_figures"
@@ -61,10 +61,9 @@ def _version() -> int:
 
 
 def _caught_up() -> bool:
-    from streams.cases.agents import stream
+    from streams.views import inbound_lag
 
-    service = stream.service
-    return service is not None and service.lags() == 0
+    return inbound_lag() == 0
 
 
 class Snapshots:
@@ -94,7 +93,7 @@ class Snapshots:
         taken_at = dt.datetime.now(dt.UTC)
         as_of = taken_at.date()
         # in the loop: the book and the states change in it
-        rows = snapshot_rows(live.book, as_of, taken_at, accepted_events(live.states.values()))
+        rows = snapshot_rows(live.book, as_of, taken_at, live.accepted())
         assert sink.writer is not None, "the worker sets the writer before it starts"
         n = int(await sink.writer.run(insert_snapshot, rows, what=f"a figures snapshot ({len(rows)} rows)"))
         self.version, self.as_of, self.at = version, as_of, time.monotonic()
