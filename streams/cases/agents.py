@@ -189,6 +189,18 @@ class Live:
         """Events accepted by this worker's cases (the sum of their last case_seq)."""
         return sum(int(m.get("accepted", 0)) for m in self.meta.values())
 
+    def by_partition(self) -> dict[int, tuple[FigureBook, int]]:
+        """Each partition's own figures and events accepted, from ``pages`` and ``meta`` (for the
+        snapshots: another worker holds the other partitions, and the readers sum them)."""
+        books: dict[int, FigureBook] = {}
+        for key, doc in self.pages.items():
+            book = books.setdefault(int(key.split(b"|", 1)[0]), FigureBook())
+            book.apply(doc["c"])
+            for subject, review in doc["p"].items():
+                book.set_pending(subject, review)
+        return {p: (books.get(p) or FigureBook(), int(self.meta.get(p, {}).get("accepted", 0)))
+                for p in sorted({*books, *self.meta})}
+
 
 live = Live()
 

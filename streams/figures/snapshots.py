@@ -1,7 +1,9 @@
 """Snapshots of the live figures into ``{db}.stream_figures``, for the reconciliation with dbt.
 
 A service of the worker checks every ``TICK_S`` and writes a snapshot (``reconciliation.
-snapshot_rows`` of ``live.book``, as at the worker's date in UTC) when:
+snapshot_rows`` of each inbound partition the worker holds, ``live.by_partition()``, as at the
+worker's date in UTC; the readers take each partition's latest snapshot and sum them, so two
+workers' snapshots together are the whole) when:
 
 - the stream has gone quiet with figures the last snapshot lacks: the case stage has committed
   every inbound message it was given and nothing was written in the last tick (so a snapshot is
@@ -92,8 +94,10 @@ class Snapshots:
         version = _version()
         taken_at = dt.datetime.now(dt.UTC)
         as_of = taken_at.date()
-        # in the loop: the book and the states change in it
-        rows = snapshot_rows(live.book, as_of, taken_at, live.accepted())
+        # in the loop: the pages change in it. One snapshot per inbound partition this worker
+        # holds: the other worker writes the others', and the readers sum each one's latest.
+        rows = [row for partition, (book, accepted) in live.by_partition().items()
+                for row in snapshot_rows(book, as_of, taken_at, accepted, partition)]
         assert sink.writer is not None, "the worker sets the writer before it starts"
         n = int(await sink.writer.run(insert_snapshot, rows, what=f"a figures snapshot ({len(rows)} rows)"))
         self.version, self.as_of, self.at = version, as_of, time.monotonic()

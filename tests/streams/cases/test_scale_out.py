@@ -54,6 +54,51 @@ def _publish(bootstrap: str, lines: list[bytes], until: threading.Event | None =
     producer.close()
 
 
+_DUMP_SNAPSHOTS = """
+import json, sys
+from infra.settings import load_settings
+from infra.warehouse import get_client
+c = get_client(load_settings(), data_dir=sys.argv[1])
+rows = c.query("SELECT * FROM cspr.pub_stream_figures FINAL").result_rows
+print(json.dumps([[r[0].isoformat(), *r[1:]] for r in rows], default=str))
+"""
+
+_LIVE_FIGURES = """
+import datetime as dt, json, sys
+from dashboards.national_overview.panels import _LATEST_SNAPSHOT
+from infra.settings import load_settings
+from infra.warehouse import get_client
+from infra.warehouse.raw_store import ensure_raw_store
+from streams.figures.reconciliation import COLUMNS
+c = get_client(load_settings(), data_dir=sys.argv[1])
+ensure_raw_store(c, "cspr")
+rows = [[dt.datetime.fromisoformat(r[0]), dt.date.fromisoformat(r[1]), *r[2:]] for r in json.load(sys.stdin)]
+c.insert("cspr.pub_stream_figures", rows, column_names=list(COLUMNS))
+got = c.query(_LATEST_SNAPSHOT.replace("${database}", "cspr")).result_rows
+print(json.dumps({"figures": [[f, y, d, v] for f, y, d, v, _ in got],
+                  "partitions": c.query("SELECT groupUniqArray(partition) FROM cspr.pub_stream_figures").result_rows[0][0]}))
+"""
+
+
+def _live_figures_of_both(dirs: list[Path], joined: Path) -> dict[str, Any]:
+    """Both workers' ``pub_stream_figures`` rows in one warehouse (as production's one ClickHouse
+    holds them; here each worker had its own chDB folder, one engine per process), and the live
+    figures the dashboards read off them: each partition's latest snapshot, summed."""
+    import subprocess
+    import sys
+
+    rows: list[Any] = []
+    for d in dirs:
+        proc = subprocess.run([sys.executable, "-c", _DUMP_SNAPSHOTS, str(d)], capture_output=True, text=True,
+                              timeout=120, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        rows += json.loads(proc.stdout)
+    proc = subprocess.run([sys.executable, "-c", _LIVE_FIGURES, str(joined)], input=json.dumps(rows),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
 def _idle_together(workers: list[Any], timeout_s: float = 240) -> list[dict[str, Any]]:
     """Until both are idle with their partitions, twice in a row (one may still be joining)."""
     deadline = time.monotonic() + timeout_s
@@ -127,6 +172,16 @@ def test_two_workers_with_a_rebalance_mid_replay_lose_nothing_and_count_nothing_
     assert dict(by_harm) == {h: want["notifications"][h] for h in ("death", "serious_harm", "other")}
     assert sum(p["current"] for p in periods) == want["period_change"]["current"]
     assert sum(p["previous"] for p in periods) == want["period_change"]["previous"]
+    # the live figures: both workers' snapshots in one warehouse, each partition's latest summed,
+    # equal the reference calculator's (one worker's alone is not the whole)
+    live = _live_figures_of_both(dirs, tmp_path / "joined")
+    assert sorted(live["partitions"]) == [0, 1, 2, 3], live["partitions"]
+    summed = {(f, y, d): v for f, y, d, v in live["figures"]}
+    assert {h: summed["notifications", 2020, h] for h in ("death", "serious_harm", "other")} == \
+        {h: want["notifications"][h] for h in ("death", "serious_harm", "other")}
+    assert summed["notifications", 2020, "total"] == want["notifications"]["total"] > 0
+    assert summed["period_change", 2020, "04-01..09-30|current"] == want["period_change"]["current"]
+    assert summed["period_change", 2020, "04-01..09-30|previous"] == want["period_change"]["previous"]
     # the raw stores: together, the oracle's accepted events, each with its case_seq; none twice in one
     stores = [read_store(d) for d in dirs]
     union: dict[tuple[str, str], int] = {}
