@@ -262,14 +262,22 @@ async def fold_cases(stream: Any) -> None:
 
 
 async def handle(batch: Sequence[EventT[Any]]) -> None:
-    """One batch: fold, write the tables, queue the outcomes, store them (see the module's docstring)."""
+    """One batch: fold, write the tables, queue the outcomes, store them (see the module's docstring).
+
+    Called under ``app.in_flight``, which a revocation waits for: the batch's partitions stay this
+    worker's until it returns. Its events fetched before the last revocation (taken into the
+    ``take_events`` buffer, then the rebalance came) are stale: not handled, not acked into Faust's
+    bookkeeping of the new generation; the partition's owner reads them again from its committed
+    offset (``streams.app.FencedRevocation``).
+    """
     assigned = app.consumer.assignment()
     by_partition: dict[int, list[EventT[Any]]] = {}
     stale: list[EventT[Any]] = []
+    is_current = app.is_current
     for event in batch:
-        if event.message.tp in assigned:
+        if is_current(event.message) and event.message.tp in assigned:
             by_partition.setdefault(event.message.partition, []).append(event)
-        else:  # revoked while buffered: its next owner reads it from the last commit
+        else:
             stale.append(event)
     _hold_back(stale)
     outputs: list[Output] = []
@@ -398,7 +406,9 @@ def _in_partition(event: EventT[Any]) -> Iterator[None]:
 def _hold_back(events: Sequence[EventT[Any]]) -> None:
     """Keep Faust from ever committing these messages' offsets (they are read again after a
     restart or rebalance): marked acked without the consumer's bookkeeping, so the ack that
-    ``take_events`` gives them is a no-op and the offset stays a gap Faust does not commit past."""
+    ``take_events`` gives them is a no-op and the offset stays a gap Faust does not commit past.
+    (A stale event's partition was revoked since it was fetched: its bookkeeping is gone, and its
+    next owner, this worker again or another, reads it from the committed offset.)"""
     for event in events:
         event.message.acked = True
 

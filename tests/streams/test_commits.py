@@ -1,0 +1,135 @@
+"""The worker's offset bookkeeping (``streams.app.ExactCommits``) and its revocation fence
+(``streams.app.FencedRevocation``), without Kafka: what may be committed from a partition's acked
+offsets, and the order a revocation keeps (the batch in hand, its commit, then Faust dropping its
+bookkeeping). The same on a real broker, with rebalances and a killed worker: test_scale_out.py
+and test_rebalance.py in tests/streams/cases."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from types import SimpleNamespace
+from typing import Any
+
+from streams.app import ExactCommits, FencedRevocation, StreamApp
+
+TP = ("cspr.events.inbound", 0)
+
+
+class Book(ExactCommits):
+    """Faust's consumer's bookkeeping of one partition: acked offsets and the committed offset."""
+
+    def __init__(self, committed: int | None) -> None:
+        self._acked: Any = defaultdict(list)
+        self._acked_index: Any = defaultdict(set)
+        self._committed_offset: Any = defaultdict(lambda: None)
+        if committed is not None:
+            self._committed_offset[TP] = committed
+
+    def ack(self, *offsets: int) -> None:
+        for offset in offsets:  # as Faust's ack: one entry per delivered message acked
+            self._acked[TP].append(offset)
+            self._acked_index[TP].add(offset)
+
+    def commit(self) -> int | None:
+        offset = self._new_offset(TP)
+        if offset is not None:
+            self._committed_offset[TP] = offset
+        return offset
+
+
+def test_the_commit_runs_through_every_acked_offset_whatever_the_duplicates() -> None:
+    book = Book(committed=10)
+    book.ack(10, 11, 11, 12, 12, 13)  # a seek back after a rebalance delivers offsets twice
+    assert book.commit() == 14        # Faust's run of consecutive offsets stopped at the first duplicate (12)
+    assert book._acked[TP] == [] and book._acked_index[TP] == set()
+
+
+def test_nothing_is_committed_past_an_offset_not_acked() -> None:
+    book = Book(committed=10)
+    book.ack(11, 12)
+    assert book.commit() is None  # Faust committed 13: it let a run start one past the committed offset
+    assert TP in book._head_missing()
+    book.ack(10)
+    assert book.commit() == 13
+    assert TP not in book._head_missing()
+
+
+def test_a_committed_offset_of_0_is_a_position_like_any_other() -> None:
+    book = Book(committed=0)
+    book.ack(1, 2)
+    assert book.commit() is None  # Faust's ``if committed_offset:`` skipped the check for 0 and committed 3
+    book.ack(0)
+    assert book.commit() == 3
+
+
+def test_offsets_below_the_committed_one_are_forgotten() -> None:
+    book = Book(committed=10)
+    book.ack(8, 9, 10, 12)
+    assert book.commit() == 11
+    assert book._acked[TP] == [12] and book._acked_index[TP] == {12}
+
+
+def test_without_a_committed_offset_the_run_starts_at_the_first_acked() -> None:
+    book = Book(committed=None)  # only when the topic's first offset could not be read
+    book.ack(5, 6, 8)
+    assert book.commit() == 7
+    assert book._acked[TP] == [8]
+
+
+class Revoked:
+    """Faust's consumer below the fence: it drops its bookkeeping when told partitions are revoked."""
+
+    def __init__(self, app: Any, log: list[str]) -> None:
+        self.app, self.log = app, log
+
+    def assignment(self) -> set[Any]:
+        return {TP}
+
+    async def maybe_wait_for_commit_to_finish(self) -> bool:
+        return False
+
+    async def commit(self) -> bool:
+        self.log.append("commit")
+        return True
+
+    async def on_partitions_revoked(self, revoked: Any) -> None:
+        self.log.append(f"bookkeeping dropped (revoking={self.app.revoking})")
+
+
+class Consumer(FencedRevocation, Revoked):
+    pass
+
+
+def _app() -> Any:
+    return SimpleNamespace(in_flight=asyncio.Lock(), consumer_generation_id=3, fenced_generation=-1,
+                           should_stop=False, revoking=False)
+
+
+def test_a_revocation_waits_for_the_batch_in_hand_then_commits_then_fences_its_generation() -> None:
+    log: list[str] = []
+
+    async def main() -> None:
+        app = _app()
+        consumer = Consumer(app, log)
+
+        async def batch() -> None:
+            async with app.in_flight:
+                log.append("batch started")
+                await asyncio.sleep(0.3)  # longer than nothing: the revocation comes meanwhile
+                log.append("batch done")
+            log.append("batch acked")     # take_events acks as soon as the agent's loop body is left
+
+        agent = asyncio.create_task(batch())
+        await asyncio.sleep(0.05)
+        await consumer.on_partitions_revoked({TP})
+        await agent
+        assert app.fenced_generation == 3 and not app.revoking
+        message = SimpleNamespace(generation_id=3)
+        assert not StreamApp.is_current(app, message)  # fetched before the revocation: stale
+        app.consumer_generation_id = 4                  # the next assignment
+        assert not StreamApp.is_current(app, message)
+        assert StreamApp.is_current(app, SimpleNamespace(generation_id=4))
+
+    asyncio.run(main())
+    assert log == ["batch started", "batch done", "batch acked", "commit", "bookkeeping dropped (revoking=True)"]
