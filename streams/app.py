@@ -114,18 +114,19 @@ class FencedRevocation:
                 await self.commit()  # type: ignore[attr-defined]
             app.revoking = True
             try:
-                self.__dict__.pop("_cspr_head_missing", None)
+                self.__dict__.pop("_cspr_next_offsets", None)  # until the next assignment's seek
+                self.__dict__.pop("_cspr_sought", None)
                 await super().on_partitions_revoked(revoked)  # type: ignore[misc]
             finally:
                 app.revoking = False
 
 
 class ExactCommits:
-    """A mixin for Faust's consumer: the offset to commit worked out exactly, and a partition whose
-    next offset never comes read again from its committed offset.
+    """A mixin for Faust's consumer: the offset to commit worked out exactly, and where each
+    partition's stream starts once the assignment's seek is done (``next_offsets``).
 
     Faust's ``_new_offset`` takes the first run of consecutive acked offsets, which a duplicate
-    breaks (two deliveries of one offset, as a seek back after a rebalance gives: measured, the
+    breaks (two deliveries of one offset, as a seek back after a rebalance gives: seen, the
     commits then crept one offset per second); it lets a run start one past the committed offset
     (``min(acked) - committed > 1``: one unprocessed message committed past) and skips that check
     when the committed offset is 0 or unknown (``if committed_offset:``). And it infers "gaps"
@@ -138,18 +139,30 @@ class ExactCommits:
     Here: the inbound topic is written without transactions, so its offsets are contiguous and no
     gap is inferred; the commit runs from the committed offset (from the topic's first offset when
     nothing was committed) through the last offset with every one before it acked, duplicates or
-    not. If the committed offset itself is not acked within ``HEAL_S`` while later ones are (a
-    message delivered but lost on the way to the agent, or never delivered), the partition is
-    sought back to it and read again (a replay is recognised: ``streams.cases.history``), rather
-    than its commits stopping for good.
+    not. ``next_offsets[tp]`` is the committed offset once the assignment's seek is done (absent
+    before: what was fetched before the seek is from the position before the rebalance); the case
+    agent takes each partition's events in order from it (``streams.cases.agents.in_order``).
     """
 
-    HEAL_S = 5.0
     _acked: Any
     _acked_index: Any
     _committed_offset: Any
     app: Any
-    log: Any
+
+    @property
+    def next_offsets(self) -> dict[Any, int | None]:
+        offsets = self.__dict__.get("_cspr_next_offsets")
+        if offsets is None:
+            offsets = self.__dict__["_cspr_next_offsets"] = {}
+        return offsets
+
+    @property
+    def sought(self) -> dict[Any, tuple[int | None, float]]:
+        """The offset each partition was last sought to (by the assignment, or after a jump), and when."""
+        offsets = self.__dict__.get("_cspr_sought")
+        if offsets is None:
+            offsets = self.__dict__["_cspr_sought"] = {}
+        return offsets
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
         return None
@@ -162,12 +175,10 @@ class ExactCommits:
         done = set(acked)
         start = min(done) if committed is None else committed
         done = {offset for offset in done if offset >= start}
-        if start not in done:
+        if start not in done:  # the committed offset's message is not handled yet
             acked[:] = sorted(done)
             self._acked_index[tp] = set(done)
-            self._head_missing().setdefault(tp, monotonic())
             return None
-        self._head_missing().pop(tp, None)
         end = start
         while end + 1 in done:
             end += 1
@@ -176,37 +187,19 @@ class ExactCommits:
         self._acked_index[tp] = set(rest)
         return end + 1
 
-    def _head_missing(self) -> dict[Any, float]:
-        missing = self.__dict__.get("_cspr_head_missing")
-        if missing is None:
-            missing = self.__dict__["_cspr_head_missing"] = {}
-        return missing
-
     async def perform_seek(self) -> None:
         await super().perform_seek()  # type: ignore[misc]
-        unknown = [tp for tp in self.assignment()  # type: ignore[attr-defined]
-                   if self._committed_offset.get(tp) is None and self.app.topics.acks_enabled_for(tp.topic)
-                   and not self._is_changelog_tp(tp)]  # type: ignore[attr-defined]
+        streams = [tp for tp in self.assignment()  # type: ignore[attr-defined]
+                   if self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)]  # type: ignore[attr-defined]
+        unknown = [tp for tp in streams if self._committed_offset.get(tp) is None]
         if unknown:  # nothing committed yet (or 0, which Faust reads as nothing): from the first offset
             first = await self.earliest_offsets(*unknown)  # type: ignore[attr-defined]
             for tp in unknown:
-                if tp in first and first[tp] is not None:
+                if first.get(tp) is not None:
                     self._committed_offset[tp] = first[tp]
-
-    async def force_commit(self, *args: Any, **kwargs: Any) -> bool:
-        did = await super().force_commit(*args, **kwargs)  # type: ignore[misc]
-        now = monotonic()
-        assignment = self.assignment()  # type: ignore[attr-defined]
-        for tp, since in list(self._head_missing().items()):
-            committed = self._committed_offset[tp]
-            if tp not in assignment or committed is None:
-                self._head_missing().pop(tp, None)
-            elif now - since >= self.HEAL_S:
-                self._head_missing().pop(tp, None)
-                self.log.warning("offset %s of %s was not handled within %g s while later ones were: "
-                                 "reading the partition again from it", committed, tp, self.HEAL_S)
-                await self.seek(tp, committed)  # type: ignore[attr-defined]
-        return bool(did)
+        for tp in streams:
+            self.next_offsets[tp] = self._committed_offset.get(tp)
+            self.sought[tp] = (self.next_offsets[tp], monotonic())
 
 
 class _Consumer(FencedRevocation, ExactCommits, HandOverInPlace, faust_aiokafka.Consumer):

@@ -52,6 +52,7 @@ import gc
 import json
 import logging
 import os
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any, cast
@@ -80,6 +81,7 @@ BATCH = 20_000          # messages per batch at most: a chDB insert costs ~35 ms
 BATCH_SECONDS = 0.5     # a batch waits at most this long to fill (the latency bound on a quiet stream)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
 EXIT_FATAL = 70
+RESEEK_S = 5.0          # a partition sought back whose expected offset has not come since is sought again
 PROBE_S = 2.0           # how often /status learns whether the broker answers
 GROUP = APP_ID          # the inbound topic's consumer group (Faust's)
 DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
@@ -265,20 +267,9 @@ async def handle(batch: Sequence[EventT[Any]]) -> None:
     """One batch: fold, write the tables, queue the outcomes, store them (see the module's docstring).
 
     Called under ``app.in_flight``, which a revocation waits for: the batch's partitions stay this
-    worker's until it returns. Its events fetched before the last revocation (taken into the
-    ``take_events`` buffer, then the rebalance came) are stale: not handled, not acked into Faust's
-    bookkeeping of the new generation; the partition's owner reads them again from its committed
-    offset (``streams.app.FencedRevocation``).
+    worker's until it returns. Only the events ``in_order`` admits are handled.
     """
-    assigned = app.consumer.assignment()
-    by_partition: dict[int, list[EventT[Any]]] = {}
-    stale: list[EventT[Any]] = []
-    is_current = app.is_current
-    for event in batch:
-        if is_current(event.message) and event.message.tp in assigned:
-            by_partition.setdefault(event.message.partition, []).append(event)
-        else:
-            stale.append(event)
+    by_partition, stale = await in_order(batch)
     _hold_back(stale)
     outputs: list[Output] = []
     for events in by_partition.values():
@@ -289,6 +280,54 @@ async def handle(batch: Sequence[EventT[Any]]) -> None:
     stats.count("consumed", n)
     await asyncio.gather(store(outputs), sends.delivered())
     stats.count("committed", n)
+
+
+async def in_order(batch: Sequence[EventT[Any]]) -> tuple[dict[int, list[EventT[Any]]], list[EventT[Any]]]:
+    """The batch's events to handle, by partition, and the others (not handled, not acked).
+
+    Each partition's events are handled in offset order, each offset once, from the committed
+    offset the assignment's seek went back to (``streams.app.ExactCommits.next_offsets``). Not
+    handled: an event fetched before the last revocation (it was in the ``take_events`` buffer
+    when the rebalance came: ``streams.app.FencedRevocation``), or before this assignment's seek
+    (fetched from the position before the rebalance), or of a partition no longer assigned; an
+    offset already handled (a second delivery); and an offset past the next one expected, a jump
+    over messages the agent never had (seen: Faust's queue cleared at a revocation, a fetch from
+    the old position, a seek racing a fetch). A jump seeks the partition back to the offset
+    expected, so those messages come again; handled out of order, a case's later event took an
+    earlier one's case_seq (seen on two workers).
+    """
+    consumer = cast(Any, app.consumer)
+    assigned = consumer.assignment()
+    expected = consumer.next_offsets
+    is_current = app.is_current
+    by_partition: dict[int, list[EventT[Any]]] = {}
+    stale: list[EventT[Any]] = []
+    jumps: dict[Any, int] = {}
+    for event in batch:
+        m = event.message
+        tp = m.tp
+        if not is_current(m) or tp not in assigned or tp not in expected:
+            stale.append(event)
+            continue
+        want = expected[tp]
+        if want is None or m.offset == want:  # (None: the topic's first offset was not known)
+            expected[tp] = m.offset + 1
+            by_partition.setdefault(m.partition, []).append(event)
+        else:
+            stale.append(event)
+            if m.offset > want:
+                jumps.setdefault(tp, m.offset)
+    now = time.monotonic()
+    for tp in jumps:
+        want = expected[tp]
+        sought, at = consumer.sought.get(tp, (None, 0.0))
+        if want is None or (sought is not None and sought <= want and now - at < RESEEK_S):
+            continue  # a seek at or before it is under way: the partition comes again in order from there
+        log.warning("partition %s of %s: offset %s came before %s; reading the partition again from %s",
+                    tp.partition, tp.topic, jumps[tp], want, want)
+        consumer.sought[tp] = (want, now)
+        await consumer.seek(tp, want)
+    return by_partition, stale
 
 
 async def send_outcomes(outputs: Sequence[Output]) -> list[asyncio.Future[Any]]:

@@ -1,7 +1,8 @@
-"""The worker's offset bookkeeping (``streams.app.ExactCommits``) and its revocation fence
-(``streams.app.FencedRevocation``), without Kafka: what may be committed from a partition's acked
-offsets, and the order a revocation keeps (the batch in hand, its commit, then Faust dropping its
-bookkeeping). The same on a real broker, with rebalances and a killed worker: test_scale_out.py
+"""The worker's offset bookkeeping (``streams.app.ExactCommits``), its revocation fence
+(``streams.app.FencedRevocation``) and the case agent's order guard (``streams.cases.agents.in_order``),
+without Kafka: what may be committed from a partition's acked offsets, the order a revocation keeps
+(the batch in hand, its commit, then Faust dropping its bookkeeping), and which events of a batch
+are handled. The same on a real broker, with rebalances and a killed worker: test_scale_out.py
 and test_rebalance.py in tests/streams/cases."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections import defaultdict
 from types import SimpleNamespace
 from typing import Any
 
+from faust.types import TP as TopicPartition
+
 from streams.app import ExactCommits, FencedRevocation, StreamApp
 
-TP = ("cspr.events.inbound", 0)
+TP = TopicPartition("cspr.events.inbound", 0)
 
 
 class Book(ExactCommits):
@@ -49,10 +52,8 @@ def test_nothing_is_committed_past_an_offset_not_acked() -> None:
     book = Book(committed=10)
     book.ack(11, 12)
     assert book.commit() is None  # Faust committed 13: it let a run start one past the committed offset
-    assert TP in book._head_missing()
     book.ack(10)
     assert book.commit() == 13
-    assert TP not in book._head_missing()
 
 
 def test_a_committed_offset_of_0_is_a_position_like_any_other() -> None:
@@ -133,3 +134,58 @@ def test_a_revocation_waits_for_the_batch_in_hand_then_commits_then_fences_its_g
 
     asyncio.run(main())
     assert log == ["batch started", "batch done", "batch acked", "commit", "bookkeeping dropped (revoking=True)"]
+
+
+class Seeking:
+    """The consumer as ``in_order`` sees it: assignment, next offsets, seeks."""
+
+    def __init__(self, next_offset: int) -> None:
+        self.next_offsets: dict[Any, int | None] = {TP: next_offset}
+        self.sought: dict[Any, tuple[int | None, float]] = {}
+        self.seeks: list[int] = []
+
+    def assignment(self) -> set[Any]:
+        return {TP}
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append(offset)
+
+
+def _event(offset: int, generation: int = 4, tp: Any = TP) -> Any:
+    return SimpleNamespace(message=SimpleNamespace(tp=tp, partition=tp.partition, offset=offset,
+                                                   generation_id=generation))
+
+
+def _in_order(monkeypatch: Any, consumer: Seeking, offsets: list[Any]) -> tuple[list[int], list[int]]:
+    from streams.cases import agents
+
+    app: Any = SimpleNamespace(consumer=consumer, consumer_generation_id=4, fenced_generation=3)
+    app.is_current = lambda message: StreamApp.is_current(app, message)
+    monkeypatch.setattr(agents, "app", app)
+    batch: list[Any] = [o if isinstance(o, SimpleNamespace) else _event(o) for o in offsets]
+    handled, held = asyncio.run(agents.in_order(batch))
+    return [e.message.offset for e in handled.get(0, [])], [e.message.offset for e in held]
+
+
+def test_each_offset_is_handled_once_in_order(monkeypatch: Any) -> None:
+    consumer = Seeking(5)
+    assert _in_order(monkeypatch, consumer, [5, 6, 6, 7, 5]) == ([5, 6, 7], [6, 5])
+    assert consumer.next_offsets[TP] == 8 and consumer.seeks == []
+
+
+def test_a_jump_is_not_handled_and_the_partition_is_read_again_from_the_offset_expected(monkeypatch: Any) -> None:
+    consumer = Seeking(5)
+    assert _in_order(monkeypatch, consumer, [8, 9]) == ([], [8, 9])
+    assert consumer.seeks == [5]
+    assert _in_order(monkeypatch, consumer, [10]) == ([], [10])  # the seek is under way: not again at once
+    assert consumer.seeks == [5]
+    assert _in_order(monkeypatch, consumer, [5, 6, 7, 8]) == ([5, 6, 7, 8], [])
+
+
+def test_events_of_another_generation_or_partition_or_before_the_seek_are_not_handled(monkeypatch: Any) -> None:
+    other = TopicPartition("cspr.events.inbound", 1)
+    consumer = Seeking(5)
+    assert _in_order(monkeypatch, consumer, [_event(5, generation=3), _event(5, tp=other), 5]) == ([5], [5, 5])
+    consumer.next_offsets.clear()  # revoked, or assigned and not sought yet
+    assert _in_order(monkeypatch, consumer, [6]) == ([], [6])
+    assert consumer.seeks == []
