@@ -116,6 +116,7 @@ class FencedRevocation:
             try:
                 self.__dict__.pop("_cspr_next_offsets", None)  # until the next assignment's seek
                 self.__dict__.pop("_cspr_sought", None)
+                self.__dict__.pop("_cspr_jumps", None)
                 await super().on_partitions_revoked(revoked)  # type: ignore[misc]
             finally:
                 app.revoking = False
@@ -186,6 +187,21 @@ class ExactCommits:
         acked[:] = rest
         self._acked_index[tp] = set(rest)
         return end + 1
+
+    @property
+    def jumps(self) -> dict[Any, tuple[int, int, int]]:
+        """Per partition, the last jump the case agent sought back over: (offset expected, offset
+        that came instead, how many seeks in a row found the same)."""
+        jumps = self.__dict__.get("_cspr_jumps")
+        if jumps is None:
+            jumps = self.__dict__["_cspr_jumps"] = {}
+        return jumps
+
+    def skip(self, tp: Any, start: int, end: int) -> None:
+        """Count offsets ``start`` .. ``end - 1`` as done: the broker has no message there for this
+        consumer (see ``streams.cases.agents.in_order``), so the commit may pass them."""
+        self._acked[tp].extend(range(start, end))
+        self._acked_index[tp].update(range(start, end))
 
     async def perform_seek(self) -> None:
         await super().perform_seek()  # type: ignore[misc]

@@ -99,6 +99,9 @@ def status(fast: bool = False) -> dict[str, Any]:
         "dead_lettered_by_reason": dict(stats.rejected_by_reason),
         "held_since_start": c["held"],
         "duplicates": c["duplicates"],
+        # inbound offsets passed because the broker has no message there (a transaction marker, or
+        # deleted by retention before they were read: the worker log says which)
+        "offsets_not_on_the_broker": c["offsets_not_on_the_broker"],
         "sunk": {"events": c["sunk_events"], "dead_letters": c["sunk_dead_letters"]},
         "sent": {"events": c["sent_events"], "dead_letters": c["sent_dead_letters"]},
         "case_table": None if fast else case_totals(),  # ?fast=1: skip the walk over every case

@@ -82,6 +82,7 @@ BATCH_SECONDS = 0.5     # a batch waits at most this long to fill (the latency b
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
 EXIT_FATAL = 70
 RESEEK_S = 5.0          # a partition sought back whose expected offset has not come since is sought again
+HOLE_AFTER_SEEKS = 3    # seeks in a row that find the same offset missing: the broker has no message there
 PROBE_S = 2.0           # how often /status learns whether the broker answers
 GROUP = APP_ID          # the inbound topic's consumer group (Faust's)
 DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
@@ -318,16 +319,64 @@ async def in_order(batch: Sequence[EventT[Any]]) -> tuple[dict[int, list[EventT[
             if m.offset > want:
                 jumps.setdefault(tp, m.offset)
     now = time.monotonic()
-    for tp in jumps:
+    for tp in {events[0].message.tp for events in by_partition.values()}:
+        jump = consumer.jumps.get(tp)
+        if jump is not None and expected.get(tp) is not None and expected[tp] > jump[0]:
+            consumer.jumps.pop(tp, None)  # the offset expected came: that jump is over
+    for tp, came in jumps.items():
         want = expected[tp]
+        jump = consumer.jumps.get(tp)
+        if want is None or (jump is not None and jump[0] == want):
+            continue  # already sought back to it: ``seek_again`` sees to it
         sought, at = consumer.sought.get(tp, (None, 0.0))
-        if want is None or (sought is not None and sought <= want and now - at < RESEEK_S):
-            continue  # a seek at or before it is under way: the partition comes again in order from there
+        if sought is not None and sought <= want and now - at < RESEEK_S:
+            # a seek at or before it is under way: the partition comes again in order from there,
+            # and if the offset expected has not come within RESEEK_S, ``seek_again`` seeks to it
+            consumer.jumps[tp] = (want, came, 0)
+            continue
         log.warning("partition %s of %s: offset %s came before %s; reading the partition again from %s",
-                    tp.partition, tp.topic, jumps[tp], want, want)
+                    tp.partition, tp.topic, came, want, want)
+        consumer.jumps[tp] = (want, came, 1)
         consumer.sought[tp] = (want, now)
         await consumer.seek(tp, want)
     return by_partition, stale
+
+
+@app.timer(RESEEK_S / 5)
+async def _seek_again_on_time() -> None:
+    if getattr(app.consumer, "jumps", None):
+        async with app.in_flight:
+            await seek_again(cast(Any, app.consumer), time.monotonic())
+
+
+async def seek_again(consumer: Any, now: float) -> None:
+    """A partition sought back over a jump whose expected offset has not come within ``RESEEK_S``
+    is sought back again; after ``HOLE_AFTER_SEEKS`` such seeks the broker has no message there
+    (deleted by retention before this stream read it, or a transaction's marker, which no
+    consumer is given), and the partition goes on from the offset that came instead. Without
+    this, a partition whose expected offset does not exist would wait for ever."""
+    for tp, (want, came, seeks) in list(consumer.jumps.items()):
+        if consumer.next_offsets.get(tp) != want or tp not in consumer.assignment():
+            consumer.jumps.pop(tp, None)  # it came, or the partition is no longer this worker's
+            continue
+        if now - consumer.sought.get(tp, (None, 0.0))[1] < RESEEK_S:
+            continue
+        if seeks >= HOLE_AFTER_SEEKS:
+            log.error("partition %s of %s: offsets %s to %s are not on the broker (%d seeks back from %s found "
+                      "%s first): going on from %s. If retention deleted them, they were never read: check the "
+                      "topic's retention against how long the stream was stopped", tp.partition, tp.topic,
+                      want, came - 1, seeks, want, came, came)
+            stats.count("offsets_not_on_the_broker", came - want)
+            consumer.skip(tp, want, came)
+            consumer.next_offsets[tp] = want = came
+            consumer.jumps.pop(tp, None)
+        else:
+            if seeks == 0:
+                log.warning("partition %s of %s: offset %s came before %s; reading the partition again from %s",
+                            tp.partition, tp.topic, came, want, want)
+            consumer.jumps[tp] = (want, came, seeks + 1)
+        consumer.sought[tp] = (want, now)
+        await consumer.seek(tp, want)
 
 
 async def send_outcomes(outputs: Sequence[Output]) -> list[asyncio.Future[Any]]:

@@ -142,13 +142,18 @@ class Seeking:
     def __init__(self, next_offset: int) -> None:
         self.next_offsets: dict[Any, int | None] = {TP: next_offset}
         self.sought: dict[Any, tuple[int | None, float]] = {}
+        self.jumps: dict[Any, tuple[int, int, int]] = {}
         self.seeks: list[int] = []
+        self.skipped: list[tuple[int, int]] = []
 
     def assignment(self) -> set[Any]:
         return {TP}
 
     async def seek(self, tp: Any, offset: int) -> None:
         self.seeks.append(offset)
+
+    def skip(self, tp: Any, start: int, end: int) -> None:
+        self.skipped.append((start, end))
 
 
 def _event(offset: int, generation: int = 4, tp: Any = TP) -> Any:
@@ -189,3 +194,61 @@ def test_events_of_another_generation_or_partition_or_before_the_seek_are_not_ha
     consumer.next_offsets.clear()  # revoked, or assigned and not sought yet
     assert _in_order(monkeypatch, consumer, [6]) == ([], [6])
     assert consumer.seeks == []
+
+
+def test_an_offset_the_broker_does_not_have_is_sought_again_then_passed(monkeypatch: Any) -> None:
+    """Offsets 5-7 are not on the broker (a transaction's marker, or deleted by retention): each
+    seek back from 5 brings 8 first. Sought again every RESEEK_S; after HOLE_AFTER_SEEKS seeks the
+    partition goes on from 8 and the commit may pass 5-7."""
+    from streams.cases import agents
+
+    consumer = Seeking(5)
+    assert _in_order(monkeypatch, consumer, [8, 9]) == ([], [8, 9])
+    assert consumer.seeks == [5] and consumer.jumps[TP] == (5, 8, 1)
+    assert _in_order(monkeypatch, consumer, [8, 9]) == ([], [8, 9])  # what the seek back brings: no new seek
+    assert consumer.seeks == [5]
+    at = consumer.sought[TP][1]
+    asyncio.run(agents.seek_again(consumer, at + 1))  # too soon
+    assert consumer.seeks == [5]
+    for n in range(1, agents.HOLE_AFTER_SEEKS):
+        asyncio.run(agents.seek_again(consumer, at + n * agents.RESEEK_S))
+    assert consumer.seeks == [5] * agents.HOLE_AFTER_SEEKS and consumer.skipped == []
+    asyncio.run(agents.seek_again(consumer, at + agents.HOLE_AFTER_SEEKS * agents.RESEEK_S))
+    assert consumer.skipped == [(5, 8)] and consumer.seeks[-1] == 8 and consumer.next_offsets[TP] == 8
+    assert consumer.jumps == {}
+    assert _in_order(monkeypatch, consumer, [8, 9]) == ([8, 9], [])
+
+
+def test_a_jump_that_a_seek_back_resolves_is_forgotten(monkeypatch: Any) -> None:
+    from streams.cases import agents
+
+    consumer = Seeking(5)
+    _in_order(monkeypatch, consumer, [8])
+    assert _in_order(monkeypatch, consumer, [5, 6, 7, 8]) == ([5, 6, 7, 8], [])
+    assert consumer.jumps == {}
+    asyncio.run(agents.seek_again(consumer, consumer.sought[TP][1] + 60))
+    assert consumer.seeks == [5] and consumer.skipped == []
+
+
+def test_offsets_passed_over_let_the_commit_through() -> None:
+    book = Book(committed=5)
+    book.ack(8, 9)
+    assert book.commit() is None
+    book.skip(TP, 5, 8)
+    assert book.commit() == 10
+
+
+def test_a_jump_just_after_the_assignments_seek_is_sought_again_if_the_offset_does_not_come(monkeypatch: Any) -> None:
+    """Just after the assignment's seek, a jump may be the old position's fetch (the offset expected
+    comes next): no seek at once, but if it has not come within RESEEK_S, the partition is sought
+    back (else a partition whose expected offset does not exist would wait for ever)."""
+    import time
+
+    from streams.cases import agents
+
+    consumer = Seeking(5)
+    consumer.sought[TP] = (5, time.monotonic())  # the assignment's seek, just now
+    assert _in_order(monkeypatch, consumer, [8]) == ([], [8])
+    assert consumer.seeks == [] and consumer.jumps[TP] == (5, 8, 0)
+    asyncio.run(agents.seek_again(consumer, consumer.sought[TP][1] + agents.RESEEK_S))
+    assert consumer.seeks == [5] and consumer.jumps[TP] == (5, 8, 1)

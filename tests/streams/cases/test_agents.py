@@ -169,3 +169,45 @@ def _publish_unkeyed(bootstrap: str, lines: list[bytes]) -> None:
         producer.send(load_settings().topic_inbound, value=raw)
     producer.flush()
     producer.close()
+
+
+@pytest.mark.integration
+def test_a_transaction_marker_on_the_inbound_topic_does_not_stop_the_stream(bootstrap: str, tmp_path: Path) -> None:
+    """A transactional writer leaves a marker in the partition, an offset no consumer is given: the
+    worker seeks back to it a few times, then goes on past it, and commits to the end."""
+    import asyncio
+    import json
+
+    from aiokafka import AIOKafkaProducer
+
+    cases = [f"SIN-2018-{i:06d}" for i in (1, 2, 3)]  # cases (and a month) of their own
+    lines = [e.notified(s, time="2018-06-01T10:00:00Z", notified_date="2018-06-01") for s in cases]
+    topic = load_settings().topic_inbound
+
+    async def publish() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id="cspr-test-txn",
+                                    enable_idempotence=True)
+        await producer.start()
+        try:
+            async with producer.transaction():  # two events, then the commit marker
+                for raw in lines[:2]:
+                    await producer.send(topic, raw, key=json.loads(raw)["subject"].encode(), partition=3)
+        finally:
+            await producer.stop()
+
+    asyncio.run(publish())
+    from kafka import KafkaProducer
+
+    plain = KafkaProducer(bootstrap_servers=bootstrap, acks="all")  # after the marker, no transaction
+    plain.send(topic, key=cases[2].encode(), value=lines[2], partition=3)
+    plain.flush()
+    plain.close()
+    worker = _worker(bootstrap, tmp_path)
+    try:
+        status = worker.wait_idle(0, timeout_s=120)  # idle: committed to the partition's end, marker included
+        figures = worker.get("/figures/notifications")
+    finally:
+        assert worker.stop() == 0
+    assert status["offsets_not_on_the_broker"] == 1
+    assert status["accepted"] == 3 and figures["by_month"]["2018-06"]["total"] == 3
+    assert "are not on the broker" in (tmp_path / "worker.log").read_text("utf-8", "replace")
