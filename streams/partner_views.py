@@ -33,10 +33,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from infra.settings import Settings
+from streams.cases.history import CaseState
 
 LIMIT_MAX = 10_000
 
@@ -84,19 +86,21 @@ def use(backend: Backend) -> None:
     _backend[:] = [backend]
 
 
-def held_of(states: Any, authority: str, limit: int, event_id: str | None = None) -> list[dict[str, Any]]:
+def held_of(states: Iterable[CaseState], authority: str, limit: int,
+            event_id: str | None = None) -> list[dict[str, Any]]:
     """The authority's events held in these case states, oldest event time first."""
     out = []
     for state in states:
-        for time_text, raw, _origin, key in state.get("held", ()):
-            source, _, eid = key.partition(" ")
+        for held in state.held:
+            time_text, raw = held.time, held.raw
+            source, _, eid = held.key.partition(" ")
             if source != authority or (event_id is not None and eid != event_id.lower()):
                 continue
             try:
                 doc = json.loads(raw)
             except ValueError:
                 doc = {}
-            out.append({"id": eid, "status": "held", "type": doc.get("type"), "subject": state.get("subject"),
+            out.append({"id": eid, "status": "held", "type": doc.get("type"), "subject": state.subject,
                         "time": doc.get("time", time_text), "means": "waiting for its case's notification",
                         "_at": time_text})
     out.sort(key=lambda h: (h["_at"], h["id"]))

@@ -5,7 +5,7 @@ it is idle (every topic read and committed to its end), and how old the built fi
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, cast
 
 from faust.web import Request, Response, View
 
@@ -13,8 +13,8 @@ from infra.settings import settings
 from infra.warehouse.alerts import for_viewers
 from streams import stats
 from streams.app import app
-from streams.cases.agents import case_states, live, stream
-from streams.cases.history import PARTNERSHIP, held_over
+from streams.cases.agents import case_states, live
+from streams.cases.history import held_over
 from streams.figures.views import is_analyst
 from streams.heartbeat import alert_states
 
@@ -25,16 +25,40 @@ HELD_LISTED = 20  # held events over 7 days listed by case on /status (oldest fi
 def lags() -> dict[str, int | None]:
     """Messages not yet committed, per consumer of this worker (None before its first assignment).
 
-    The case stage reads the inbound topic and writes the warehouse from each batch before it
-    commits it, so nothing it sent to cspr.events or the DLQ is waiting to be stored.
+    The case agent writes the warehouse from each batch before Faust may commit it, so nothing
+    it sent to cspr.events or the DLQ is waiting to be stored.
     """
     inbound = settings().topic_inbound
-    service = stream.service
-    out: dict[str, int | None] = {inbound: service.lags() if service is not None else None}
+    out: dict[str, int | None] = {inbound: inbound_lag()}
     from streams.partners import relay_lag
 
     out[f"{inbound}.*"] = relay_lag()  # the partners' own topics, not yet relayed
     return out
+
+
+def inbound_lag() -> int | None:
+    """Inbound messages of this worker's partitions not yet committed (None before the first
+    assignment, or before every assigned partition's end is known)."""
+    return _faust_lag(settings().topic_inbound)
+
+
+def _faust_lag(topic: str) -> int | None:
+    from faust.exceptions import ConsumerNotStarted
+
+    consumer = app.consumer
+    try:
+        tps = [tp for tp in consumer.assignment() if tp.topic == topic]
+    except ConsumerNotStarted:
+        return None
+    if not tps:
+        return None
+    total = 0
+    for tp in tps:
+        high = consumer.highwater(tp)
+        if high is None:  # no fetch answered yet: unknown, not zero
+            return None
+        total += max(high - (cast(Any, consumer)._committed_offset.get(tp) or 0), 0)
+    return total
 
 
 def case_totals() -> dict[str, Any]:
@@ -50,9 +74,9 @@ def case_totals() -> dict[str, Any]:
     totals: dict[str, Any] = {"cases": 0, "partnerships": 0, "accepted": 0, "duplicates": 0, "rejected": 0,
                               "held": 0}
     for state in states:
-        totals["partnerships" if state.get("kind") == PARTNERSHIP else "cases"] += 1
+        totals["partnerships" if state.is_partnership else "cases"] += 1
         for key in ("accepted", "duplicates", "rejected", "held"):
-            totals[key] += state["counts"][key]
+            totals[key] += getattr(state.counts, key)
     late = held_over(states, live.projection.watermark)
     totals["held_over_7_days"] = len(late)
     totals["held_overdue"] = [{"subject": s, "source": src, "time": t} for s, src, t in late[:HELD_LISTED]]
@@ -75,6 +99,9 @@ def status(fast: bool = False) -> dict[str, Any]:
         "dead_lettered_by_reason": dict(stats.rejected_by_reason),
         "held_since_start": c["held"],
         "duplicates": c["duplicates"],
+        # inbound offsets passed because the broker has no message there (a transaction marker, or
+        # deleted by retention before they were read: the worker log says which)
+        "offsets_not_on_the_broker": c["offsets_not_on_the_broker"],
         "sunk": {"events": c["sunk_events"], "dead_letters": c["sunk_dead_letters"]},
         "sent": {"events": c["sent_events"], "dead_letters": c["sent_dead_letters"]},
         "case_table": None if fast else case_totals(),  # ?fast=1: skip the walk over every case

@@ -51,6 +51,87 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     return app
 
 
+def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
+    """Create the tables' changelog topics (compacted, as many partitions as the inbound topic)
+    before the worker starts, and wait until the broker's metadata lists them.
+
+    Left to Faust, they are declared while the worker starts, and a first batch written moments
+    later found one missing from the producer's metadata ("not found in cluster metadata"): its
+    changelog messages were never sent and nothing was committed again (seen here twice).
+    """
+    import time
+
+    from kafka import KafkaAdminClient, KafkaConsumer
+    from kafka.admin import NewTopic
+
+    from infra.kafka_clients import kafka_python_options
+    from streams.cases.agents import TABLE_MESSAGE_MAX
+
+    names = [table.changelog_topic.get_topic_name() for table in app.tables.values()]  # type: ignore[attr-defined]
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
+    try:
+        admin.create_topics([NewTopic(name, settings.topic_partitions, settings.topic_replication_factor,
+                                      topic_configs={"cleanup.policy": "compact",
+                                                     "max.message.bytes": str(TABLE_MESSAGE_MAX)})
+                             for name in names], raise_errors=False)
+    finally:
+        admin.close()
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if all(consumer.partitions_for_topic(name) for name in names):
+                return
+            time.sleep(0.2)
+        log.warning("the broker does not list the changelog topics %s yet; starting anyway", names)
+    finally:
+        consumer.close()
+
+
+def drop_stale_tables(app: object, settings: Settings, bootstrap: str) -> None:
+    """Delete the local table files that are ahead of the broker's changelogs.
+
+    A table's RocksDB files remember the changelog offset they hold; a broker that lost its
+    topics (a new embedded broker, a wiped log) has less, and Faust then refuses to start
+    (``ConsistencyError``). The changelogs are the truth: drop that table's local files, and
+    Faust recovers it from whatever the changelog holds.
+    """
+    import shutil
+
+    from kafka import KafkaConsumer, TopicPartition
+    from rocksdict import AccessType, Options, Rdict
+
+    from infra.kafka_clients import kafka_python_options
+
+    tabledir = Path(app.conf.tabledir)  # type: ignore[attr-defined]
+    if not tabledir.exists():
+        return
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **kafka_python_options(settings))
+    try:
+        for name, table in app.tables.items():  # type: ignore[attr-defined]
+            topic = table.changelog_topic.get_topic_name()
+            files = sorted(tabledir.glob(f"{name}-*.db"))
+            for path in files:
+                partition = int(path.name.removesuffix(".db").rsplit("-", 1)[1])
+                db = Rdict(str(path), options=Options(raw_mode=True), access_type=AccessType.read_only())
+                try:
+                    persisted = db.get(b"__faust\0offset__")  # Faust's RocksDB store's offset key
+                finally:
+                    db.close()
+                if persisted is None:
+                    continue
+                tp = TopicPartition(topic, partition)
+                end = consumer.end_offsets([tp]).get(tp, 0) if consumer.partitions_for_topic(topic) else 0
+                if int(persisted) >= end:
+                    log.warning("table %s is ahead of its changelog %s (offset %s, the broker has %s): "
+                                "recovering it from the changelog", name, topic, int(persisted), end)
+                    for stale in files:
+                        shutil.rmtree(stale, ignore_errors=True)
+                    break
+    finally:
+        consumer.close()
+
+
 def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | None = None,
                web_port: int | None = None, database: str | None = None, loglevel: str = "warning",
                schedule_dbt_s: float | None = None, partner_tokens: Path | None = None,
@@ -61,6 +142,10 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     from streams.app import quiet_loggers
 
     app = load(settings, broker, data_dir, web_port, database, schedule_dbt_s, partner_tokens, live_renderer)
+    from streams.app import bootstrap_of
+
+    ensure_changelogs(app, settings, bootstrap_of(settings, broker))
+    drop_stale_tables(app, settings, bootstrap_of(settings, broker))
 
     parent = os.getppid()
 

@@ -116,11 +116,17 @@ WHERE year = toYear($__toTime)
     )
 
 
-# The stream's latest snapshot of its figures (FINAL: a retried write of a snapshot collapses)
+# The stream's figures now: each inbound partition's latest snapshot, summed (the worker writes
+# one per partition it holds, two workers each theirs), and the newest snapshot's time. FINAL: a retried write of a snapshot collapses.
 _LATEST_SNAPSHOT = f"""
-    SELECT figure, year, dimension, value, taken_at
-    FROM ${{database}}.{LIVE_FIGURES} FINAL
-    WHERE taken_at = (SELECT max(taken_at) FROM ${{database}}.{LIVE_FIGURES})"""
+    SELECT figure, year, dimension, sum(value) AS value, max(snapshot_at) AS taken_at
+    FROM (
+        SELECT figure, year, dimension, value, taken_at AS snapshot_at
+        FROM ${{database}}.{LIVE_FIGURES} FINAL
+        WHERE (partition, taken_at) IN (
+            SELECT partition, max(taken_at) FROM ${{database}}.{LIVE_FIGURES} GROUP BY partition)
+    )
+    GROUP BY figure, year, dimension"""
 
 
 @panel

@@ -61,9 +61,12 @@ ORDER BY (raw_sha256, reason);
 
 -- The stream's figures, snapshot by the worker (streams.figures.snapshots) so dbt can reconcile
 -- them with the marts (rpt_stream_reconciliation). One row per snapshot x figure x year x
--- dimension. ReplacingMergeTree on the whole key: a snapshot write the sink retries after a
--- failure that had in fact landed collapses onto the same rows (read with FINAL). Snapshots are
--- written only when the figures or the date changed; older than 90 days they are dropped.
+-- dimension x inbound partition: each worker writes one snapshot per partition it holds (its
+-- cases' figures), and readers sum, per figure, each partition's latest snapshot (two workers
+-- each write only their partitions; a partition moved by a rebalance is counted once).
+-- ReplacingMergeTree on the whole key: a snapshot write the sink retries after a failure that had in fact landed
+-- collapses onto the same rows (read with FINAL). Snapshots are written only when the figures
+-- or the date changed; older than 90 days they are dropped.
 CREATE TABLE IF NOT EXISTS {db}.stream_figures
 (
     taken_at    DateTime64(6, 'UTC'),
@@ -71,15 +74,16 @@ CREATE TABLE IF NOT EXISTS {db}.stream_figures
     figure      LowCardinality(String),
     year        UInt16,           -- 0 for a figure of no year (overdue)
     dimension   String,
-    value       Int64
+    value       Int64,
+    partition   Int32             -- the inbound partition whose cases these are
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (taken_at, figure, year, dimension)
+ORDER BY (taken_at, figure, year, dimension, partition)
 TTL toDateTime(taken_at) + INTERVAL 90 DAY;
 
 -- The stream's live figures as viewers may see them (streams.figures.public): the national rows of
--- each stream_figures snapshot, written with it. Grafana's user reads this table and never
--- stream_figures, whose per-authority counts are exact (see streams/figures/public.py).
+-- each stream_figures snapshot (per inbound partition), written with it. Grafana's user reads
+-- this table and never stream_figures, whose per-authority counts are exact (see streams/figures/public.py).
 CREATE TABLE IF NOT EXISTS {db}.pub_stream_figures
 (
     taken_at    DateTime64(6, 'UTC'),
@@ -87,10 +91,11 @@ CREATE TABLE IF NOT EXISTS {db}.pub_stream_figures
     figure      LowCardinality(String),
     year        UInt16,
     dimension   String,
-    value       Int64
+    value       Int64,
+    partition   Int32             -- the inbound partition whose cases these are
 )
 ENGINE = ReplacingMergeTree
-ORDER BY (taken_at, figure, year, dimension)
+ORDER BY (taken_at, figure, year, dimension, partition)
 TTL toDateTime(taken_at) + INTERVAL 90 DAY;
 
 -- The worker's heartbeat (streams.heartbeat): every few seconds, how far behind the inbound topics

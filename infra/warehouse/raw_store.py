@@ -59,17 +59,41 @@ def raw_store_ddl(database: str) -> list[str]:
 _CREATES = re.compile(r"CREATE\s+(DATABASE|TABLE)\s+IF\s+NOT\s+EXISTS\s+([\w.]+)", re.IGNORECASE)
 
 
+# Columns added to tables after warehouses were created without them: (table, column, the ALTER
+# that adds it). The snapshots became per inbound partition (streams.figures.snapshots): the
+# column joins the ReplacingMergeTree key, or two partitions' rows of one snapshot would collapse
+# into one (ClickHouse lets a key take a column only in the ALTER that adds it, and only with no
+# default: older rows, one worker's whole snapshots, read as partition 0, standing for every
+# partition until each partition has a snapshot of its own, which the worker writes on its next).
+_ADDED_COLUMNS = tuple(
+    (table, "partition", f"ALTER TABLE {{db}}.{table} ADD COLUMN IF NOT EXISTS partition Int32, "
+                         "MODIFY ORDER BY (taken_at, figure, year, dimension, partition)")
+    for table in ("stream_figures", "pub_stream_figures"))
+
+
 def ensure_raw_store(client: Any, database: str) -> None:
-    """Create the database, raw_events and dead_letters if missing (safe to call every start).
+    """Create the database, raw_events and dead_letters if missing, and add the columns that
+    existing tables lack (``_ADDED_COLUMNS``); safe to call every start.
 
     What exists is not touched: ClickHouse checks CREATE rights even for ``IF NOT EXISTS``, and
     production's ``ingest`` user may only insert (the server's init script created the store).
     """
+    db = check_database_name(database)
     for statement in raw_store_ddl(database):
         found = _CREATES.search(statement)
         if found and int(client.command(f"EXISTS {found.group(1).upper()} {found.group(2)}")) == 1:
             continue
         client.command(statement)
+    for table, column, alter in _ADDED_COLUMNS:
+        if client.query(f"SELECT count() FROM system.columns WHERE database = '{db}' AND table = '{table}' "
+                        f"AND name = '{column}'").result_rows[0][0]:
+            continue
+        try:
+            client.command(alter.replace("{db}", db))
+        except Exception as exc:  # the ingest user may not ALTER: say what is missing and who can add it
+            raise RawStoreError(f"{db}.{table} lacks its {column} column and this user cannot add it "
+                                f"({type(exc).__name__}); `safeguarding dbt build` (the dbt user) adds it, or run: "
+                                f"{alter.replace('{db}', db)}") from exc
 
 
 def _raw_text(raw: bytes | str) -> str:

@@ -1,511 +1,525 @@
-"""The validation and case stage: cspr.events.inbound -> case table, ClickHouse, cspr.events / .dlq.
+"""The case stage as a Faust agent: cspr.events.inbound -> case tables, ClickHouse, cspr.events / .dlq.
 
-One stage on the hot path, on plain aiokafka clients run as a service of the Faust app (which
-keeps the web views, the timers and the worker's life cycle). Per batch of up to ``BATCH``
-inbound messages:
+One agent (``fold_cases``) reads the inbound topic through Faust's consumer in batches
+(``take_events``: up to ``BATCH`` messages or ``BATCH_SECONDS``). Per batch, per inbound partition:
 
-1. the pure projection (``streams.cases.history``) folds each message into its case;
-2. each changed case is written once to the case changelog topic (compacted, one partition per
-   inbound partition, key = subject), and its change to the live figures applied;
+1. the pure projection (``streams.cases.history``) folds each message into its case (a message
+   the rules fail on is dead-lettered ``processing_error`` there, and the batch goes on);
+2. each changed case is written ONCE to the ``cases`` table; the batch's change to the live
+   figures is grouped in plain dicts and written once per changed *page* to the ``figures``
+   table: one page per (partition, notification year) holding that year's counters and pending
+   rapid reviews, and one ``meta`` record per partition (events accepted, event-time watermark).
+   So a batch of thousands of events costs a few figure writes, not one per counter per event.
+   Both tables are on Faust's RocksDB store (``rocksdict``) under the worker's data folder, with
+   compacted changelog topics that Faust writes and recovers (a restart reads only the changelog
+   written since the local files);
 3. accepted events are sent to ``cspr.events`` with their ``case_seq``, rejects to
-   ``cspr.events.dlq`` with their reason, for downstream consumers;
-4. accepted events are written to raw_events and rejects to dead_letters (``streams.sink``);
-5. once the producer has every message of 2-3 in Kafka and ClickHouse has the rows of 4, the
-   batch's inbound offsets are committed.
+   ``cspr.events.dlq`` with their reason (Faust's aiokafka producer, in 1 MiB batches);
+4. accepted events are written to raw_events and rejects to dead_letters in one insert
+   (``streams.sink``), retried for as long as ClickHouse is away, while Kafka acknowledges
+   every message of 2 and 3 (``_Sends``);
+5. only then does the agent return to ``take_events``, which acks the batch's messages, and
+   Faust commits acked offsets.
 
-Why not Faust agents and a Faust table: Faust's own work per consumed message, plus one
-changelog message through its table machinery per case write, plus a second stage reading
-``cspr.events`` back for the sink, capped the worker at ~2,300 events/s end to end (measured);
-a bare consumer validates ~100,000/s. See ``tests/benchmarks/bench_stream.py``.
+Every table key is co-partitioned with the inbound topic (the case's subject is the message key):
+Faust writes a table key to the changelog partition of the *current event*, which
+``take_events`` does not set in the agent's task (the trap behind "Cannot modify table key from
+outside of stream iteration", which stalled a sketch while Faust still committed its offsets):
+``_in_partition`` sets it to one of the batch's own events of that partition around the writes.
 
-Crash safety: nothing is committed before its effects are stored (5). After a crash the cases
-are recovered from the changelog (which may already hold the effects of batches whose offsets
-were not committed), and those messages are read again: the projection recognises a message
-seen at the same position and sends and stores its outcomes again (the raw store and the dead
-letters are idempotent), so nothing is lost and nothing is counted twice.
+Delivery is at-least-once with idempotent effects, not Kafka transactions: the warehouse cannot
+join a Kafka transaction, so its rows must be idempotent anyway (raw_events is a
+ReplacingMergeTree by event id, dead_letters keyed by bytes and reason); exactly-once would add a
+transactional producer per partition and a commit per batch for no gain there. After a crash
+the tables may hold effects of messages whose offsets were not committed; the projection
+recognises a message seen at the same position as a replay, changes no figure, sends and stores
+its outcomes again and writes its case again (so a case the local RocksDB file held but whose
+changelog write was lost reaches the changelog). Nothing is lost and nothing counted twice:
+``tests/streams/test_pipeline.py`` SIGKILLs the worker and compares with the reference calculator.
 
-Partitions: cases are recovered from the changelog partitions of the inbound partitions this
-worker is assigned (before any of their messages is processed), and dropped when revoked.
+A batch that cannot be handled at all (a table, the producer, a bug outside the per-message step)
+must not be acked: ``take_events`` acks its events when the loop body is left for any reason,
+and Faust would commit them. ``_hold_back`` marks them so Faust never commits them, and the worker
+exits (status 70) so that whoever runs it restarts it from the last commit.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import json
 import logging
 import os
-from dataclasses import dataclass
-from typing import Any
+import time
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any, cast
 
-from aiokafka.abc import ConsumerRebalanceListener
-from aiokafka.errors import CommitFailedError, IllegalStateError
-from mode import Service
+from faust.streams import _current_event  # Faust's current-event context variable (see the docstring)
+from faust.types import EventT
 
-from infra.kafka_clients import aiokafka_options
-from infra.settings import Settings
-from streams import stats
+from streams import stats, topics
 from streams.app import APP_ID, app, runtime
-from streams.cases.history import ACCEPTED, DUPLICATE, HELD, REJECTED, CaseProjection, Origin, Output
-from streams.cases.models import BatchCases
+from streams.cases.history import (
+    ACCEPTED,
+    DUPLICATE,
+    HELD,
+    REJECTED,
+    CaseProjection,
+    CaseState,
+    Origin,
+    Output,
+)
+from streams.cases.models import BatchCases, JsonTable
 from streams.figures.book import FigureBook
 from streams.sink.agents import store
 
 log = logging.getLogger(__name__)
-BATCH = 5000            # messages per batch: a chDB insert costs ~35 ms whatever its size (measured)
-FETCH_WAIT_MS = 10      # a fetch on a quiet partition returns after this long
-POLL_MS = 100           # how long one poll waits for messages
-GATHER_MS = 20          # one poll while a batch is gathered
-BATCH_SECONDS = 0.25    # a batch is gathered for at most this long (unless full or caught up)
+BATCH = 20_000          # messages per batch at most: a chDB insert costs ~35 ms whatever its size (measured)
+BATCH_SECONDS = 0.5     # a batch waits at most this long to fill (the latency bound on a quiet stream)
 GC_THRESHOLD = 50_000   # allocations between young-generation collections (default 700)
-BACKOFF_FIRST_S, BACKOFF_MAX_S = 0.5, 10.0  # between attempts while the broker is away
+EXIT_FATAL = 70
+RESEEK_S = 5.0          # a partition sought back whose expected offset has not come since is sought again
+HOLE_AFTER_SEEKS = 3    # seeks in a row that find the same offset missing: the broker has no message there
 PROBE_S = 2.0           # how often /status learns whether the broker answers
+GROUP = APP_ID          # the inbound topic's consumer group (Faust's)
 DLQ_VALUE_MAX = 512 << 10  # bytes of a dead letter's value on the DLQ topic (the whole is in the warehouse)
-GROUP = f"{APP_ID}-cases"
-CHANGELOG = f"{APP_ID}-cases-changelog"
+TABLE_MESSAGE_MAX = 16 << 20  # a figures page's changelog message may be large (a year's counters)
+
+_changelog = {"cleanup.policy": "compact", "max.message.bytes": str(TABLE_MESSAGE_MAX)}
+# Faust opens each table partition's RocksDB with a 2 GiB block cache and three 64 MiB memtables:
+# eight of them (two tables x four partitions) held hundreds of MiB of the worker's RSS. The
+# decoded case states are cached in memory already (streams.cases.models.JsonTable).
+_rocksdb = {"write_buffer_size": 8 << 20, "max_write_buffer_number": 2, "block_cache_size": 16 << 20,
+            "block_cache_compressed_size": 4 << 20}
+cases = app.Table("cases", key_type=bytes, value_type=bytes, options=_rocksdb,
+                  extra_topic_configs=_changelog,
+                  help="Each case's state (streams.cases.history, as JSON), keyed by its subject")
+figures = app.Table("figures", key_type=bytes, value_type=bytes, options=_rocksdb,
+                    extra_topic_configs=_changelog,
+                    help="The live figures of one inbound partition's cases: '<partition>|y|<year>' -> that "
+                         "notification year's counters and pending rapid reviews (JSON); '<partition>|meta' -> "
+                         "events accepted and the event-time watermark")
+
+# Faust gives a bytes table the JSON codec (a state would be encoded as a JSON string of JSON):
+# the tables store and changelog the bytes they are given (read before the store and the
+# changelog topic are made, when the worker starts)
+for _table in (cases, figures):
+    cast(Any, _table).key_serializer = cast(Any, _table).value_serializer = "raw"
 
 
-class Projection:
-    """The worker's live projection: the case states, the figures derived from them, the latest event time."""
+class _Sends:
+    """The batch's messages queued in Faust's producer buffer (table changelog writes and
+    outcomes), so that the batch is acked only once Kafka has every one of them.
+
+    Faust flushes its producer before it commits, but its buffer's flush gives up after 0.1 s
+    without progress, and a commit then goes ahead of messages still queued: waiting for each
+    message's own future keeps "nothing committed before its effects are in Kafka"."""
 
     def __init__(self) -> None:
-        self.states: dict[str, dict[str, Any]] = {}  # subject -> case state (JSON-able)
-        self.book = FigureBook()
-        self.cache = BatchCases(self.states)
+        self.futures: list[Any] = []
+
+    def track(self, send: Any) -> Any:
+        def tracked(*args: Any, **kwargs: Any) -> Any:
+            fut = send(*args, **kwargs)
+            self.futures.append(fut)
+            return fut
+        return tracked
+
+    async def delivered(self) -> None:
+        futures, self.futures = self.futures, []
+        if futures:
+            await asyncio.gather(*futures)
+
+
+sends = _Sends()
+for _table in (cases, figures):
+    _table.send_changelog = sends.track(_table.send_changelog)  # type: ignore[method-assign]
+
+
+def _page_key(partition: int, year: str) -> bytes:
+    return f"{partition}|y|{year}".encode()
+
+
+def _meta_key(partition: int) -> bytes:
+    return f"{partition}|meta".encode()
+
+
+def _year(counter: str) -> str:
+    """A counter key's notification year (every key's second field starts with it)."""
+    return counter.split("|", 2)[1][:4]
+
+
+class Live:
+    """The worker's projection over the case table, and its figures mirrored in memory.
+
+    ``pages`` and ``meta`` are the decoded ``figures`` table of this worker's partitions, and
+    ``book`` their sum: rebuilt after every recovery (a rebalance changes the partitions), then
+    kept current batch by batch as the table is written.
+    """
+
+    def __init__(self) -> None:
+        self.cache = BatchCases(JsonTable(cases))
         self.projection = CaseProjection(self.cache)
+        self.book = FigureBook()
+        self.pages: dict[bytes, dict[str, Any]] = {}
+        self.meta: dict[int, dict[str, Any]] = {}
 
     def rebuild(self) -> None:
-        """Derive the figures and the latest event time from the (recovered) case states."""
-        states = list(self.states.values())
-        self.book = FigureBook.from_cases(states)
-        self.projection = CaseProjection(self.cache)
-        self.projection.rebuild(states)
-        log.info("projection rebuilt from %d cases", len(states))
-
-    def values(self) -> list[dict[str, Any]]:
-        return list(self.states.values())
-
-
-live = Projection()
-
-
-def case_states() -> list[dict[str, Any]]:
-    """Every case state this worker holds (for the views)."""
-    return live.values()
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    """One message for the producer."""
-
-    topic: str
-    value: bytes
-    key: bytes | None
-    partition: int | None
-    headers: list[tuple[str, bytes]] | None = None
-
-
-class CaseStream(Service):
-    """The consumer loop of the inbound topic (see the module's docstring)."""
-
-    def __init__(self, *args: Any, conf: Settings | None = None, bootstrap: str | None = None, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.conf = conf
-        self.bootstrap = bootstrap
-        self.consumer: Any = None
-        self.producer: Any = None
-        self.committed: dict[Any, int] = {}   # inbound TopicPartition -> committed offset
-        self.assigned: set[Any] = set()
-        self.positions: dict[Any, int] = {}   # inbound TopicPartition -> next offset to take
-        self._lock = asyncio.Lock()           # a batch and a rebalance never interleave
-        self._pending: asyncio.Future[None] | None = None  # the batch being stored and committed
-        self.uncommitted: dict[Any, int] = {}  # stored, but the commit failed: retried
-
-    # --- life cycle -----------------------------------------------------------------------
-    async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
-        # Each event allocates hundreds of short-lived objects while every case state stays for
-        # good: with the default thresholds the collector keeps re-scanning the states.
-        gc.set_threshold(GC_THRESHOLD, 20, 100)
-        conf = self.conf = self.conf or runtime.settings
-        assert conf is not None, "streams.app.configure() runs before the worker starts"
-        bootstrap = self.bootstrap = self.bootstrap or runtime.bootstrap
-        security = aiokafka_options(conf)
-        # idempotent, acks=all: a retried send is written once; the outputs are still
-        # at-least-once across a crash, and every consumer of them is idempotent by (source, id)
-        self.producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
-                                         linger_ms=5, max_batch_size=1 << 20, max_request_size=8 << 20,
-                                         request_timeout_ms=30_000, **security)
-        await self.producer.start()
-        partitions = await self.producer.partitions_for(conf.topic_inbound)
-        await self._ensure_changelog(len(partitions), security)
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap, group_id=GROUP, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=FETCH_WAIT_MS, max_partition_fetch_bytes=8 << 20,
-            fetch_max_bytes=64 << 20, max_poll_records=BATCH,
-            session_timeout_ms=8000, heartbeat_interval_ms=1000, rebalance_timeout_ms=30_000,
-            request_timeout_ms=40_000, **security)
-        await self.consumer.start()
-        self.consumer.subscribe([conf.topic_inbound], listener=_Listener(self))
-
-    async def on_stop(self) -> None:
-        # mode runs this before it cancels the consume loop: wait for the batch in hand, let it be
-        # stored and committed, then stop the clients (the loop then ends without another batch)
-        async with self._lock:
-            try:
-                await self.settle()
-            except Exception as exc:  # already reported by on_fatal; stop anyway
-                log.warning("the last batch was not committed: %s", exc)
-            if self.consumer is not None:
-                await self.consumer.stop()
-            if self.producer is not None:
-                await self.producer.stop()
-
-    async def _ensure_changelog(self, partitions: int, security: dict[str, Any]) -> None:
-        from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-        from aiokafka.errors import TopicAlreadyExistsError
-
-        assert self.conf is not None
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, **security)
-        await admin.start()
-        try:
-            await admin.create_topics([NewTopic(CHANGELOG, partitions, self.conf.topic_replication_factor,
-                                                topic_configs={"cleanup.policy": "compact",
-                                                               "max.message.bytes": str(8 << 20)})])
-        except TopicAlreadyExistsError:
-            pass
-        finally:
-            await admin.close()
-
-    @Service.task
-    async def _consume(self) -> None:
-        from aiokafka.errors import KafkaError
-
-        wait = BACKOFF_FIRST_S
-        try:
-            while not self.should_stop:
-                try:
-                    records = await self.take()
-                except KafkaError as exc:  # the broker is away: wait for it, however long
-                    stats.waiting["kafka fetch"] = f"{type(exc).__name__}: {exc}"
-                    log.warning("cannot read %s (%s: %s); retrying in %.1f s", self.conf.topic_inbound if self.conf
-                                else "the inbound topic", type(exc).__name__, exc, wait)
-                    await asyncio.sleep(wait)
-                    wait = min(wait * 2, BACKOFF_MAX_S)
-                    continue
-                wait = BACKOFF_FIRST_S
-                stats.waiting.pop("kafka fetch", None)
-                async with self._lock:
-                    if self.should_stop:
-                        break
-                    if records:
-                        await self.process(records)
-                    elif self._pending is not None and self._pending.done():
-                        await self.settle()
-                    elif self._pending is None and self.uncommitted:  # quiet: commit what failed to
-                        await self._commit(dict(self.uncommitted), 0)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            if self.should_stop:  # the clients were stopped under it: nothing more is committed
-                log.info("the case stage stopped while %s", exc)
-                return
-            self.on_fatal(exc)
-            raise
-
-    @Service.timer(PROBE_S)
-    async def _probe_broker(self) -> None:
-        """Whether the broker answers a metadata request, for /status: an idle worker's consumer
-        retries quietly, so without this an outage would not show until a batch waits for it."""
-        if self.producer is None:
-            return
-        try:
-            await asyncio.wait_for(self.producer.client.fetch_all_metadata(), PROBE_S * 2)
-        except Exception as exc:  # KafkaError, a timeout: the broker is away
-            since = stats.waiting.get("kafka broker", "").split(" since ")[-1].rstrip(")") or \
-                dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-            stats.waiting["kafka broker"] = (f"{self.bootstrap} does not answer ({type(exc).__name__}; "
-                                             f"since {since})")
-            return
-        stats.waiting.pop("kafka broker", None)
-
-    def on_fatal(self, exc: Exception) -> None:
-        """A batch could not be stored or sent: nothing of it was committed."""
-        log.critical("the case stage stopped: %s: %s (nothing after the last commit was committed)",
-                     type(exc).__name__, exc)
-
-    async def take(self) -> dict[Any, list[Any]]:
-        """Up to ``BATCH`` messages: what has arrived, plus more while it keeps coming quickly.
-
-        A poll returns what the fetcher holds (often a few dozen messages); a batch's fixed costs
-        (an insert, a flush, a commit) want thousands, so keep polling until the batch is full,
-        ``BATCH_SECONDS`` have passed, or every partition is read to its end (caught up).
-        """
-        records: dict[Any, list[Any]] = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH)
-        n = sum(len(v) for v in records.values())
-        if not n:
-            return records
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + BATCH_SECONDS
-        self._note_positions(records)
-        while n < BATCH and loop.time() < deadline and not self._caught_up():
-            more = await self.consumer.getmany(timeout_ms=GATHER_MS, max_records=BATCH - n)
-            self._note_positions(more)
-            for tp, messages in more.items():
-                records.setdefault(tp, []).extend(messages)
-                n += len(messages)
-        return records
-
-    def _note_positions(self, records: dict[Any, list[Any]]) -> None:
-        for tp, messages in records.items():
-            if messages:
-                self.positions[tp] = messages[-1].offset + 1
-
-    def _caught_up(self) -> bool:
-        """Whether every assigned partition has been read to its end as last fetched (then a batch
-        goes now, not after ``BATCH_SECONDS``: a quiet stream keeps its latency low)."""
-        for tp in self.assigned:
-            high = self.consumer.highwater(tp)
-            if high is None or self.positions.get(tp, self.committed.get(tp, 0)) < high:
-                return False
-        return True
-
-    # --- one batch ------------------------------------------------------------------------
-    async def process(self, records: dict[Any, list[Any]]) -> None:
-        outputs: list[Output] = []
-        ends: dict[Any, int] = {}
-        n = 0
-        for tp, messages in records.items():
-            if tp not in self.assigned:  # revoked while fetched: its next owner reads it
+        """The figures, accepted count and watermark from the (recovered) tables of this worker's partitions."""
+        self.pages, self.meta = {}, {}
+        book = FigureBook()
+        for key, value in figures.items():
+            partition, kind = key.decode().split("|", 2)[:2]
+            doc = json.loads(value)
+            if kind == "meta":
+                self.meta[int(partition)] = doc
                 continue
-            for m in messages:
-                outputs += live.projection.process(m.value or b"", Origin(tp.topic, tp.partition, m.offset))
-            ends[tp] = messages[-1].offset + 1
-            n += len(messages)
-        if not ends:
-            return
-        touched = live.projection.take_touched()
-        live.cache.flush(touched, live.book)
-        messages = [Message(CHANGELOG, json.dumps(live.states[s], separators=(",", ":")).encode(), s.encode(),
-                            live.states[s]["partition"]) for s in touched]
-        messages += [m for out in outputs if (m := self._message(out)) is not None]
-        stats.count("consumed", n)
-        # Store and commit this batch while the next one is read and folded; batches are
-        # committed in order, each only after its own rows and messages are stored.
-        await self.settle()
-        self._pending = asyncio.ensure_future(self._finish(outputs, messages, ends, n))
+            self.pages[key] = doc
+            book.apply(doc["c"])
+            for subject, review in doc["p"].items():
+                book.set_pending(subject, review)
+        self.book = book
+        self.cache = BatchCases(JsonTable(cases))
+        self.projection = CaseProjection(self.cache)
+        marks = [m["watermark"] for m in self.meta.values() if m.get("watermark")]
+        self.projection.watermark = dt.datetime.fromisoformat(max(marks)) if marks else None
+        log.info("figures rebuilt from the tables of partitions %s", sorted(self.meta))
 
-    async def settle(self) -> None:
-        """Wait until the batch being stored is committed (raises what storing it raised)."""
-        pending, self._pending = self._pending, None
-        if pending is not None:
-            await pending
+    def accepted(self) -> int:
+        """Events accepted by this worker's cases (the sum of their last case_seq)."""
+        return sum(int(m.get("accepted", 0)) for m in self.meta.values())
 
-    async def _finish(self, outputs: list[Output], messages: list[Message], commit: dict[Any, int],
-                      n: int) -> None:
-        # the warehouse and Kafka, both before the commit; each waits for as long as its service is
-        # away (an outage of any length), saying so on /status
-        await asyncio.gather(store(outputs), self._deliver(messages))
-        await self._commit(commit, n)
+    def by_partition(self) -> dict[int, tuple[FigureBook, int]]:
+        """Each partition's own figures and events accepted, from ``pages`` and ``meta`` (for the
+        snapshots: another worker holds the other partitions, and the readers sum them)."""
+        books: dict[int, FigureBook] = {}
+        for key, doc in self.pages.items():
+            book = books.setdefault(int(key.split(b"|", 1)[0]), FigureBook())
+            book.apply(doc["c"])
+            for subject, review in doc["p"].items():
+                book.set_pending(subject, review)
+        return {p: (books.get(p) or FigureBook(), int(self.meta.get(p, {}).get("accepted", 0)))
+                for p in sorted({*books, *self.meta})}
 
-    async def _deliver(self, messages: list[Message]) -> None:
-        """Send every message and wait until Kafka has acknowledged each (acks=all); what it did not
-        take is sent again after a pause, for as long as the broker is away."""
-        from aiokafka.errors import KafkaError
 
-        wait = BACKOFF_FIRST_S
-        todo = messages
-        while todo:
-            futures: list[Any] = []
-            failed: list[Message] = []
-            error: BaseException | None = None
-            for i, m in enumerate(todo):
-                try:
-                    futures.append(await self.producer.send(m.topic, m.value, m.key, partition=m.partition,
-                                                            headers=m.headers))
-                except KafkaError as exc:  # no metadata for the topic (the broker is away): later
-                    failed, error = todo[i:], exc
-                    break
-            for m, f in zip(todo, futures, strict=False):
-                try:
-                    await f
-                except KafkaError as exc:
-                    failed.append(m)
-                    error = exc
-            if not failed:
-                break
-            stats.waiting["kafka"] = (f"{len(failed)} messages not acknowledged by {self.bootstrap} "
-                                      f"({type(error).__name__}: {error}); retrying every {wait:g} s")
-            log.warning("Kafka did not take %d messages (%s: %s); retrying in %.1f s — offsets are not "
-                        "committed until it does", len(failed), type(error).__name__, error, wait)
-            await asyncio.sleep(wait)
-            wait = min(wait * 2, BACKOFF_MAX_S)
-            todo = failed
-        stats.waiting.pop("kafka", None)
+live = Live()
 
-    async def _commit(self, commit: dict[Any, int], n: int) -> None:
-        """Commit a stored batch's offsets. A failure is no reason to stop: a later commit covers
-        these offsets too (it is retried while the stream is quiet), and a batch read again is
-        written again idempotently."""
-        from aiokafka.errors import KafkaError
-        from aiokafka.structs import OffsetAndMetadata
 
-        commit = {tp: v for tp, v in commit.items() if tp in self.assigned}
-        if not commit:
-            return
+def case_states() -> list[CaseState]:
+    """Every case state of this worker's partitions (for the views)."""
+    return [CaseState.from_json(value) for value in cases.values()]
+
+
+@cases.on_recover
+async def _on_recovered() -> None:
+    _check_partitions()
+    live.rebuild()
+
+
+def _check_partitions() -> None:
+    """Every table's changelog has as many partitions as the inbound topic (a table key is written
+    to its inbound partition's number), checked here once rather than by Faust on the first write.
+
+    Faust checks it on a table's first write against its consumer's metadata, which may not know
+    a changelog topic created moments before (it then counts 0 partitions and the write raises
+    ``PartitionsMismatch``: measured on a first start). The changelogs are created with
+    ``topic_partitions`` partitions (``CSPR_TOPIC_PARTITIONS``, as the inbound topic).
+    """
+    inbound = topics.inbound.get_topic_name()
+    source_n = app.consumer.topic_partitions(inbound)
+    for table in (cases, figures):
+        change_n = app.consumer.topic_partitions(table.changelog_topic.get_topic_name()) or table.partitions \
+            or app.conf.topic_partitions
+        if source_n and change_n != source_n:
+            raise SystemExit(f"the inbound topic {inbound} has {source_n} partitions but the changelog of table "
+                             f"{table.name} has {change_n}: give them the same number (CSPR_TOPIC_PARTITIONS)")
+        cast(Any, table)._verified_source_topics_for_partitions.add(inbound)  # checked above
+
+
+@app.agent(topics.inbound, name="cspr-cases")
+async def fold_cases(stream: Any) -> None:
+    """The case stage (see the module's docstring)."""
+    # Each event allocates hundreds of short-lived objects while every case state stays for
+    # good: with the default thresholds the collector keeps re-scanning the states.
+    gc.set_threshold(GC_THRESHOLD, 20, 100)
+    async for batch in stream.take_events(BATCH, within=BATCH_SECONDS):
         try:
-            await self.consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in commit.items()})
-        except (CommitFailedError, IllegalStateError) as exc:
-            # a rebalance took the partitions: whoever reads them next reads this batch again (its
-            # stored rows and sent messages are written again, idempotently)
-            log.warning("batch of %d messages stored but not committed (%s); it will be read again", n, exc)
-            return
-        except KafkaError as exc:
-            self.uncommitted.update(commit)
-            stats.waiting["kafka commit"] = f"offsets of {n} stored messages not committed yet ({type(exc).__name__})"
-            log.warning("batch of %d messages stored but not committed yet (%s: %s); retrying", n,
-                        type(exc).__name__, exc)
-            return
-        for tp, offset in commit.items():
-            if self.uncommitted.get(tp, -1) <= offset:
-                self.uncommitted.pop(tp, None)
-        if not self.uncommitted:
-            stats.waiting.pop("kafka commit", None)
-        self.committed.update(commit)
-        stats.count("committed", n)
-
-    def _message(self, out: Output) -> Message | None:
-        """Where one outcome goes (and count it); None when it goes nowhere."""
-        assert self.conf is not None
-        key = out.subject.encode() if out.subject else None
-        if out.kind == ACCEPTED:
-            stats.counts["sent_events"] += 1
-            if not out.replay:
-                stats.counts["accepted"] += 1
-            return Message(self.conf.topic_events, out.raw, key, None,
-                           [("case_seq", str(out.case_seq).encode())])
-        if out.kind == REJECTED:
-            stats.counts["sent_dead_letters"] += 1
-            if not out.replay:
-                stats.counts["dead_lettered"] += 1
-                stats.rejected_by_reason[out.reason or "unknown"] += 1
-            return Message(self.conf.topic_dlq, dlq_value(out.raw), key, None, list(dead_letter_headers(out).items()))
-        if out.kind == DUPLICATE:
-            stats.counts["duplicates"] += 1
-        elif out.kind == HELD and not out.replay:
-            stats.counts["held"] += 1
-        return None
-
-    # --- rebalancing ----------------------------------------------------------------------
-    async def on_assigned(self, partitions: set[Any]) -> None:
-        async with self._lock:
-            new = set(partitions) - self.assigned
-            if new:
-                await self._recover({tp.partition for tp in new})
-            committed = await self.consumer._coordinator.fetch_committed_offsets(list(new)) if new else {}
-            for tp in new:
-                meta = committed.get(tp)
-                self.committed[tp] = meta.offset if meta is not None and meta.offset >= 0 else 0
-                self.positions.pop(tp, None)
-            self.assigned = set(partitions)
-            live.rebuild()
-
-    async def on_revoked(self, partitions: set[Any]) -> None:
-        async with self._lock:  # the batch in hand finishes and commits first
-            await self.settle()
-            gone = {tp.partition for tp in partitions}
-            for subject in [s for s, st in live.states.items() if st.get("partition") in gone]:
-                del live.states[subject]
-            self.assigned -= set(partitions)
-            for tp in partitions:
-                self.committed.pop(tp, None)
-                self.uncommitted.pop(tp, None)
-
-    async def _recover(self, partitions: set[int]) -> None:
-        """Read the changelog partitions of these inbound partitions to their end into the states."""
-        from aiokafka import AIOKafkaConsumer, TopicPartition
-
-        assert self.conf is not None
-        reader = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
-                                  fetch_max_wait_ms=FETCH_WAIT_MS, max_partition_fetch_bytes=8 << 20,
-                                  **aiokafka_options(self.conf))
-        await reader.start()
-        try:
-            tps = [TopicPartition(CHANGELOG, p) for p in sorted(partitions)]
-            reader.assign(tps)
-            ends = await reader.end_offsets(tps)
-            starts = await reader.beginning_offsets(tps)
-            for tp in tps:  # explicit offsets: a seek_to_beginning() could race the first position()
-                reader.seek(tp, starts[tp])
-            todo = {tp for tp in tps if ends[tp] > starts[tp]}
-            n = 0
-            while todo:
-                for tp, messages in (await reader.getmany(*todo, timeout_ms=1000, max_records=20_000)).items():
-                    for m in messages:
-                        if m.offset >= ends[tp]:
-                            break
-                        subject = m.key.decode()
-                        if m.value is None:
-                            live.states.pop(subject, None)
-                        else:
-                            live.states[subject] = json.loads(m.value)
-                        n += 1
-                    if await reader.position(tp) >= ends[tp]:
-                        todo.discard(tp)
-            log.info("recovered %d case writes from %s partitions %s", n, CHANGELOG, sorted(partitions))
-        finally:
-            await reader.stop()
-
-    def lags(self) -> int | None:
-        """Inbound messages not yet committed by this worker (None before the first assignment
-        or before every assigned partition's end is known)."""
-        if self.consumer is None or not self.assigned:
-            return None
-        total = 0
-        for tp in self.assigned:
-            high = self.consumer.highwater(tp)
-            if high is None:
-                return None
-            total += max(high - self.committed.get(tp, 0), 0)
-        return total
+            async with app.in_flight:
+                if app.should_stop:  # the tables are closing: the batch is read again after the restart
+                    _hold_back(batch)
+                    continue
+                await handle(batch)
+        except BaseException as exc:
+            _hold_back(batch)
+            if isinstance(exc, asyncio.CancelledError):  # the worker stops: the batch is read again
+                raise
+            log.critical("the case stage stopped: %s: %s (nothing after the last commit was committed)",
+                         type(exc).__name__, exc, exc_info=exc)
+            # The worker must not go on without its case stage (it would look idle for ever): exit
+            # now, so whoever runs it sees it die and restarts it from the last commit.
+            logging.shutdown()
+            os._exit(EXIT_FATAL)
 
 
-class _Listener(ConsumerRebalanceListener):
-    """aiokafka awaits these around a rebalance, before it fetches for the new assignment."""
+async def handle(batch: Sequence[EventT[Any]]) -> None:
+    """One batch: fold, write the tables, queue the outcomes, store them (see the module's docstring).
 
-    def __init__(self, stream: CaseStream):
-        self.stream = stream
+    Called under ``app.in_flight``, which a revocation waits for: the batch's partitions stay this
+    worker's until it returns. Only the events ``in_order`` admits are handled.
+    """
+    by_partition, stale = await in_order(batch)
+    _hold_back(stale)
+    outputs: list[Output] = []
+    for events in by_partition.values():
+        with _in_partition(events[-1]):
+            outputs += fold_partition(events)
+    n = len(batch) - len(stale)
+    sends.futures += await send_outcomes(outputs)
+    stats.count("consumed", n)
+    await asyncio.gather(store(outputs), sends.delivered())
+    stats.count("committed", n)
 
-    async def on_partitions_revoked(self, revoked: set[Any]) -> None:
-        await self.stream.on_revoked(revoked)
 
-    async def on_partitions_assigned(self, assigned: set[Any]) -> None:
-        await self.stream.on_assigned(assigned)
+async def in_order(batch: Sequence[EventT[Any]]) -> tuple[dict[int, list[EventT[Any]]], list[EventT[Any]]]:
+    """The batch's events to handle, by partition, and the others (not handled, not acked).
+
+    Each partition's events are handled in offset order, each offset once, from the committed
+    offset the assignment's seek went back to (``streams.app.ExactCommits.next_offsets``). Not
+    handled: an event fetched before the last revocation (it was in the ``take_events`` buffer
+    when the rebalance came: ``streams.app.FencedRevocation``), or before this assignment's seek
+    (fetched from the position before the rebalance), or of a partition no longer assigned; an
+    offset already handled (a second delivery); and an offset past the next one expected, a jump
+    over messages the agent never had (seen: Faust's queue cleared at a revocation, a fetch from
+    the old position, a seek racing a fetch). A jump seeks the partition back to the offset
+    expected, so those messages come again; handled out of order, a case's later event took an
+    earlier one's case_seq (seen on two workers).
+    """
+    consumer = cast(Any, app.consumer)
+    assigned = consumer.assignment()
+    expected = consumer.next_offsets
+    is_current = app.is_current
+    by_partition: dict[int, list[EventT[Any]]] = {}
+    stale: list[EventT[Any]] = []
+    jumps: dict[Any, int] = {}
+    for event in batch:
+        m = event.message
+        tp = m.tp
+        if not is_current(m) or tp not in assigned or tp not in expected:
+            stale.append(event)
+            continue
+        want = expected[tp]
+        if want is None or m.offset == want:  # (None: the topic's first offset was not known)
+            expected[tp] = m.offset + 1
+            by_partition.setdefault(m.partition, []).append(event)
+        else:
+            stale.append(event)
+            if m.offset > want:
+                jumps.setdefault(tp, m.offset)
+    now = time.monotonic()
+    for tp in {events[0].message.tp for events in by_partition.values()}:
+        jump = consumer.jumps.get(tp)
+        if jump is not None and expected.get(tp) is not None and expected[tp] > jump[0]:
+            consumer.jumps.pop(tp, None)  # the offset expected came: that jump is over
+    for tp, came in jumps.items():
+        want = expected[tp]
+        jump = consumer.jumps.get(tp)
+        if want is None or (jump is not None and jump[0] == want):
+            continue  # already sought back to it: ``seek_again`` sees to it
+        sought, at = consumer.sought.get(tp, (None, 0.0))
+        if sought is not None and sought <= want and now - at < RESEEK_S:
+            # a seek at or before it is under way: the partition comes again in order from there,
+            # and if the offset expected has not come within RESEEK_S, ``seek_again`` seeks to it
+            consumer.jumps[tp] = (want, came, 0)
+            continue
+        log.warning("partition %s of %s: offset %s came before %s; reading the partition again from %s",
+                    tp.partition, tp.topic, came, want, want)
+        consumer.jumps[tp] = (want, came, 1)
+        consumer.sought[tp] = (want, now)
+        await consumer.seek(tp, want)
+    return by_partition, stale
 
 
-class _Stream:
-    service: CaseStream | None = None
+@app.timer(RESEEK_S / 5)
+async def _seek_again_on_time() -> None:
+    if getattr(app.consumer, "jumps", None):
+        async with app.in_flight:
+            await seek_again(cast(Any, app.consumer), time.monotonic())
 
 
-stream = _Stream()
+async def seek_again(consumer: Any, now: float) -> None:
+    """A partition sought back over a jump whose expected offset has not come within ``RESEEK_S``
+    is sought back again; after ``HOLE_AFTER_SEEKS`` such seeks the broker has no message there
+    (deleted by retention before this stream read it, or a transaction's marker, which no
+    consumer is given), and the partition goes on from the offset that came instead. Without
+    this, a partition whose expected offset does not exist would wait for ever."""
+    for tp, (want, came, seeks) in list(consumer.jumps.items()):
+        if consumer.next_offsets.get(tp) != want or tp not in consumer.assignment():
+            consumer.jumps.pop(tp, None)  # it came, or the partition is no longer this worker's
+            continue
+        if now - consumer.sought.get(tp, (None, 0.0))[1] < RESEEK_S:
+            continue
+        if seeks >= HOLE_AFTER_SEEKS:
+            log.error("partition %s of %s: offsets %s to %s are not on the broker (%d seeks back from %s found "
+                      "%s first): going on from %s. If retention deleted them, they were never read: check the "
+                      "topic's retention against how long the stream was stopped", tp.partition, tp.topic,
+                      want, came - 1, seeks, want, came, came)
+            stats.count("offsets_not_on_the_broker", came - want)
+            consumer.skip(tp, want, came)
+            consumer.next_offsets[tp] = want = came
+            consumer.jumps.pop(tp, None)
+        else:
+            if seeks == 0:
+                log.warning("partition %s of %s: offset %s came before %s; reading the partition again from %s",
+                            tp.partition, tp.topic, came, want, want)
+            consumer.jumps[tp] = (want, came, seeks + 1)
+        consumer.sought[tp] = (want, now)
+        await consumer.seek(tp, want)
 
 
-@app.service
-class _CaseStreamService(CaseStream):
-    """The case stage, started with the worker."""
+async def send_outcomes(outputs: Sequence[Output]) -> list[asyncio.Future[Any]]:
+    """Queue the outcomes for cspr.events and the DLQ; returns the futures Kafka resolves.
 
-    async def on_first_start(self) -> None:
-        stream.service = self
-        await super().on_first_start()
+    On Faust's aiokafka producer (Faust's buffer costs ~3x per message, measured), in one aiokafka
+    batch per (topic, partition) filled in order, rather than one ``send`` per message, which
+    costs a metadata lookup, a future and an accumulator step per message. Each message goes to
+    the partition ``send`` would have chosen (the producer's partitioner over its key).
+    """
+    producer = cast(Any, app.producer)._producer
+    partitions: dict[str, tuple[list[int], list[int]]] = {}
+    open_batches: dict[tuple[str, int], Any] = {}
+    futures: list[asyncio.Future[Any]] = []
+    for out in outputs:
+        message = _message(out)
+        if message is None:
+            continue
+        topic, key, value, headers = message
+        if topic not in partitions:
+            known = list(await producer.partitions_for(topic))  # the same list ``send`` hands its partitioner
+            partitions[topic] = known, list(producer.client.cluster.available_partitions_for_topic(topic))
+        partition = producer._partitioner(key, *partitions[topic])
+        batch = open_batches.get((topic, partition))
+        if batch is None:
+            batch = open_batches[topic, partition] = producer.create_batch()
+        if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:  # full: send it
+            futures.append(await producer.send_batch(batch, topic, partition=partition))
+            batch = open_batches[topic, partition] = producer.create_batch()
+            batch.append(key=key, value=value, timestamp=None, headers=headers)  # a new batch takes any message
+    for (topic, partition), batch in open_batches.items():
+        futures.append(await producer.send_batch(batch, topic, partition=partition))
+    return futures
 
-    def on_fatal(self, exc: Exception) -> None:
-        super().on_fatal(exc)
-        # The worker must not go on without its case stage (it would look idle for ever): exit
-        # now, so whoever runs it sees it die and restarts it from the last commit.
-        logging.shutdown()
-        os._exit(70)
+
+def fold_partition(events: Sequence[EventT[Any]]) -> list[Output]:
+    """Fold one partition's events and write each changed table key once; returns the outcomes."""
+    projection = live.projection
+    outputs: list[Output] = []
+    for event in events:
+        m = event.message
+        outputs += projection.process(m.value or b"", Origin(m.topic, m.partition, m.offset))
+    partition = events[-1].message.partition
+    changes, pending, accepted, latest = live.cache.flush(projection.take_touched())
+    write_figures(partition, changes, pending, accepted, latest)
+    return outputs
+
+
+def write_figures(partition: int, changes: dict[str, int], pending: dict[str, tuple[Any, Any]],
+                  accepted: int, latest: str | None) -> None:
+    """Apply one partition's batch of figure changes to the book and write each changed page once."""
+    live.book.apply(changes)
+    dirty: set[bytes] = set()
+
+    def page(year: str) -> dict[str, Any]:
+        key = _page_key(partition, year)
+        dirty.add(key)
+        doc = live.pages.get(key)
+        if doc is None:
+            doc = live.pages[key] = {"c": {}, "p": {}}
+        return doc
+
+    for counter, delta in changes.items():
+        counts = page(_year(counter))["c"]
+        value = counts.get(counter, 0) + delta
+        if value:
+            counts[counter] = value
+        else:
+            counts.pop(counter, None)
+    for subject, (was, now) in pending.items():
+        if was is not None:
+            page(was["notified_date"][:4])["p"].pop(subject, None)
+        if now is not None:
+            page(now["notified_date"][:4])["p"][subject] = now
+        live.book.set_pending(subject, now)
+    for key in dirty:
+        figures[key] = json.dumps(live.pages[key], separators=(",", ":")).encode()
+    meta = live.meta.setdefault(partition, {"accepted": 0, "watermark": None})
+    if accepted or (latest and (meta["watermark"] is None or latest > meta["watermark"])):
+        meta["accepted"] += accepted
+        if latest and (meta["watermark"] is None or latest > meta["watermark"]):
+            meta["watermark"] = latest
+        figures[_meta_key(partition)] = json.dumps(meta, separators=(",", ":")).encode()
+
+
+@app.timer(PROBE_S)
+async def probe_broker() -> None:
+    """Whether the broker answers a metadata request, for /status: Faust's consumer retries
+    quietly and a batch just waits for its messages' acknowledgements, so without this an outage
+    would not show (the batch in hand, and every commit, wait for the broker however long)."""
+    producer = getattr(app.producer, "_producer", None)  # aiokafka's, once Faust's producer started
+    if producer is None:
+        return
+    try:
+        await asyncio.wait_for(producer.client.fetch_all_metadata(), PROBE_S * 2)
+    except Exception as exc:  # KafkaError, a timeout: the broker is away
+        since = stats.waiting.get("kafka broker", "").split(" since ")[-1].rstrip(")") or \
+            dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        stats.waiting["kafka broker"] = (f"{runtime.bootstrap} "
+                                         f"does not answer ({type(exc).__name__}; since {since})")
+        return
+    stats.waiting.pop("kafka broker", None)
+
+
+@contextlib.contextmanager
+def _in_partition(event: EventT[Any]) -> Iterator[None]:
+    """Make ``event`` Faust's current event: table reads and writes then use its partition."""
+    token = _current_event.set(weakref.ref(event))
+    try:
+        yield
+    finally:
+        _current_event.reset(token)
+
+
+def _hold_back(events: Sequence[EventT[Any]]) -> None:
+    """Keep Faust from ever committing these messages' offsets (they are read again after a
+    restart or rebalance): marked acked without the consumer's bookkeeping, so the ack that
+    ``take_events`` gives them is a no-op and the offset stays a gap Faust does not commit past.
+    (A stale event's partition was revoked since it was fetched: its bookkeeping is gone, and its
+    next owner, this worker again or another, reads it from the committed offset.)"""
+    for event in events:
+        event.message.acked = True
+
+
+def _message(out: Output) -> tuple[str, bytes | None, bytes, list[tuple[str, bytes]]] | None:
+    """Where one outcome goes (topic, key, value, headers), and count it; None when it goes nowhere."""
+    key = out.subject.encode() if out.subject else None
+    if out.kind == ACCEPTED:
+        stats.counts["sent_events"] += 1
+        if not out.replay:
+            stats.counts["accepted"] += 1
+        return topics.events.get_topic_name(), key, out.raw, [("case_seq", str(out.case_seq).encode())]
+    if out.kind == REJECTED:
+        stats.counts["sent_dead_letters"] += 1
+        if not out.replay:
+            stats.counts["dead_lettered"] += 1
+            stats.rejected_by_reason[out.reason or "unknown"] += 1
+        return topics.dead_letters.get_topic_name(), key, dlq_value(out.raw), list(dead_letter_headers(out).items())
+    if out.kind == DUPLICATE:
+        stats.counts["duplicates"] += 1
+    elif out.kind == HELD and not out.replay:
+        stats.counts["held"] += 1
+    return None
 
 
 def dlq_value(raw: bytes) -> bytes:
@@ -526,3 +540,4 @@ def dead_letter_headers(out: Output) -> dict[str, bytes]:
         "origin_partition": str(out.origin.partition).encode(),
         "origin_offset": str(out.origin.offset).encode(),
     }
+

@@ -49,9 +49,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Iterable, MutableMapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import orjson
 
 from schemas import EventValidationError, parse_event
 from schemas.incidents import incident_problems
@@ -103,6 +105,119 @@ class Output:
     event: Any = None  # the typed event (None for an invalid message), so the sink need not parse it again
 
 
+# --- the case state: typed, immutable records ----------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """An accepted event that changes the case: its time, case_seq, short type and data (JSON)."""
+
+    time: str
+    seq: int
+    kind: str
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class HeldEvent:
+    """An event waiting for its case's notification, kept as it was read."""
+
+    time: str
+    raw: str
+    origin: str   # Origin.tag() where it was read
+    key: str      # "<source> <lower-case id>"
+
+    @property
+    def source(self) -> str:
+        return self.key.split(" ", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What became of an event id of the case: where it was read and its outcome (its case_seq,
+    a rejection reason, or ``held``); for a held event later decided, the notification that
+    decided it (``released_by``) and its text, so that a replay of that notification sends it again."""
+
+    origin: str
+    outcome: int | str
+    detail: str | None = None
+    released_by: str | None = None
+    raw: str | None = None
+
+    @property
+    def dead_lettered(self) -> bool:
+        """Whether the event was rejected (its outcome is a reason, not a case_seq or held)."""
+        return isinstance(self.outcome, str) and self.outcome != HELD
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """How many of the case's events were accepted, duplicates, rejected, and are held now."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    held: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CaseState:
+    """One case (or one partnership: ``kind`` ``partnership``), as the history rules have decided
+    it so far. Never changed in place: ``apply`` returns a new state (so a state read from the
+    table, or cached, cannot drift from it). ``subject`` is the state's key (``state_key``): the
+    case's subject, or ``partnership/<subject>``."""
+
+    subject: str
+    partition: int = -1            # the inbound partition the case's events arrive on
+    la: str | None = None          # LA code of the accepted notification
+    seq: int = 0                   # last case_seq given
+    withdrawn: bool = False        # a withdrawal accepted (arrival order)
+    max_time: str | None = None    # largest event time of the case (the latest event time after recovery)
+    facts: tuple[Fact, ...] = ()
+    held: tuple[HeldEvent, ...] = ()
+    seen: Mapping[str, Seen] = field(default_factory=dict)  # "<source> <id>" -> Seen; a new dict per change
+    counts: Counts = Counts()
+    kind: str | None = None        # PARTNERSHIP for a partnership's state; None for a case
+
+    @property
+    def is_partnership(self) -> bool:
+        return self.kind == PARTNERSHIP
+
+    def evolve(self, **changes: Any) -> CaseState:
+        """A copy with ``changes``: ``dataclasses.replace`` without its per-call field lookup (the
+        fold makes two or three per event)."""
+        get = changes.get
+        return CaseState(get("subject", self.subject), get("partition", self.partition), get("la", self.la),
+                         get("seq", self.seq), get("withdrawn", self.withdrawn), get("max_time", self.max_time),
+                         get("facts", self.facts), get("held", self.held), get("seen", self.seen),
+                         get("counts", self.counts), get("kind", self.kind))
+
+    def to_json(self) -> bytes:
+        """The state as the case table stores it (compact JSON; ``from_json`` reads it back)."""
+        doc = {
+            "subject": self.subject, "partition": self.partition, "la": self.la, "seq": self.seq,
+            "withdrawn": self.withdrawn, "max_time": self.max_time,
+            "facts": [[f.time, f.seq, f.kind, f.data] for f in self.facts],
+            "held": [[h.time, h.raw, h.origin, h.key] for h in self.held],
+            "seen": {k: [s.origin, s.outcome, s.detail, s.released_by, s.raw] for k, s in self.seen.items()},
+            "counts": [self.counts.accepted, self.counts.duplicates, self.counts.rejected, self.counts.held],
+        }
+        if self.kind is not None:
+            doc["kind"] = self.kind
+        return orjson.dumps(doc)  # ~5x the standard library's speed: one encoding per changed case per batch
+
+    @classmethod
+    def from_json(cls, value: bytes | str) -> CaseState:
+        doc = orjson.loads(value)
+        return cls(
+            subject=doc["subject"], partition=doc["partition"], la=doc["la"], seq=doc["seq"],
+            withdrawn=doc["withdrawn"], max_time=doc["max_time"],
+            facts=tuple(Fact(*f) for f in doc["facts"]),
+            held=tuple(HeldEvent(*h) for h in doc["held"]),
+            seen={k: Seen(*s) for k, s in doc["seen"].items()},
+            counts=Counts(*doc["counts"]), kind=doc.get("kind"),
+        )
+
+
 def _iso(t: dt.datetime) -> str:
     return t.astimezone(dt.UTC).isoformat()
 
@@ -111,34 +226,153 @@ def _time(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-def _new_state(subject: str) -> dict[str, Any]:
-    # A case is a plain JSON-able dict so the Faust table can store and changelog it as is.
-    return {
-        "subject": subject,
-        "la": None,            # LA code of the accepted notification
-        "seq": 0,              # last case_seq given
-        "withdrawn": False,    # a withdrawal accepted (arrival order)
-        "max_time": None,      # largest event time of the case (the latest event time after recovery)
-        "facts": [],           # accepted events that change the case: [time, seq, short_type, data]
-        "held": [],            # [time, raw text, origin tag, key]
-        "seen": {},            # "source id" -> [origin tag, outcome (seq | reason | "held"), detail]
-        "counts": {"accepted": 0, "duplicates": 0, "rejected": 0, "held": 0},
-    }
-
-
 def _key(event: Any) -> str:
     source, eid = event.dedup_key
     return f"{source} {eid}"
 
 
+def _seen(state: CaseState, key: str, entry: Seen) -> dict[str, Seen]:
+    return {**state.seen, key: entry}
+
+
+def _count(state: CaseState, accepted: int = 0, duplicates: int = 0, rejected: int = 0, held: int = 0) -> Counts:
+    c = state.counts
+    return Counts(c.accepted + accepted, c.duplicates + duplicates, c.rejected + rejected, c.held + held)
+
+
+# --- one event applied to its case: the one function -------------------------------------
+
+def apply(state: CaseState | None, event: Any, raw: bytes, origin: Origin) -> tuple[CaseState, list[Output], bool]:
+    """Apply one schema-valid event to its case, or its partnership (None: one not seen before;
+    the state is the one under ``state_key(event)``).
+
+    Returns the case's new state, what to send, and whether this was a replay (the same message
+    read again at the same position after a crash: the state is unchanged, the outputs are sent
+    again). Pure: no Kafka, no table, no clock.
+    """
+    if state is None:
+        partnership = is_partnership_event(event)
+        state = CaseState(state_key(event), partition=origin.partition, kind=PARTNERSHIP if partnership else None)
+    key = _key(event)
+    seen = state.seen.get(key)
+    if seen is not None:
+        if seen.origin == origin.tag() and origin.offset >= 0:
+            return state, _replay(state, event, raw, origin, seen), True
+        if not seen.dead_lettered:
+            out = _out(DUPLICATE, event, raw, origin, detail=f"duplicate of the event first read at {seen.origin}")
+            return state.evolve(counts=_count(state, duplicates=1)), [out], False
+        # dead-lettered before: not "seen" (the README's remedies re-send it once fixed)
+    t = _iso(event.time)
+    # every change an event makes is one ``evolve`` (a new state costs ~2 µs); ``also`` carries
+    # this one's latest event time into it
+    also = {"max_time": t} if state.max_time is None or t > state.max_time else {}
+    if state.kind == PARTNERSHIP:  # not a case: no notification to wait for, no case rule
+        state, out = _accept(state, event, raw, origin, key, t, also)
+        outputs = [out]
+    elif event.short_type == "incident.notified":
+        state, outputs = _notify(state, event, raw, origin, key, t, also)
+    elif state.la is None:
+        tag = origin.tag()
+        state = state.evolve(held=(*state.held, HeldEvent(t, raw.decode("utf-8"), tag, key)),
+                             seen=_seen(state, key, Seen(tag, HELD)), counts=_count(state, held=1), **also)
+        outputs = [_out(HELD, event, raw, origin)]
+    else:
+        state, out = _case_event(state, event, raw, origin, key, t, also)
+        outputs = [out]
+    return state, outputs, False
+
+
+def _replay(state: CaseState, event: Any, raw: bytes, origin: Origin, seen: Seen) -> list[Output]:
+    """The same message read again after a crash: its outputs again, nothing changed."""
+    outputs = [_output_of(event, raw, origin, seen)]
+    if event.short_type == "incident.notified" and isinstance(seen.outcome, int):
+        # the events this notification released
+        for entry in state.seen.values():
+            if entry.released_by == origin.tag() and entry.raw is not None:
+                held_raw = entry.raw.encode("utf-8")
+                outputs.append(_output_of(parse_event(held_raw), held_raw, _origin(entry.origin), entry))
+    return outputs
+
+
+def _output_of(event: Any, raw: bytes, origin: Origin, seen: Seen) -> Output:
+    if isinstance(seen.outcome, int):
+        return _out(ACCEPTED, event, raw, origin, case_seq=seen.outcome, replay=True)
+    if seen.outcome == HELD:
+        return _out(HELD, event, raw, origin, replay=True)
+    return _out(REJECTED, event, raw, origin, reason=seen.outcome, detail=seen.detail, replay=True)
+
+
+def _notify(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str,
+            also: dict[str, Any]) -> tuple[CaseState, list[Output]]:
+    if state.la is not None:
+        detail = f"case {event.subject} already has a notification; send incident.corrected to change it"
+        state, out = _reject(state, event, raw, origin, key, CASE_EXISTS, detail, also)
+        return state, [out]
+    held = state.held
+    state, out = _accept(state, event, raw, origin, key, t, {**also, "la": event.data.local_authority, "held": ()})
+    outputs = [out]
+    for h in held:
+        h_bytes = h.raw.encode("utf-8")
+        h_event = parse_event(h_bytes)
+        state = state.evolve(counts=_count(state, held=-1))
+        if _time(h.time) + HOLD_WINDOW < event.time:
+            detail = (f"the notification of case {event.subject} (time {_iso(event.time)}) came more "
+                      f"than 7 days after this event (time {h.time})")
+            state, out = _reject(state, h_event, h_bytes, _origin(h.origin), h.key, UNKNOWN_CASE, detail, {})
+        else:
+            state, out = _case_event(state, h_event, h_bytes, _origin(h.origin), h.key, h.time, {})
+        released = replace(state.seen[h.key], released_by=origin.tag(), raw=h.raw)
+        state = state.evolve(seen=_seen(state, h.key, released))
+        outputs.append(out)
+    return state, outputs
+
+
+def _case_event(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str,
+                also: dict[str, Any]) -> tuple[CaseState, Output]:
+    """An event of a notified case (``t``: its time, ``also``: other changes to make with it)."""
+    code = la_code_of(event.source)
+    if code is not None and code != state.la:
+        detail = (f"{event.source} may not write to case {event.subject}, which belongs to "
+                  f"urn:cspr:la:{state.la}")
+        return _reject(state, event, raw, origin, key, SOURCE_NOT_AUTHORISED, detail, also)
+    if state.withdrawn:
+        return _accept(state, event, raw, origin, key, t, also, record=False)
+    problem = case_rule_problem(state, event)
+    if problem:
+        return _reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem, also)
+    if event.short_type == "incident.withdrawn":
+        also = {**also, "withdrawn": True}
+    return _accept(state, event, raw, origin, key, t, also)
+
+
+def _accept(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str, t: str, also: dict[str, Any],
+            record: bool = True) -> tuple[CaseState, Output]:
+    seq = state.seq + 1
+    facts = state.facts
+    if record:
+        short = event.short_type
+        data = event.data.changes.given() if short == "incident.corrected" else event.data
+        facts = (*facts, Fact(t, seq, short, _jsonable(data)))
+    state = state.evolve(seq=seq, facts=facts, seen=_seen(state, key, Seen(origin.tag(), seq)),
+                         counts=_count(state, accepted=1), **also)
+    return state, _out(ACCEPTED, event, raw, origin, case_seq=seq)
+
+
+def _reject(state: CaseState, event: Any, raw: bytes, origin: Origin, key: str,
+            reason: str, detail: str, also: dict[str, Any]) -> tuple[CaseState, Output]:
+    state = state.evolve(seen=_seen(state, key, Seen(origin.tag(), reason, detail)),
+                         counts=_count(state, rejected=1), **also)
+    return state, _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
+
+
 class CaseProjection:
-    """Applies the history rules over a store of case states (``subject -> dict``).
+    """Applies the history rules over a store of case states (``subject -> CaseState``).
 
     ``cases`` is any mutable mapping: a dict in tests, a batch cache over the Faust table in the
-    agent. ``touched`` collects the subjects whose state changed since ``take_touched()``.
+    agent. ``touched`` collects the subjects whose state was written since ``take_touched()``.
     """
 
-    def __init__(self, cases: MutableMapping[str, dict[str, Any]]):
+    def __init__(self, cases: MutableMapping[str, CaseState]):
         self.cases = cases
         # The largest event ``time`` read: for the views only (as-at answers, and which held
         # events have waited more than 7 days of stream time). No decision depends on it: a held
@@ -147,15 +381,16 @@ class CaseProjection:
         self.touched: set[str] = set()
 
     # --- recovery -------------------------------------------------------------------------
-    def rebuild(self, states: Iterable[dict[str, Any]]) -> None:
+    def rebuild(self, states: Iterable[CaseState]) -> None:
         """Re-derive the latest event time from recovered case states (their ``max_time``)."""
-        times = [state["max_time"] for state in states if state.get("max_time")]
+        times = [state.max_time for state in states if state.max_time]
         self.watermark = _time(max(times)) if times else None
 
     # --- one message ----------------------------------------------------------------------
     def process(self, raw: bytes, origin: Origin = Origin()) -> list[Output]:
         """Apply one inbound message; return what to send, in order. Never raises: a message the
-        rules fail on is rejected ``processing_error`` (see the module's docstring)."""
+        rules fail on is rejected ``processing_error`` (see the module's docstring), its case
+        unchanged."""
         try:
             return self._process(raw, origin)
         except Exception as exc:  # RecursionError, a bug in a rule, ...: this message only
@@ -167,174 +402,58 @@ class CaseProjection:
             event = parse_event(raw)
         except EventValidationError as err:
             return [_invalid(raw, origin, err)]
-        outputs = self._apply(event, raw, origin)
+        state, outputs, _replayed = apply(self.cases.get(state_key(event)), event, raw, origin)
+        # a replay is written again though unchanged: a case whose table write reached the local
+        # store but not the changelog before a crash reaches the changelog now
+        self.cases[state.subject] = state
+        self.touched.add(state.subject)
         if self.watermark is None or event.time > self.watermark:
             self.watermark = event.time
         return outputs
-
-    def _apply(self, event: Any, raw: bytes, origin: Origin) -> list[Output]:
-        subject = state_key(event)  # a partnership's events fold apart from any case's
-        state = self.cases.get(subject)
-        if state is None:
-            state = _new_state(subject)
-            state["partition"] = origin.partition
-            if is_partnership_event(event):
-                state["kind"] = PARTNERSHIP
-        key = _key(event)
-        seen = state["seen"].get(key)
-        if seen is not None:
-            if seen[0] == origin.tag() and origin.offset >= 0:
-                return self._replay(state, event, raw, origin, seen)
-            if not _dead_lettered(seen):
-                state["counts"]["duplicates"] += 1
-                self._save(state)
-                return [_out(DUPLICATE, event, raw, origin,
-                             detail=f"duplicate of the event first read at {seen[0]}")]
-            # dead-lettered before: not "seen" (the README's remedies re-send it once fixed)
-        t = _iso(event.time)
-        if state["max_time"] is None or t > state["max_time"]:
-            state["max_time"] = t
-        short = event.short_type
-        if state.get("kind") == PARTNERSHIP:  # not a case: no notification to wait for, no case rule
-            outputs = [self._accept(state, event, raw, origin, key)]
-        elif short == "incident.notified":
-            outputs = self._notify(state, event, raw, origin, key)
-        elif state["la"] is None:
-            state["held"].append([t, raw.decode("utf-8"), origin.tag(), key])
-            state["seen"][key] = [origin.tag(), HELD, None]
-            state["counts"]["held"] += 1
-            outputs = [_out(HELD, event, raw, origin)]
-        else:
-            outputs = [self._case_event(state, event, raw, origin, key)]
-        self._save(state)
-        return outputs
-
-    def _replay(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin,
-                seen: list[Any]) -> list[Output]:
-        """The same message read again after a crash: send its outputs again, change nothing."""
-        outputs = [self._output_of(state, event, raw, origin, seen)]
-        if event.short_type == "incident.notified" and isinstance(seen[1], int):
-            # the events this notification released
-            for entry in state["seen"].values():
-                if len(entry) > 3 and entry[3] == origin.tag():
-                    held_raw = entry[4].encode("utf-8")
-                    held_event = parse_event(held_raw)
-                    outputs.append(self._output_of(state, held_event, held_raw, _origin(entry[0]), entry))
-        return outputs
-
-    def _output_of(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin,
-                   seen: list[Any]) -> Output:
-        outcome = seen[1]
-        if isinstance(outcome, int):
-            return _out(ACCEPTED, event, raw, origin, case_seq=outcome, replay=True)
-        if outcome == HELD:
-            return _out(HELD, event, raw, origin, replay=True)
-        return _out(REJECTED, event, raw, origin, reason=outcome, detail=seen[2], replay=True)
-
-    def _notify(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str) -> list[Output]:
-        if state["la"] is not None:
-            detail = (f"case {event.subject} already has a notification; send incident.corrected "
-                      f"to change it")
-            return [self._reject(state, event, raw, origin, key, CASE_EXISTS, detail)]
-        state["la"] = event.data.local_authority
-        outputs = [self._accept(state, event, raw, origin, key)]
-        held, state["held"] = state["held"], []
-        for h in held:
-            h_time, h_raw, h_origin, h_key = h
-            h_bytes = h_raw.encode("utf-8")
-            h_event = parse_event(h_bytes)
-            state["counts"]["held"] -= 1
-            if _time(h_time) + HOLD_WINDOW < event.time:
-                detail = (f"the notification of case {event.subject} (time {_iso(event.time)}) came more "
-                          f"than 7 days after this event (time {h_time})")
-                out = self._reject(state, h_event, h_bytes, _origin(h_origin), h_key, UNKNOWN_CASE, detail)
-            else:
-                out = self._case_event(state, h_event, h_bytes, _origin(h_origin), h_key)
-            state["seen"][h_key] += [origin.tag(), h_raw]  # released by this notification
-            outputs.append(out)
-        return outputs
-
-    def _case_event(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str) -> Output:
-        code = la_code_of(event.source)
-        if code is not None and code != state["la"]:
-            detail = (f"{event.source} may not write to case {event.subject}, which belongs to "
-                      f"urn:cspr:la:{state['la']}")
-            return self._reject(state, event, raw, origin, key, SOURCE_NOT_AUTHORISED, detail)
-        if state["withdrawn"]:
-            return self._accept(state, event, raw, origin, key, record=False)
-        problem = case_rule_problem(state, event)
-        if problem:
-            return self._reject(state, event, raw, origin, key, CASE_RULE_VIOLATION, problem)
-        if event.short_type == "incident.withdrawn":
-            state["withdrawn"] = True
-        return self._accept(state, event, raw, origin, key)
-
-    def _accept(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str,
-                record: bool = True) -> Output:
-        state["seq"] += 1
-        seq = state["seq"]
-        state["seen"][key] = [origin.tag(), seq, None]
-        state["counts"]["accepted"] += 1
-        if record:
-            data = event.data.changes.given() if event.short_type == "incident.corrected" else event.data
-            state["facts"].append([_iso(event.time), seq, event.short_type, _jsonable(data)])
-        return _out(ACCEPTED, event, raw, origin, case_seq=seq)
-
-    def _reject(self, state: dict[str, Any], event: Any, raw: bytes, origin: Origin, key: str,
-                reason: str, detail: str) -> Output:
-        state["seen"][key] = [origin.tag(), reason, detail]
-        state["counts"]["rejected"] += 1
-        return _out(REJECTED, event, raw, origin, reason=reason, detail=detail)
-
-    def _save(self, state: dict[str, Any]) -> None:
-        self.cases[state["subject"]] = state
-        self.touched.add(state["subject"])
 
     def take_touched(self) -> set[str]:
         touched, self.touched = self.touched, set()
         return touched
 
 
-def held_over(states: Iterable[dict[str, Any]], now: dt.datetime | None,
+def held_over(states: Iterable[CaseState], now: dt.datetime | None,
               window: dt.timedelta = HOLD_WINDOW) -> list[tuple[str, str, str]]:
     """Held events whose ``time`` is more than ``window`` before ``now`` (the latest event time):
     ``(subject, source, time)``, oldest first. Their notification is overdue by the contract."""
     if now is None:
         return []
     cutoff = now - window
-    late = [(state["subject"], h[3].split(" ", 1)[0], h[0]) for state in states for h in state.get("held", ())
-            if _time(h[0]) < cutoff]
+    late = [(state.subject, h.source, h.time) for state in states for h in state.held if _time(h.time) < cutoff]
     return sorted(late, key=lambda x: x[2])
 
 
 # --- case rules -----------------------------------------------------------------------------
 
-def current_incident(facts: list[list[Any]]) -> dict[str, Any]:
+def current_incident(facts: Iterable[Fact]) -> dict[str, Any]:
     """The notification's data with its corrections applied in ``time`` order (ties by case_seq)."""
     incident: dict[str, Any] = {}
-    for _t, _seq, kind, data in sorted(facts, key=lambda f: (f[0], f[1])):
-        if kind == "incident.notified":
-            incident = {**data, **incident} if incident else dict(data)
-        elif kind == "incident.corrected":
-            incident.update(data)
+    for fact in sorted(facts, key=lambda f: (f.time, f.seq)):
+        if fact.kind == "incident.notified":
+            incident = {**fact.data, **incident} if incident else dict(fact.data)
+        elif fact.kind == "incident.corrected":
+            incident.update(fact.data)
     return incident
 
 
-def case_rule_problem(state: dict[str, Any], event: Any) -> str | None:
+def case_rule_problem(state: CaseState, event: Any) -> str | None:
     """Why ``event`` breaks a case rule that needs the case's history, or None."""
     short = event.short_type
-    facts = state["facts"]
+    facts = state.facts
     if short == "incident.corrected":
         changed = _jsonable(event.data.changes.given())
-        trial = [*facts, [_iso(event.time), state["seq"] + 1, short, changed]]
-        incident = current_incident(trial)
+        incident = current_incident((*facts, Fact(_iso(event.time), state.seq + 1, short, changed)))
         problem = incident_problem(incident)
         if problem:
             return f"the corrected case would not be valid: {problem}"
         notified = incident["notified_date"]
         for f in facts:
-            if f[2] == "rapid_review.submitted" and notified > f[3]["received_date"]:
-                return (f"notified_date {notified} would be after the received_date {f[3]['received_date']} "
+            if f.kind == "rapid_review.submitted" and notified > f.data["received_date"]:
+                return (f"notified_date {notified} would be after the received_date {f.data['received_date']} "
                         f"of a rapid review already accepted")
     elif short == "rapid_review.submitted":
         notified = current_incident(facts)["notified_date"]
@@ -342,9 +461,9 @@ def case_rule_problem(state: dict[str, Any], event: Any) -> str | None:
         if received < notified:
             return f"received_date {received} is before the case's notified_date {notified}"
     elif short == "lcspr.published":
-        initiated = [f for f in facts if f[2] == "lcspr.initiated"]
+        initiated = [f for f in facts if f.kind == "lcspr.initiated"]
         if initiated:
-            latest = max(initiated, key=lambda f: (f[0], f[1]))[3]["initiated_date"]
+            latest = max(initiated, key=lambda f: (f.time, f.seq)).data["initiated_date"]
             published = event.data.published_date.isoformat()
             if published < latest:
                 return f"published_date {published} is before the LCSPR's initiated_date {latest}"
@@ -369,11 +488,6 @@ def _jsonable(data: Any) -> Any:
     if isinstance(data, dt.date):
         return data.isoformat()
     return data
-
-
-def _dead_lettered(seen: list[Any]) -> bool:
-    """Whether a ``seen`` entry records a rejection (its outcome is a reason, not a seq or held)."""
-    return isinstance(seen[1], str) and seen[1] != HELD
 
 
 def _origin(tag: str) -> Origin:
@@ -412,7 +526,8 @@ def _peek(raw: bytes) -> dict[str, str]:
 
 
 __all__ = [
-    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PROCESSING_ERROR", "REJECTED",
-    "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "Origin", "Output", "case_rule_problem",
-    "current_incident", "held_over", "incident_problem",
+    "ACCEPTED", "CASE_EXISTS", "CASE_RULE_VIOLATION", "DUPLICATE", "HELD", "HOLD_WINDOW", "PARTNERSHIP", "PROCESSING_ERROR",
+    "REJECTED",
+    "SOURCE_NOT_AUTHORISED", "UNKNOWN_CASE", "CaseProjection", "CaseState", "Counts", "Fact", "HeldEvent", "Origin",
+    "Output", "Seen", "apply", "case_rule_problem", "current_incident", "held_over", "incident_problem",
 ]

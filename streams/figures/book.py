@@ -26,6 +26,7 @@ from schemas.calendar import (
 from schemas.figures import LA_BAND_NAMES, la_band, pct, year_before
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
+from streams.cases.history import CaseState
 from streams.figures.contributions import PENDING, case_as_at, contribution, pending_review
 
 
@@ -37,13 +38,13 @@ class FigureBook:
         self.pending: dict[str, dict[str, str]] = {}
 
     @classmethod
-    def from_cases(cls, states: Iterable[dict[str, Any]], as_at: dt.datetime | None = None) -> FigureBook:
+    def from_cases(cls, states: Iterable[CaseState], as_at: dt.datetime | None = None) -> FigureBook:
         """Build from case states (recovery, or a view "as known at" an earlier time)."""
         book = cls()
         for state in states:
             view = case_as_at(state, as_at)
             book.apply(contribution(view))
-            book.set_pending(state["subject"], pending_review(view))
+            book.set_pending(state.subject, pending_review(view))
         return book
 
     def apply(self, changes: Mapping[str, int]) -> None:

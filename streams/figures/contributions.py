@@ -21,37 +21,41 @@ Keys are strings so the aggregates can be served as JSON as they are:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from schemas.calendar import requested_completion_date, timeliness_bucket, working_days
-from streams.cases.history import current_incident
+from streams.cases.history import CaseState, Fact, current_incident
 
 PENDING = "pending"
 
 
-def case_as_at(state: dict[str, Any], as_at: dt.datetime | None = None) -> dict[str, Any] | None:
+def case_as_at(state: CaseState, as_at: dt.datetime | None = None) -> dict[str, Any] | None:
     """The case as known at ``as_at`` (every accepted event when None), or None if it does not count.
 
     A case counts once its notification is known and until a withdrawal is known. "First"
     submission is by ``time`` (ties by case_seq).
     """
-    if state.get("la") is None:
+    if state.la is None:
         return None
-    text = as_at.astimezone(dt.UTC).isoformat() if as_at is not None else None
-    facts = [f for f in state["facts"] if text is None or f[0] <= text]
-    if not any(f[2] == "incident.notified" for f in facts):
-        return None
-    if any(f[2] == "incident.withdrawn" for f in facts):
+    if as_at is None:  # the live figures: twice per changed case per batch
+        facts: Sequence[Fact] = state.facts
+    else:
+        text = as_at.astimezone(dt.UTC).isoformat()
+        facts = [f for f in state.facts if f.time <= text]
+    kinds = {f.kind for f in facts}
+    if "incident.notified" not in kinds or "incident.withdrawn" in kinds:
         return None
     incident = current_incident(facts)
-    submissions = sorted((f for f in facts if f[2] == "rapid_review.submitted"), key=lambda f: (f[0], f[1]))
+    submissions = sorted((f for f in facts if f.kind == "rapid_review.submitted"), key=lambda f: (f.time, f.seq))
     return {
-        "subject": state["subject"],
-        "la": state["la"],
+        "subject": state.subject,
+        "la": state.la,
         "notified_date": incident["notified_date"],
         "harm_type": incident["harm_type"],
-        "received_date": submissions[0][3]["received_date"] if submissions else None,
+        "received_date": submissions[0].data["received_date"] if submissions else None,
     }
 
 
@@ -69,8 +73,7 @@ def contribution(view: dict[str, Any] | None) -> Counter[str]:
     if received is None:
         keys[f"rr|{notified}|{PENDING}|"] += 1
     else:
-        elapsed = working_days(dt.date.fromisoformat(notified), dt.date.fromisoformat(received))
-        keys[f"rr|{notified}|{timeliness_bucket(elapsed)}|{received}"] += 1
+        keys[f"rr|{notified}|{_bucket(notified, received)}|{received}"] += 1
     return keys
 
 
@@ -88,10 +91,20 @@ def pending_review(view: dict[str, Any] | None) -> dict[str, str] | None:
     """The rapid review this case still owes, or None (for the live overdue list)."""
     if view is None or view["received_date"] is not None:
         return None
-    notified = dt.date.fromisoformat(view["notified_date"])
     return {
         "subject": view["subject"],
         "local_authority": view["la"],
         "notified_date": view["notified_date"],
-        "requested_completion_date": requested_completion_date(notified).isoformat(),
+        "requested_completion_date": _requested_completion(view["notified_date"]),
     }
+
+
+# Pure functions of dates, asked for the same few thousand dates batch after batch.
+@functools.lru_cache(maxsize=8192)
+def _requested_completion(notified: str) -> str:
+    return requested_completion_date(dt.date.fromisoformat(notified)).isoformat()
+
+
+@functools.lru_cache(maxsize=65536)
+def _bucket(notified: str, received: str) -> str:
+    return timeliness_bucket(working_days(dt.date.fromisoformat(notified), dt.date.fromisoformat(received)))

@@ -21,25 +21,25 @@ from typing import Any
 
 from schemas.disclosure import Equation, shown, suppress
 from schemas.learning import COVID_FACTORS, EVIDENCE_LEVELS, PRACTICE_THEMES, WT2018_REQUIREMENTS
-from streams.cases.history import PARTNERSHIP
+from streams.cases.history import CaseState
 
 QUARTERS = ("Q1", "Q2", "Q3", "Q4")
 
 
-def _review(state: dict[str, Any]) -> tuple[str, dict[str, Any]] | None:
+def _review(state: CaseState) -> tuple[str, dict[str, Any]] | None:
     """(first submission's received_date, latest submission's data) of a counted case, or None."""
-    if state.get("kind") == PARTNERSHIP or state.get("la") is None:
+    if state.is_partnership or state.la is None:
         return None
-    kinds = {f[2] for f in state["facts"]}
+    kinds = {f.kind for f in state.facts}
     if "incident.notified" not in kinds or "incident.withdrawn" in kinds:
         return None
-    submissions = sorted((f for f in state["facts"] if f[2] == "rapid_review.submitted"), key=lambda f: (f[0], f[1]))
+    submissions = sorted((f for f in state.facts if f.kind == "rapid_review.submitted"), key=lambda f: (f.time, f.seq))
     if not submissions:
         return None
-    return submissions[0][3]["received_date"], submissions[-1][3]
+    return submissions[0].data["received_date"], submissions[-1].data
 
 
-def learning_by_quarter(states: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
+def learning_by_quarter(states: Iterable[CaseState], year: int) -> dict[str, Any]:
     """Themes and COVID-19 factors of the reviews of ``year``, for the year ('all') and each quarter."""
     themes = {g: Counter[str]() for g in ("all", *QUARTERS)}
     factors = {g: Counter[str]() for g in ("all", *QUARTERS)}
@@ -74,33 +74,33 @@ def _overall(evidence: dict[str, str]) -> str:
     return "not" if sum(level == "not" for level in levels) >= 3 else "partly"
 
 
-def partnership_reports(states: Iterable[dict[str, Any]]) -> dict[str, Any]:
+def partnership_reports(states: Iterable[CaseState]) -> dict[str, Any]:
     """Partnerships registered, authorities covered, yearly reports received (of registered
     partnerships) and the Working Together 2018 evidence of each one's latest read report."""
     registered: dict[str, list[str]] = {}
     overall: Counter[str] = Counter()
     received = 0
     for state in states:
-        if state.get("kind") != PARTNERSHIP:
+        if not state.is_partnership:
             continue
-        facts = sorted(state["facts"], key=lambda f: (f[0], f[1]))
-        registrations = [f for f in facts if f[2] == "partnership.registered"]
+        facts = sorted(state.facts, key=lambda f: (f.time, f.seq))
+        registrations = [f for f in facts if f.kind == "partnership.registered"]
         if not registrations:
             continue
-        registered[state["subject"]] = registrations[-1][3]["local_authorities"]
-        reports = [f for f in facts if f[2] == "partnership.yearly_report_received"]
+        registered[state.subject] = registrations[-1].data["local_authorities"]
+        reports = [f for f in facts if f.kind == "partnership.yearly_report_received"]
         if not reports:
             continue
         received += 1
-        read = [f for f in reports if f[3].get("wt2018_evidence") is not None]
-        overall[_overall(read[-1][3]["wt2018_evidence"]) if read else "not_recorded"] += 1
+        read = [f for f in reports if f.data.get("wt2018_evidence") is not None]
+        overall[_overall(read[-1].data["wt2018_evidence"]) if read else "not_recorded"] += 1
     return {"partnerships": len(registered),
             "local_authorities_covered": len({la for las in registered.values() for la in las}),
             "reports_received": received,
             **{level: overall[level] for level in (*EVIDENCE_LEVELS, "not_recorded")}}
 
 
-def learning_figures(states: Iterable[dict[str, Any]], year: int) -> dict[str, Any]:
+def learning_figures(states: Iterable[CaseState], year: int) -> dict[str, Any]:
     """Every live learning figure, exact (the analyst's view)."""
     states = list(states)
     return {"year": year, **learning_by_quarter(states, year), "partnerships": partnership_reports(states)}

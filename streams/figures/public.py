@@ -7,7 +7,8 @@ stream that Grafana's viewer user may read (infra/clickhouse/users.d/cspr-users.
 
 The disclosure rule (``schemas.disclosure``): national (England) figures are published exactly,
 as the national marts are; counts by area go through suppression. The live table keeps the
-national figures only: notifications by year and harm type, the year-on-year period, rapid-review
+national figures only (each inbound partition's snapshot of them, as ``stream_figures``: readers
+sum the partitions' latest snapshots): notifications by year and harm type, the year-on-year period, rapid-review
 timeliness and how many reviews are overdue. The authority figures (``notifications_by_la``,
 ``la_bands``) are left out rather than suppressed here: the published area tables are suppressed
 jointly across authority, region and England by quarter and year for one set of events, and a

@@ -10,12 +10,18 @@ same way and compares row by row.
     figure                    year          dimension                         mart
     notifications             year          harm type or 'total'              rpt_notifications
     notifications_by_la       year          local authority code              fct_local_authority_notifications
-    la_bands                  year          band (0, 1-2, 3-6, 7+)            rpt_notifications_per_la_band
     period_change             year          '04-01..09-30|current|previous'   rpt_period_change
     timeliness_received       due year      period|bucket                     rpt_rapid_review_timeliness
     timeliness_not_received   due year      period|bucket (elapsed to as_of)  rpt_rapid_review_timeliness
     overdue                   0 (no year)   'reviews'                         rpt_overdue_rapid_reviews
     accepted_events           0 (no year)   'events'                          rpt_event_freshness
+
+The worker writes one snapshot per inbound partition (``partition``: its cases' figures), and the
+reconciliation sums each partition's latest snapshot, so every figure here must be a sum over
+cases. The authority bands (``rpt_notifications_per_la_band``) are not: an authority's cases
+span partitions, and only the summed per-authority counts say its band. They are left out of the
+snapshot and the comparison; ``notifications_by_la`` compares every authority's count, from
+which the marts' bands follow by the marts' own rule.
 
 ``accepted_events`` is not a report figure but what the snapshot saw: every event the stream had
 accepted (the sum of its cases' last case_seq). The marts compare with the snapshot only when
@@ -37,17 +43,18 @@ from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 from schemas.calendar import TIMELINESS_BUCKETS, requested_completion_date
-from schemas.figures import LA_BAND_NAMES, PERIOD_FROM, PERIOD_TO, comparison_period
+from schemas.figures import PERIOD_FROM, PERIOD_TO, comparison_period
 from schemas.incidents import HARM_TYPES
 from schemas.local_authorities import LA_CODES
+from streams.cases.history import CaseState
 from streams.figures.book import FigureBook
 
 FIRST_YEAR = 2018
 PERIODS = ("outside_relaxation", "relaxation", "all")
-FIGURES = ("notifications", "notifications_by_la", "la_bands", "period_change",
+FIGURES = ("notifications", "notifications_by_la", "period_change",
            "timeliness_received", "timeliness_not_received", "overdue", "accepted_events")
 DATE_DEPENDENT = frozenset({"timeliness_not_received", "overdue"})
-COLUMNS = ("taken_at", "as_of", "figure", "year", "dimension", "value")
+COLUMNS = ("taken_at", "as_of", "figure", "year", "dimension", "value", "partition")
 
 
 class FigureRow(NamedTuple):
@@ -71,9 +78,9 @@ def years_of(book: FigureBook, as_of: dt.date) -> list[int]:
     return sorted(years)
 
 
-def accepted_events(states: Iterable[dict[str, Any]]) -> int:
+def accepted_events(states: Iterable[CaseState]) -> int:
     """How many events the stream has accepted in these case states (each state's last case_seq)."""
-    return sum(int(state.get("seq", 0)) for state in states)
+    return sum(state.seq for state in states)
 
 
 def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -> list[FigureRow]:
@@ -93,8 +100,6 @@ def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -
         la_counts = by_la.get(str(year), {})
         rows += [FigureRow("notifications_by_la", year, code, la_counts.get(code, 0))
                  for code in sorted({*LA_CODES, *la_counts})]
-        bands = book.local_authority_bands(year)
-        rows += [FigureRow("la_bands", year, band, bands[band]) for band in LA_BAND_NAMES]
         change = book.period_change(*comparison_period(year))
         rows += [FigureRow("period_change", year, f"{period_key}|{side}", change[side])
                  for side in ("current", "previous")]
@@ -111,8 +116,9 @@ def figure_rows(book: FigureBook, as_of: dt.date, accepted: int | None = None) -
 
 
 def snapshot_rows(book: FigureBook, as_of: dt.date, taken_at: dt.datetime,
-                  accepted: int | None = None) -> list[list[Any]]:
-    """One snapshot's ``stream_figures`` rows (``COLUMNS`` order): ``figure_rows`` stamped with
-    the date they were read at and when."""
-    return [[taken_at, as_of, r.figure, r.year, r.dimension, r.value]
+                  accepted: int | None = None, partition: int = 0) -> list[list[Any]]:
+    """One partition's snapshot as ``stream_figures`` rows (``COLUMNS`` order): ``figure_rows``
+    of that partition's cases (``book``), stamped with the date they were read at, when, and the
+    inbound partition."""
+    return [[taken_at, as_of, r.figure, r.year, r.dimension, r.value, partition]
             for r in figure_rows(book, as_of, accepted)]

@@ -1,7 +1,9 @@
 """Snapshots of the live figures into ``{db}.stream_figures``, for the reconciliation with dbt.
 
 A service of the worker checks every ``TICK_S`` and writes a snapshot (``reconciliation.
-snapshot_rows`` of ``live.book``, as at the worker's date in UTC) when:
+snapshot_rows`` of each inbound partition the worker holds, ``live.by_partition()``, as at the
+worker's date in UTC; the readers take each partition's latest snapshot and sum them, so two
+workers' snapshots together are the whole) when:
 
 - the stream has gone quiet with figures the last snapshot lacks: the case stage has committed
   every inbound message it was given and nothing was written in the last tick (so a snapshot is
@@ -37,7 +39,7 @@ from infra.warehouse.raw_store import check_database_name
 from streams import stats
 from streams.app import app
 from streams.figures.public import public_rows
-from streams.figures.reconciliation import COLUMNS, accepted_events, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, snapshot_rows
 
 log = logging.getLogger(__name__)
 TABLE = "stream_figures"
@@ -61,10 +63,9 @@ def _version() -> int:
 
 
 def _caught_up() -> bool:
-    from streams.cases.agents import stream
+    from streams.views import inbound_lag
 
-    service = stream.service
-    return service is not None and service.lags() == 0
+    return inbound_lag() == 0
 
 
 class Snapshots:
@@ -93,8 +94,10 @@ class Snapshots:
         version = _version()
         taken_at = dt.datetime.now(dt.UTC)
         as_of = taken_at.date()
-        # in the loop: the book and the states change in it
-        rows = snapshot_rows(live.book, as_of, taken_at, accepted_events(live.states.values()))
+        # in the loop: the pages change in it. One snapshot per inbound partition this worker
+        # holds: the other worker writes the others', and the readers sum each one's latest.
+        rows = [row for partition, (book, accepted) in live.by_partition().items()
+                for row in snapshot_rows(book, as_of, taken_at, accepted, partition)]
         assert sink.writer is not None, "the worker sets the writer before it starts"
         n = int(await sink.writer.run(insert_snapshot, rows, what=f"a figures snapshot ({len(rows)} rows)"))
         self.version, self.as_of, self.at = version, as_of, time.monotonic()

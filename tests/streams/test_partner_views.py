@@ -5,22 +5,22 @@ from __future__ import annotations
 
 import json
 
+from streams.cases.history import CaseState, HeldEvent
 from streams.partner_views import held_of
 
 A, B = "urn:cspr:la:E06000001", "urn:cspr:la:E08000025"
 
 
-def _held(source: str, event_id: str, time: str) -> list[str]:
+def _held(source: str, event_id: str, time: str) -> HeldEvent:
     raw = json.dumps({"type": "uk.gov.cspr.rapid_review.submitted.v1", "id": event_id, "source": source})
-    return [time, raw, "cspr.events.inbound/0/1", f"{source} {event_id.lower()}"]
+    return HeldEvent(time, raw, "cspr.events.inbound/0/1", f"{source} {event_id.lower()}")
 
 
 def test_a_partner_is_shown_only_its_own_held_events_oldest_first() -> None:
     states = [
-        {"subject": "SIN-1", "held": [_held(A, "A-2", "2021-02-02T00:00:00Z"), _held(B, "B-1", "2021-01-01T00:00:00Z")]},
-        {"subject": "SIN-2", "held": [_held(A, "A-1", "2021-01-05T00:00:00Z")]},
-        {"subject": "SIN-3", "held": []},
-        {"subject": "SIN-4"},
+        CaseState("SIN-1", held=(_held(A, "A-2", "2021-02-02T00:00:00Z"), _held(B, "B-1", "2021-01-01T00:00:00Z"))),
+        CaseState("SIN-2", held=(_held(A, "A-1", "2021-01-05T00:00:00Z"),)),
+        CaseState("SIN-3"),
     ]
     mine = held_of(states, A, 100)
     assert [(h["id"], h["subject"], h["status"]) for h in mine] == [("a-1", "SIN-2", "held"), ("a-2", "SIN-1", "held")]

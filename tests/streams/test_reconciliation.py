@@ -10,7 +10,7 @@ import pytest
 
 from infra.warehouse.dbt_runner import run_dbt
 from infra.warehouse.raw_store import insert_dead_letters, insert_events
-from streams.figures.reconciliation import COLUMNS, DATE_DEPENDENT, FIGURES, snapshot_rows
+from streams.figures.reconciliation import COLUMNS, DATE_DEPENDENT, FIGURES, figure_rows, snapshot_rows
 from streams.figures.snapshots import TABLE
 from streams.sink.agents import rows_of
 from tests.dbt.loading import build
@@ -149,6 +149,45 @@ def test_marts_as_known_at_a_date_before_the_last_event_are_compared_with_no_sna
     assert got and not any(r["comparable"] for r in got)
     known, events = warehouse.client.query(f"SELECT events_known, events FROM {db}.rpt_event_freshness").result_rows[0]
     assert 0 < known < events
+
+
+def test_each_partitions_latest_snapshot_is_summed_against_the_marts(warehouse, history) -> None:
+    """Two workers, each writing the snapshots of its own partitions: per partition the latest
+    snapshot before the build is taken (not the one of an earlier moment, nor one newer than the
+    build), and their sum is what
+    matches the marts, figure by figure."""
+    from tests.streams.figures.test_partition_snapshots import split
+
+    db, _, taken_at = history
+    parts = split(random_history(seed=7, cases=200))  # the fixture's history, by case
+    folds = [stream_fold(part) for part in parts]
+    at = [taken_at + dt.timedelta(seconds=s) for s in (58.2, 58.5, 58.8)]
+    early, _, early_accepted = stream_fold(parts[1][: len(parts[1]) // 3])
+    snapshots = [(early, early_accepted, at[0], 1), (folds[1][0], folds[1][2], at[1], 1),
+                 (folds[0][0], folds[0][2], at[2], 0),
+                 (early, early_accepted, dt.datetime.now(dt.UTC) + dt.timedelta(hours=1), 0)]
+    for book, accepted, when, partition in snapshots:
+        warehouse.client.insert(f"{db}.{TABLE}", snapshot_rows(book, TODAY, when, accepted, partition),
+                                column_names=list(COLUMNS))
+    # as at today again (the tests before built some for other dates)
+    outcome = run_dbt(["build", "--select", "int_report_years", "rpt_build_info", "rpt_event_freshness",
+                       "rpt_stream_reconciliation+", "--vars", f"{{as_of: '{TODAY}'}}"],
+                      data_dir=warehouse.data_dir, database=db, work_dir=Path(warehouse.data_dir) / "dbt", quiet=True)
+    assert outcome.success
+    got = reconciliation(warehouse.client, db)
+    assert {r["figure"] for r in got} == set(FIGURES)
+    assert all(r["comparable"] == 1 for r in got), [r for r in got if not r["comparable"]][:3]
+    assert [r for r in got if not r["matches"]] == []
+    assert {r["taken_at"].replace(tzinfo=None) for r in got} == {at[2].replace(tzinfo=None)}, "the newest part"
+    whole = {(r.figure, r.year, r.dimension): r.value for r in figure_rows(stream_fold(
+        random_history(seed=7, cases=200))[0], TODAY)}
+    assert all(r["stream_value"] == whole[r["figure"], r["year"], r["dimension"]]
+               for r in got if r["figure"] != "accepted_events")
+    # each partition alone is not the whole: the sum is what matches
+    totals = [sum(r.value for r in figure_rows(book, TODAY) if r.figure == "notifications" and r.dimension == "total")
+              for book, _, _ in folds]
+    assert all(totals) and sum(totals) == sum(
+        r["stream_value"] for r in got if r["figure"] == "notifications" and r["dimension"] == "total")
 
 
 READ_RECONCILIATION = """

@@ -14,15 +14,15 @@ S, T = "SIN-2020-000001", "SIN-2020-000002"
 
 
 @pytest.fixture
-def live_states() -> Iterator[dict]:
+def live_states(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """The worker's case states as the views read them (its case table), here a plain dict."""
+    import streams.views
     from streams.cases import agents
 
-    saved = dict(agents.live.states)
-    agents.live.states.clear()
-    yield agents.live.states
-    agents.live.states.clear()
-    agents.live.states.update(saved)
-    agents.live.rebuild()
+    states: dict = {}
+    monkeypatch.setattr(streams.views, "case_states", lambda: list(states.values()))
+    monkeypatch.setattr(agents.live, "projection", CaseProjection(states))
+    yield states
 
 
 def _fold(states: dict, lines: list[bytes]) -> None:
@@ -31,7 +31,7 @@ def _fold(states: dict, lines: list[bytes]) -> None:
     projection = CaseProjection(states)
     for offset, raw in enumerate(lines):
         projection.process(raw, Origin("in", 0, offset))
-    agents.live.rebuild()  # as after a restart: the latest event time from the states
+    agents.live.projection.rebuild(states.values())  # as after a restart: the latest event time from the states
 
 
 def test_status_counts_held_events_and_lists_those_more_than_7_days_behind(live_states: dict) -> None:

@@ -1,4 +1,5 @@
--- One row per stream snapshot x figure x year x dimension (FINAL: a retried write collapses).
+-- One row per stream snapshot x inbound partition x figure x year x dimension
+-- (FINAL: a retried write collapses).
 with source as (
 
     select * from {{ source('cspr', 'stream_figures') }} final
@@ -11,6 +12,7 @@ renamed as (
         ---------- which snapshot
         taken_at,
         as_of,
+        partition,
         ---------- which figure
         toString(figure) as figure,
         year,

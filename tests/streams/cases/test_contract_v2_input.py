@@ -9,7 +9,7 @@ import json
 from collections import Counter
 
 from producers.simulator import report_2020
-from streams.cases.history import CaseProjection, Origin
+from streams.cases.history import PARTNERSHIP, CaseProjection, CaseState, Origin
 from tests.schemas.cases_v2 import PR, example_v2
 from tests.streams.figures.folding import stream_fold
 
@@ -49,5 +49,21 @@ def test_a_partnership_event_is_accepted_once_and_never_shares_a_case_state() ->
     out += projection.process(notified, Origin("in", 0, 2))
     assert [o.kind for o in out] == ["accepted", "duplicate", "accepted"]
     assert [o.case_seq for o in out] == [1, None, 1]
-    assert projection.cases[f"partnership/{case_subject}"]["kind"] == "partnership"
-    assert projection.cases[case_subject]["la"] is not None
+    assert projection.cases[f"partnership/{case_subject}"].kind == "partnership"
+    assert projection.cases[case_subject].la is not None
+
+
+def test_a_partnership_state_keeps_its_kind_through_the_case_table() -> None:
+    """The case table stores JSON (``CaseState.to_json``) and a restart reads it back: a
+    partnership's state must come back a partnership's, with its facts; a case's has no kind."""
+    lines = report_2020(0, "v2")
+    projection = CaseProjection({})
+    for offset, raw in enumerate(lines):
+        projection.process(raw, Origin("in", 0, offset))
+    partnership = next(s for s in projection.cases.values() if s.kind == PARTNERSHIP)
+    case = next(s for s in projection.cases.values() if s.kind is None and s.la is not None)
+    for state in (partnership, case):
+        assert CaseState.from_json(state.to_json()) == state
+    assert partnership.subject.startswith("partnership/") and partnership.is_partnership
+    assert partnership.la is None and partnership.facts and not partnership.held
+    assert b'"kind"' not in case.to_json()

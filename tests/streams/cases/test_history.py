@@ -20,6 +20,8 @@ from streams.cases.history import (
     SOURCE_NOT_AUTHORISED,
     UNKNOWN_CASE,
     CaseProjection,
+    CaseState,
+    Counts,
     Origin,
     held_over,
 )
@@ -57,7 +59,7 @@ def test_a_second_delivery_of_the_same_source_and_id_is_a_duplicate_whatever_the
     again = e.notified(S, event_id="0f8fad5b-d9cb-469f-a165-70867728950e")
     projection, out = run(first, again)
     assert kinds(out) == [(ACCEPTED, 1), (DUPLICATE, None)]
-    assert projection.cases[S]["counts"]["duplicates"] == 1
+    assert projection.cases[S].counts.duplicates == 1
 
 
 def test_the_same_message_read_again_at_the_same_offset_is_replayed_not_counted_as_duplicate() -> None:
@@ -66,8 +68,8 @@ def test_the_same_message_read_again_at_the_same_offset_is_replayed_not_counted_
     first = projection.process(raw, Origin("in", 0, 7))
     again = projection.process(raw, Origin("in", 0, 7))
     assert kinds(first) == kinds(again) == [(ACCEPTED, 1)]
-    assert again[0].replay and projection.cases[S]["seq"] == 1
-    assert projection.cases[S]["counts"]["duplicates"] == 0
+    assert again[0].replay and projection.cases[S].seq == 1
+    assert projection.cases[S].counts.duplicates == 0
 
 
 def test_a_second_notification_is_rejected_case_exists() -> None:
@@ -96,7 +98,7 @@ def test_an_unknown_case_event_re_sent_after_its_notification_is_accepted_once()
     projection, out = run(*lines)
     assert kinds(out) == [(HELD, None), (ACCEPTED, 1), (ACCEPTED, 1), (REJECTED, UNKNOWN_CASE), (ACCEPTED, 2),
                           (DUPLICATE, None)]
-    assert projection.cases[S]["counts"] == {"accepted": 2, "duplicates": 1, "rejected": 1, "held": 0}
+    assert projection.cases[S].counts == Counts(accepted=2, duplicates=1, rejected=1, held=0)
     want = replay(lines)
     assert sorted((a.event.subject, a.case_seq) for a in want.accepted) == [
         (S, 1), (S, 2), ("SIN-2020-000002", 1)]
@@ -138,7 +140,7 @@ def test_a_held_event_is_decided_by_its_own_notification_not_by_other_cases_even
     projection, out = run(*lines)
     assert kinds(out) == [(HELD, None), *[(ACCEPTED, 1)] * len(others), (ACCEPTED, 1), outcome]
     assert out[-1].subject == S and out[-1].type.endswith("panel.feedback_issued.v1")
-    assert projection.cases[S]["held"] == [] and projection.cases[S]["counts"]["held"] == 0
+    assert projection.cases[S].held == () and projection.cases[S].counts.held == 0
     want = replay(lines)  # the reference calculator decides the same
     assert [(a.event.subject, a.case_seq) for a in want.accepted if a.event.subject == S] == \
         [(S, seq) for seq in range(1, 3 if outcome[0] == ACCEPTED else 2)]
@@ -148,7 +150,7 @@ def test_a_held_event_is_decided_by_its_own_notification_not_by_other_cases_even
 def test_a_held_event_whose_notification_never_comes_stays_held_and_is_reported_after_7_days() -> None:
     projection, out = run(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), *_others_until(8))
     assert kinds(out)[0] == (HELD, None) and REJECTED not in {o.kind for o in out}
-    assert projection.cases[S]["counts"]["held"] == 1
+    assert projection.cases[S].counts.held == 1
     # 2020-05-08T12:00 is more than 7 days after the held event: its notification is overdue
     assert held_over(projection.cases.values(), projection.watermark) == [
         (S, "urn:cspr:panel", "2020-05-01T10:00:00+00:00")]
@@ -167,7 +169,7 @@ def test_events_for_a_withdrawn_case_are_accepted_and_change_nothing() -> None:
                           e.submitted(S, "2020-05-02T00:00:00Z", "2020-05-01"))
     # the review would break the notified_date rule, but the case is withdrawn
     assert kinds(out) == [(ACCEPTED, 1), (ACCEPTED, 2), (ACCEPTED, 3)]
-    assert [f[2] for f in projection.cases[S]["facts"]] == ["incident.notified", "incident.withdrawn"]
+    assert [f.kind for f in projection.cases[S].facts] == ["incident.notified", "incident.withdrawn"]
 
 
 def test_a_review_received_before_the_notified_date_is_a_case_rule_violation() -> None:
@@ -225,7 +227,7 @@ def test_a_held_event_survives_a_restart_and_is_released_by_its_notification() -
     first = CaseProjection({})
     first.process(e.feedback(S, "2020-05-01T10:00:00Z", "2020-05-01"), Origin("in", 0, 0))
     first.process(e.notified("SIN-2020-000002", time="2020-05-30T10:00:00Z"), Origin("in", 0, 1))
-    recovered = json.loads(json.dumps(first.cases))  # as the changelog stores and returns the states
+    recovered = {s: CaseState.from_json(c.to_json()) for s, c in first.cases.items()}  # as the table stores them
     restarted = CaseProjection(recovered)
     restarted.rebuild(recovered.values())
     assert restarted.watermark == first.watermark == dt.datetime(2020, 5, 30, 10, tzinfo=dt.UTC)
@@ -270,7 +272,7 @@ def test_the_projection_agrees_with_the_reference_replay_on_a_random_history() -
     oracle = replay(lines)
     assert {(o.raw, o.case_seq) for o in out if o.kind == ACCEPTED} == {(a.raw, a.case_seq) for a in oracle.accepted}
     # events still held are the oracle's end-of-input unknown_case
-    still_held = sum(len(s["held"]) for s in projection.cases.values())
+    still_held = sum(len(s.held) for s in projection.cases.values())
     got = Counter(o.reason for o in out if o.kind == REJECTED)
     got["unknown_case"] += still_held
     assert got == Counter(r.reason for r in oracle.rejected)
@@ -315,6 +317,39 @@ def test_the_stream_decides_exactly_as_the_reference_calculator_on_random_histor
     assert accepted == {(a.event.source, a.event.id.lower(), a.case_seq) for a in oracle.accepted}
     assert len(accepted) == len(oracle.accepted)
     rejected = Counter((o.raw, o.reason) for o in out if o.kind == REJECTED)
-    still_held = Counter((h[1].encode(), UNKNOWN_CASE) for s in projection.cases.values() for h in s["held"])
+    still_held = Counter((h.raw.encode(), UNKNOWN_CASE) for s in projection.cases.values() for h in s.held)
     assert rejected + still_held == Counter((r.raw, r.reason) for r in oracle.rejected)
     assert sum(o.kind == DUPLICATE for o in out) == oracle.duplicates
+
+
+def test_a_case_state_is_an_immutable_record_that_the_table_stores_and_returns_as_it_was() -> None:
+    import dataclasses
+
+    projection, _ = run(e.submitted(S, "2020-05-04T09:00:00Z", "2020-05-04"), e.notified(S),
+                        e.notified(S), e.corrected(S, "2020-05-06T00:00:00Z", {"notified_date": "2020-05-03", "incident_date": "2020-05-01"}),
+                        e.feedback("SIN-2020-000002", "2020-05-01T10:00:00Z", "2020-05-01"))
+    for state in projection.cases.values():
+        assert CaseState.from_json(state.to_json()) == state
+    case = projection.cases[S]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        case.seq = 9  # type: ignore[misc]
+    assert [(f.seq, f.kind) for f in case.facts] == [(1, "incident.notified"), (2, "rapid_review.submitted"),
+                                                     (3, "incident.corrected")]
+    assert case.counts == Counts(accepted=3, duplicates=0, rejected=1, held=0)  # the second: case_exists
+    held = projection.cases["SIN-2020-000002"].held
+    assert [(h.source, h.time) for h in held] == [("urn:cspr:panel", "2020-05-01T10:00:00+00:00")]
+
+
+def test_a_failure_inside_the_rules_leaves_the_case_as_it_was(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streams.cases.history as history
+
+    projection, _ = run(e.notified(S))
+    before = projection.cases[S]
+
+    def broken(state: CaseState, event: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(history, "case_rule_problem", broken)
+    out = projection.process(e.submitted(S, "2020-05-20T00:00:00Z", "2020-05-20"), Origin("in", 0, 9))
+    assert [(o.kind, o.reason) for o in out] == [(REJECTED, "processing_error")]
+    assert projection.cases[S] is before

@@ -51,7 +51,7 @@ HOSTILE: list[bytes] = [
 
 
 def path_of(projection: CaseProjection, raw: bytes, offset: int) -> list:
-    """The worker's per-message path, without Kafka: what ``CaseStream.process`` and ``store`` do."""
+    """The worker's per-message path, without Kafka: what the case agent (``fold_partition``) and ``store`` do."""
     outputs = projection.process(raw, Origin("cspr.events.inbound", 0, offset))
     for out in outputs:
         assert out.kind in (ACCEPTED, REJECTED, HELD, DUPLICATE)
@@ -61,7 +61,8 @@ def path_of(projection: CaseProjection, raw: bytes, offset: int) -> list:
             assert all(isinstance(v, bytes) for v in headers.values())
             assert len(dlq_value(out.raw)) <= 1 << 20
     for subject in projection.take_touched():  # the changelog value of every changed case
-        json.dumps(projection.cases[subject], separators=(",", ":"))
+        state = projection.cases[subject]
+        assert type(state).from_json(state.to_json()) == state
     events, dead = rows_of(outputs)
     assert len(events) + len(dead) == sum(o.kind in (ACCEPTED, REJECTED) for o in outputs)
     return outputs

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 
 from producers.simulator import random_history, report_2020
-from streams.cases.history import CaseProjection, Origin
+from streams.cases.history import CaseProjection, CaseState, Origin
 from streams.figures.learning import learning_figures, suppressed_learning
 from tests.streams.figures.learning_reference import reference_live
 
 
-def _states(lines: list[bytes]) -> list[dict]:
+def _states(lines: list[bytes]) -> list[CaseState]:
     projection = CaseProjection({})
     for offset, raw in enumerate(lines):
         projection.process(raw, Origin("in", 0, offset))

@@ -3,9 +3,13 @@
 -- the marts (the marts stay the only SQL that computes a figure; this model only re-shapes
 -- them), the difference, and whether the pair is comparable.
 --
--- The snapshot: the latest one taken at or before these marts were built (rpt_build_info's
--- built_at), which saw no more events than the raw store they were built from; the latest of
--- all when every snapshot is newer. No snapshot: no rows.
+-- The snapshot: the worker writes one per inbound partition (its cases' figures; with two
+-- workers each writes only the partitions it holds). Per partition, the latest taken at or
+-- before these marts were built (rpt_build_info's built_at), which saw no more events than the
+-- raw store they were built from, or the latest of that partition's when every one is newer;
+-- the stream's figure is their sum (every figure compared is a sum over cases, and a case is
+-- in one partition; the authority bands are not, and are not compared: see
+-- streams/figures/reconciliation.py). No snapshot: no rows.
 -- A figure the marts have (non-zero) and the snapshot lacks is a row too, with stream_value 0.
 -- comparable: the snapshot saw the events the marts were built from (its accepted_events equals
 -- the raw store's count, rpt_event_freshness.events: otherwise the two are only out of step, e.g.
@@ -21,23 +25,42 @@ with build as (
 
 ),
 
-snapshot as (
+snapshots as (
 
     select
+        _s.partition as partition,
         if(countIf(_s.taken_at <= _b.built_at) > 0, maxIf(_s.taken_at, _s.taken_at <= _b.built_at),
            max(_s.taken_at)) as taken_at
     from {{ ref('stg_stream_figures') }} as _s
     cross join build as _b
-    having count() > 0
+    group by _s.partition
+
+),
+
+partition_rows as (
+
+    select _s.figure as figure, _s.year as year, _s.dimension as dimension, _s.value as value,
+           _s.as_of as read_as_of, _s.taken_at as snapshot_at
+    from {{ ref('stg_stream_figures') }} as _s
+    inner join snapshots as _c on _c.partition = _s.partition and _c.taken_at = _s.taken_at
 
 ),
 
 stream as (
 
-    select _s.figure as figure, _s.year as year, _s.dimension as dimension, _s.value as value,
-           _s.as_of as as_of, _s.taken_at as taken_at
-    from {{ ref('stg_stream_figures') }} as _s
-    inner join snapshot as _c on _c.taken_at = _s.taken_at
+    select figure, year, dimension, sum(value) as value
+    from partition_rows
+    group by figure, year, dimension
+
+),
+
+-- the snapshots' dates: the earliest and latest (they differ only across a midnight), and the
+-- newest snapshot's time
+snapshot as (
+
+    select min(read_as_of) as as_of, max(read_as_of) as as_of_last, max(snapshot_at) as taken_at
+    from partition_rows
+    having count() > 0
 
 ),
 
@@ -48,9 +71,6 @@ marts as (
     union all
     select 'notifications_by_la', year, local_authority, toInt64(notifications)
     from {{ ref('fct_local_authority_notifications') }}
-    union all
-    select 'la_bands', year, band, toInt64(local_authorities)
-    from {{ ref('rpt_notifications_per_la_band') }}
     union all
     select 'period_change', year, concat(period_from, '..', period_to, '|current'), toInt64(current)
     from {{ ref('rpt_period_change') }}
@@ -103,7 +123,8 @@ select
     _c.stream_value - _c.dbt_value as difference,
     toUInt8(_c.stream_value = _c.dbt_value) as matches,
     toUInt8(_e.same_events and _k.knows_every_event
-            and (_c.figure not in ('timeliness_not_received', 'overdue') or _s.as_of = _b.dbt_as_of)
+            and (_c.figure not in ('timeliness_not_received', 'overdue')
+                 or (_s.as_of = _b.dbt_as_of and _s.as_of_last = _b.dbt_as_of))
             -- the marts lay figures out for 2018 .. the year after their T, the stream for 2018 ..
             -- the year after its own date: a year only one side has is not a disagreement
             and (_c.year = 0 or _c.year in (select year from {{ ref('int_report_years') }}))) as comparable,
@@ -112,9 +133,8 @@ select
     _b.dbt_as_of as dbt_as_of,
     _b.built_at as dbt_built_at
 from compared as _c
-cross join (select any(as_of) as as_of, any(taken_at) as taken_at from stream) as _s
+cross join snapshot as _s
 cross join build as _b
-cross join snapshot
 cross join (
     select toUInt8(events_known = events) as knows_every_event from {{ ref('rpt_event_freshness') }}
 ) as _k
