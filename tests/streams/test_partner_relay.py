@@ -75,7 +75,7 @@ class Worker:
         assert code == 0 and "Traceback" not in self.log(), self.log()[-3000:]
 
 
-def _read(bootstrap: str, topic: str) -> list[Any]:
+def read_topic(bootstrap: str, topic: str) -> list[Any]:
     """Every message of the topic (those there within a few seconds)."""
     from kafka import KafkaConsumer
 
@@ -87,7 +87,7 @@ def _read(bootstrap: str, topic: str) -> list[Any]:
         consumer.close()
 
 
-def _committed(bootstrap: str, topic: str) -> dict[int, int | None]:
+def committed(bootstrap: str, topic: str) -> dict[int, int | None]:
     """The worker's consumer group's committed offset of each of the topic's partitions."""
     from kafka import KafkaConsumer, TopicPartition
 
@@ -130,10 +130,10 @@ def test_a_configured_partners_topic_is_relayed_committed_and_not_relayed_again(
     finally:
         worker.stop()
     # committed by Faust in the worker's one consumer group, up to the end of what was relayed
-    assert sum(offset or 0 for offset in _committed(bootstrap, topic).values()) == 3
-    forwarded = _read(bootstrap, INBOUND)
+    assert sum(offset or 0 for offset in committed(bootstrap, topic).values()) == 3
+    forwarded = read_topic(bootstrap, INBOUND)
     assert [(m.key, m.value) for m in forwarded] == [(b"SIN-2020-000001", mine)]
-    dead = _read(bootstrap, "cspr.events.dlq")
+    dead = read_topic(bootstrap, "cspr.events.dlq")
     assert sorted(m.value for m in dead) == sorted([theirs, b"{not json"])
     headers = {m.value: dict(m.headers) for m in dead}[theirs]
     assert (headers["reason"], headers["origin_topic"]) == (b"source_not_authorised", topic.encode())
@@ -148,7 +148,7 @@ def test_a_configured_partners_topic_is_relayed_committed_and_not_relayed_again(
         assert status is not None and (status["consumed"], status["dead_lettered"]) == (0, 0), status
     finally:
         again.stop()
-    assert len(_read(bootstrap, INBOUND)) == 1
+    assert len(read_topic(bootstrap, INBOUND)) == 1
 
 
 def test_a_partner_topic_the_worker_may_not_have_stops_the_start_on_one_line(kafka_broker, tmp_path: Path) -> None:  # noqa: F811
@@ -163,3 +163,4 @@ def test_a_partner_topic_the_worker_may_not_have_stops_the_start_on_one_line(kaf
     message = str(err.value)
     assert "\n" not in message and message.startswith(f"CSPR_PARTNERS: no topic for partner {INBOUND}.{OTHER}")
     assert "refused" in message and "add-partner.sh" in message
+
