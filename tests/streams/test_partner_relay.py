@@ -144,8 +144,8 @@ def test_a_configured_partners_topic_is_relayed_committed_and_not_relayed_again(
         again.wait(lambda s: s["idle"] and s["lag"][f"{INBOUND}.*"] == 0 and s["lag"][INBOUND] == 0,
                    "the restarted worker did not settle")
         time.sleep(2)
-        status = again.status()
-        assert status is not None and (status["consumed"], status["dead_lettered"]) == (0, 0), status
+        settled = again.status()
+        assert settled is not None and (settled["consumed"], settled["dead_lettered"]) == (0, 0), settled
     finally:
         again.stop()
     assert len(read_topic(bootstrap, INBOUND)) == 1
