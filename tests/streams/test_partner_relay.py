@@ -76,13 +76,21 @@ class Worker:
 
 
 def read_topic(bootstrap: str, topic: str) -> list[Any]:
-    """Every message of the topic (those there within a few seconds)."""
-    from kafka import KafkaConsumer
+    """Every message of the topic, up to each partition's end as the broker has it now."""
+    from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             consumer_timeout_ms=3000, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
     try:
-        return list(consumer)
+        tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+        consumer.assign(tps)
+        consumer.seek_to_beginning(*tps)
+        ends = consumer.end_offsets(tps)
+        got: list[Any] = []
+        deadline = time.monotonic() + 120
+        while any(consumer.position(tp) < ends[tp] for tp in tps):
+            assert time.monotonic() < deadline, f"{topic}: read {len(got)} of {sum(ends.values())} messages"
+            got += [m for ms in consumer.poll(timeout_ms=1000).values() for m in ms]
+        return got
     finally:
         consumer.close()
 
