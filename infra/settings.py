@@ -15,6 +15,7 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.errors import CsprError
+from schemas.partners import UnknownAuthority, authority_of, topic_suffix
 
 
 class SettingsError(CsprError):
@@ -60,6 +61,11 @@ class Settings(BaseSettings):
     partner_token: SecretStr | None = Field(
         None, description="The partner's bearer token for the HTTP gateway (safeguarding produce --http)."
     )
+
+    partners: str = Field(
+        "", description="The Kafka partners, comma-separated LA codes or 'panel' (E06000001,panel): the worker's "
+        "relay reads each one's own topic <inbound>.<code>, subscribed when the worker starts (a new partner: "
+        "restart the worker).")
 
     # --- HTTP gateway (producers/gateway) ---
     gateway_credentials: Path | None = Field(
@@ -111,6 +117,24 @@ class Settings(BaseSettings):
             if not host or not port.isdigit():
                 raise ValueError("must be 'embedded' or host:port[,host:port]")
         return v
+
+    @field_validator("partners")
+    @classmethod
+    def _partner_codes(cls, v: str) -> str:
+        codes: list[str] = []
+        for entry in v.replace(",", " ").split():
+            try:
+                code = topic_suffix(authority_of(entry))
+            except UnknownAuthority as exc:
+                raise ValueError(str(exc)) from None
+            if code not in codes:
+                codes.append(code)
+        return ",".join(codes)
+
+    @property
+    def partner_codes(self) -> tuple[str, ...]:
+        """The Kafka partners' codes (``E06000001``, ``panel``), each once, as configured."""
+        return tuple(self.partners.split(",")) if self.partners else ()
 
     @property
     def embedded_broker(self) -> bool:

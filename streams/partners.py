@@ -12,12 +12,26 @@ it (``schemas.partners.check_partner_message``):
   for another authority's ``source``), to ``cspr.events.dlq`` and the warehouse's dead letters,
   whose ``origin_topic`` then names the partner that sent it (the partner view reads it there).
 
-Each batch's offsets are committed only once the broker has the forwarded messages and the
-warehouse has the dead letters, so nothing is lost; a crash in between forwards a batch twice,
-which the case stage's de-duplication by (source, id) absorbs.
+The partners are configuration: ``CSPR_PARTNERS`` (``infra.settings``, LA codes or ``panel``),
+read when the worker starts. ``enable`` then gives the app one more Faust agent
+(``relay_partners``) over exactly those topics, ``app.topic(*names)``, subscribed from the start
+with the rest of the worker's topics; ``streams.worker.ensure_partner_topics`` has made sure the
+broker lists them before the worker starts (Faust's assignor ignores a topic its metadata does not
+list yet). A new partner means a restart of the worker. With no partner configured there is no
+relay agent at all. (Faust 0.15 cannot subscribe by pattern, and a topic list changed while the
+worker runs was seen to leave a new topic assigned but never read: hence configuration.)
 
-Kept apart from the case stage on purpose: the case stage's state is laid out by inbound
-partition (its changelog), which one shared topic keeps simple.
+Offsets: the relay's partitions are in the worker's one consumer group (``cspr-stream``, Faust's),
+beside the inbound topic, and Faust commits them. The agent reads in batches (``take_events``) and
+returns to it, which acks the batch, only once Kafka has acknowledged every forwarded message and
+dead letter and the warehouse has stored the dead letters: Faust commits no offset before its
+message's effects are in Kafka and the warehouse, so nothing is lost; a crash in between forwards
+a batch again, which the case stage's de-duplication by (source, id) absorbs (and the warehouse's
+dead letters are keyed by bytes and reason). A batch that cannot be relayed is never committed
+and the worker exits (status 70), as the case stage does.
+
+Kept apart from the case stage on purpose (its own agent): the case stage's state is laid out by
+inbound partition (its changelog), which one shared topic keeps simple.
 """
 
 from __future__ import annotations
@@ -26,25 +40,25 @@ import asyncio
 import json
 import logging
 import os
-import re
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
-from mode import Service
+from faust.types import EventT
 
-from infra.kafka_clients import aiokafka_options
+from infra.settings import Settings
 from schemas import EventValidationError
-from schemas.partners import check_partner_message
+from schemas.partners import check_partner_message, partner_topic
 from streams import stats
-from streams.app import APP_ID, app, runtime
-from streams.cases.agents import dead_letter_headers
+from streams.app import app
+from streams.cases.agents import EXIT_FATAL, dead_letter_headers, dlq_value, hold_back
 from streams.cases.history import REJECTED, Origin, Output
 from streams.sink.agents import store
 
 log = logging.getLogger(__name__)
-GROUP = f"{APP_ID}-partners"
 BATCH = 5000
-POLL_MS = 200
-METADATA_MAX_AGE_MS = 10_000  # a new partner's topic is read within this long of its creation
+BATCH_SECONDS = 0.2
+AGENT = "cspr-partner-relay"
+RETENTION_MS = 7 * 24 * 3600 * 1000  # a partner topic the worker creates keeps a week, as acls.sh's
 
 
 def outcome(inbound: str, topic: str, partition: int, offset: int, raw: bytes) -> tuple[str | None, Output | None]:
@@ -69,120 +83,99 @@ def _subject_of(raw: bytes) -> str | None:
 
 
 class _Relay:
-    service: PartnerRelay | None = None
+    """What ``enable`` configured: the inbound topic, the DLQ and the partners' topics."""
+
+    inbound = ""
+    dlq = ""
+    topics: tuple[str, ...] = ()
 
 
 relay = _Relay()
 
 
+def partner_topics(conf: Settings) -> list[str]:
+    """The configured partners' own topics (``CSPR_PARTNERS``), in their order."""
+    return [partner_topic(conf.topic_inbound, code) for code in conf.partner_codes]
+
+
+def enable(conf: Settings) -> None:
+    """Give the app the relay agent over the configured partners' topics (none configured: no agent).
+    Call once, after ``streams.app.configure`` and before the worker starts."""
+    names = partner_topics(conf)
+    if relay.topics or not names:
+        if relay.topics and tuple(names) != relay.topics:
+            raise RuntimeError(f"the partner relay is already enabled for {relay.topics}")
+        return
+    relay.inbound, relay.dlq, relay.topics = conf.topic_inbound, conf.topic_dlq, tuple(names)
+    topic = app.topic(*names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+    app.agent(topic, name=AGENT)(relay_partners)
+
+
 def relay_lag() -> int | None:
-    """Messages on the partners' own topics not yet relayed and committed (0 when there are none
-    to read; None before the relay has started)."""
-    service = relay.service
-    if service is None or service.consumer is None:
+    """Messages on the partners' own topics of this worker's partitions not yet relayed and
+    committed (0 with no partner, or none of their partitions here; None before the worker's
+    consumer has started, or while an assigned partition's end is unknown)."""
+    from faust.exceptions import ConsumerNotStarted
+
+    if not relay.topics:
+        return 0
+    consumer = app.consumer
+    try:
+        tps = [tp for tp in consumer.assignment() if tp.topic in relay.topics]
+    except ConsumerNotStarted:
         return None
     total = 0
-    for tp in service.consumer.assignment():
-        high = service.consumer.highwater(tp)
+    for tp in tps:
+        high = consumer.highwater(tp)
         if high is None:
             return None
-        total += max(high - service.committed.get(tp, 0), 0)
+        total += max(high - (cast(Any, consumer)._committed_offset.get(tp) or 0), 0)
     return total
 
 
-@app.service
-class PartnerRelay(Service):
-    """Reads every ``<inbound>.<authority>`` topic (by pattern) and forwards or dead-letters."""
-
-    consumer: Any = None
-    producer: Any = None
-    committed: dict[Any, int]
-
-    async def on_start(self) -> None:
-        from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-
-        conf = runtime.settings
-        assert conf is not None, "streams.app.configure() runs before the worker starts"
-        self.committed = {}
-        relay.service = self
-        security = aiokafka_options(conf)
-        self.inbound = conf.topic_inbound
-        self.dlq = conf.topic_dlq
-        self.producer = AIOKafkaProducer(bootstrap_servers=runtime.bootstrap, acks="all", linger_ms=5,
-                                         max_batch_size=1 << 20, max_request_size=8 << 20, **security)
-        await self.producer.start()
-        self.consumer = AIOKafkaConsumer(
-            bootstrap_servers=runtime.bootstrap, group_id=GROUP, enable_auto_commit=False,
-            auto_offset_reset="earliest", fetch_max_wait_ms=10, max_poll_records=BATCH,
-            metadata_max_age_ms=METADATA_MAX_AGE_MS, session_timeout_ms=8000, heartbeat_interval_ms=1000,
-            **security)
-        await self.consumer.start()
-        self.consumer.subscribe(pattern=f"^{re.escape(self.inbound)}\\.[^.]+$")
-
-    async def on_stop(self) -> None:
-        if self.consumer is not None:
-            await self.consumer.stop()
-        if self.producer is not None:
-            await self.producer.stop()
-
-    @Service.task
-    async def _relay(self) -> None:
-        while not self.should_stop:
-            try:
-                await self._note_committed()
-                records = await self.consumer.getmany(timeout_ms=POLL_MS, max_records=BATCH)
-            except asyncio.CancelledError:
+async def relay_partners(stream: Any) -> None:
+    """The relay agent (see the module's docstring)."""
+    async for batch in stream.take_events(BATCH, within=BATCH_SECONDS):
+        try:
+            async with app.in_flight:  # a stop or revocation waits for the batch in hand
+                if app.should_stop:  # read again after the restart
+                    hold_back(batch)
+                    continue
+                await relay_batch(batch)
+        except BaseException as exc:
+            hold_back(batch)
+            if isinstance(exc, asyncio.CancelledError):
                 raise
-            except Exception as exc:
-                if self.should_stop:
-                    return
-                log.warning("partner relay: %s: %s", type(exc).__name__, exc)
-                await asyncio.sleep(1)
-                continue
-            if records:
-                try:
-                    await self.relay(records)
-                except Exception as exc:
-                    # nothing of this batch was committed: exit, so whoever runs the worker restarts
-                    # it and the batch is read again (as the case stage does)
-                    log.critical("the partner relay stopped: %s: %s", type(exc).__name__, exc)
-                    logging.shutdown()
-                    os._exit(70)
+            log.critical("the partner relay stopped: %s: %s (nothing after the last commit was committed)",
+                         type(exc).__name__, exc, exc_info=exc)
+            logging.shutdown()
+            os._exit(EXIT_FATAL)
 
-    async def _note_committed(self) -> None:
-        """Where each newly assigned partition was committed (for the lag in /status)."""
-        for tp in self.consumer.assignment() - set(self.committed):
-            offset = await self.consumer.committed(tp)
-            if offset is None:
-                offset = (await self.consumer.beginning_offsets([tp]))[tp]
-            self.committed[tp] = offset
 
-    async def relay(self, records: dict[Any, list[Any]]) -> None:
-        from aiokafka.structs import OffsetAndMetadata
-
-        futures, dead = [], []
-        ends = {}
-        for tp, messages in records.items():
-            for m in messages:
-                raw = m.value or b""
-                subject, rejected = outcome(self.inbound, tp.topic, tp.partition, m.offset, raw)
-                if rejected is None:
-                    futures.append(await self.producer.send(self.inbound, raw, (subject or "").encode()))
-                else:
-                    dead.append(rejected)
-                    # counted as the case stage counts its dead letters, so /status stays whole
-                    stats.counts["sent_dead_letters"] += 1
-                    stats.counts["dead_lettered"] += 1
-                    stats.rejected_by_reason[rejected.reason or "unknown"] += 1
-                    futures.append(await self.producer.send(
-                        self.dlq, raw, rejected.subject.encode() if rejected.subject else None,
-                        headers=list(dead_letter_headers(rejected).items())))
-            if messages:
-                ends[tp] = messages[-1].offset + 1
-        await asyncio.gather(store(dead), self.producer.flush())
-        for f in futures:  # a message the broker did not take stops the relay before its offset is committed
-            await f
-        await self.consumer.commit({tp: OffsetAndMetadata(offset, "") for tp, offset in ends.items()})
-        self.committed.update(ends)
-        stats.count("relayed", len(futures) - len(dead))
-        stats.count("refused_by_relay", len(dead))
+async def relay_batch(batch: Sequence[EventT[Any]]) -> None:
+    """Forward or dead-letter each message; returns once Kafka and the warehouse have them all."""
+    assigned = app.consumer.assignment()
+    producer = cast(Any, app.producer)._producer  # aiokafka's: one future per message, awaited below
+    futures, dead = [], []
+    for event in batch:
+        m = event.message
+        if m.tp not in assigned:  # revoked while buffered: its next owner reads it from the last commit
+            hold_back([event])
+            continue
+        raw = m.value or b""
+        subject, rejected = outcome(relay.inbound, m.topic, m.partition, m.offset, raw)
+        if rejected is None:
+            futures.append(await producer.send(relay.inbound, raw, (subject or "").encode()))
+            continue
+        dead.append(rejected)
+        # counted as the case stage counts its dead letters, so /status stays whole
+        stats.counts["sent_dead_letters"] += 1
+        stats.counts["dead_lettered"] += 1
+        stats.rejected_by_reason[rejected.reason or "unknown"] += 1
+        futures.append(await producer.send(
+            relay.dlq, dlq_value(raw), rejected.subject.encode() if rejected.subject else None,
+            headers=list(dead_letter_headers(rejected).items())))
+    # a message the broker did not take raises here, before take_events acks the batch
+    await asyncio.gather(store(dead), *futures)
+    stats.count("relayed", len(futures) - len(dead))
+    stats.count("refused_by_relay", len(dead))

@@ -30,6 +30,7 @@ def load(settings: Settings, broker: str | None = None, data_dir: Path | None = 
     import streams.views
     from streams.sink.writer import Writer
 
+    streams.partners.enable(settings)  # the relay agent over the configured partners' topics (CSPR_PARTNERS)
     streams.sink.agents.use_writer(Writer(settings, data_dir, database))
     if schedule_dbt_s:  # `safeguarding up`: dbt and the latest briefing in this process (it owns chDB)
         import streams.schedule
@@ -86,6 +87,62 @@ def ensure_changelogs(app: object, settings: Settings, bootstrap: str) -> None:
         log.warning("the broker does not list the changelog topics %s yet; starting anyway", names)
     finally:
         consumer.close()
+
+
+def ensure_partner_topics(settings: Settings, bootstrap: str, timeout_s: float = 30.0) -> None:
+    """Create the configured partners' own topics (``CSPR_PARTNERS``) that the broker lacks, and wait
+    until its metadata lists every one, before the worker starts: Faust subscribes to them once,
+    at the start, and its assignor ignores a topic its metadata does not list (never read after).
+
+    On the production cluster the worker may not create them (its ACLs let it read them only):
+    ``infra/kafka/add-partner.sh`` does. A topic the broker neither has nor lets the worker create
+    stops the start with a one-line error naming it.
+    """
+    import time
+
+    from kafka import KafkaAdminClient, KafkaConsumer
+
+    from infra.kafka_clients import kafka_python_options
+    from schemas.errors import CsprError
+    from streams.partners import RETENTION_MS, partner_topics
+
+    names = partner_topics(settings)
+    if not names:
+        return
+    options = kafka_python_options(settings)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, client_id="cspr-worker", **options)
+    try:
+        missing = [name for name in names if name not in consumer.topics()]
+        refused: dict[str, str] = {}
+        if missing:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cspr-worker", **options)
+            try:
+                answer = admin.create_topics({name: {"num_partitions": settings.topic_partitions,
+                                                     "replication_factor": settings.topic_replication_factor,
+                                                     "configs": {"retention.ms": str(RETENTION_MS)}}
+                                              for name in missing}, raise_errors=False)
+            finally:
+                admin.close()
+            from kafka.errors import TopicAlreadyExistsError, for_code
+
+            for topic in answer["topics"]:
+                error = for_code(topic["error_code"])
+                if topic["error_code"] and error is not TopicAlreadyExistsError:
+                    refused[topic["name"]] = error.__name__
+        deadline = time.monotonic() + timeout_s
+        unlisted = [name for name in names if name not in refused]
+        while unlisted and time.monotonic() < deadline:
+            unlisted = [name for name in unlisted if not consumer.partitions_for_topic(name)]
+            if unlisted:
+                time.sleep(0.2)
+                consumer.topics()  # a fresh metadata request
+    finally:
+        consumer.close()
+    problems = [f"{name} (the broker refused to create it: {why})" for name, why in refused.items()]
+    problems += [f"{name} (not listed by the broker after {timeout_s:g} s)" for name in unlisted]
+    if problems:
+        raise CsprError(f"CSPR_PARTNERS: no topic for partner {'; '.join(problems)}: create it with "
+                        "infra/kafka/add-partner.sh, or remove the partner from CSPR_PARTNERS")
 
 
 def drop_stale_tables(app: object, settings: Settings, bootstrap: str) -> None:
@@ -145,6 +202,7 @@ def run_worker(settings: Settings, broker: str | None = None, data_dir: Path | N
     from streams.app import bootstrap_of
 
     ensure_changelogs(app, settings, bootstrap_of(settings, broker))
+    ensure_partner_topics(settings, bootstrap_of(settings, broker))
     drop_stale_tables(app, settings, bootstrap_of(settings, broker))
 
     parent = os.getppid()

@@ -2,7 +2,8 @@
 # Add a partner system (a local authority, or the Panel) to the production cluster: a SCRAM user
 # partner-<code> that may only write its own topic cspr.events.inbound.<code>. The worker's
 # partner relay forwards that topic's events whose source is urn:cspr:la:<code> (urn:cspr:panel
-# for 'panel') and dead-letters any other as source_not_authorised.
+# for 'panel') and dead-letters any other as source_not_authorised, once the partner is listed in
+# the worker's CSPR_PARTNERS and the worker restarted (it subscribes to the partners' topics at start).
 # Usage: add-partner.sh BOOTSTRAP LA_CODE|panel PASSWORD
 set -euo pipefail
 bootstrap=${1:?usage: add-partner.sh BOOTSTRAP LA_CODE|panel PASSWORD}
@@ -16,3 +17,4 @@ admin=${KAFKA_ADMIN_CONFIG:-/tmp/admin.properties}
   --add-config "SCRAM-SHA-512=[password=${password}]" --entity-type users --entity-name "partner-${code}"
 "$(dirname "$0")/acls.sh" "$bootstrap" "$code"
 echo "partner-${code} may now write cspr.events.inbound.${code} (and nothing else)"
+echo "next: add ${code} to the worker's CSPR_PARTNERS (.env) and restart the worker; until then its topic is not relayed"

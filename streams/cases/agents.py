@@ -39,7 +39,7 @@ changelog write was lost reaches the changelog). Nothing is lost and nothing cou
 
 A batch that cannot be handled at all (a table, the producer, a bug outside the per-message step)
 must not be acked: ``take_events`` acks its events when the loop body is left for any reason,
-and Faust would commit them. ``_hold_back`` marks them so Faust never commits them, and the worker
+and Faust would commit them. ``hold_back`` marks them so Faust never commits them, and the worker
 exits (status 70) so that whoever runs it restarts it from the last commit.
 """
 
@@ -249,11 +249,11 @@ async def fold_cases(stream: Any) -> None:
         try:
             async with app.in_flight:
                 if app.should_stop:  # the tables are closing: the batch is read again after the restart
-                    _hold_back(batch)
+                    hold_back(batch)
                     continue
                 await handle(batch)
         except BaseException as exc:
-            _hold_back(batch)
+            hold_back(batch)
             if isinstance(exc, asyncio.CancelledError):  # the worker stops: the batch is read again
                 raise
             log.critical("the case stage stopped: %s: %s (nothing after the last commit was committed)",
@@ -271,7 +271,7 @@ async def handle(batch: Sequence[EventT[Any]]) -> None:
     worker's until it returns. Only the events ``in_order`` admits are handled.
     """
     by_partition, stale = await in_order(batch)
-    _hold_back(stale)
+    hold_back(stale)
     outputs: list[Output] = []
     for events in by_partition.values():
         with _in_partition(events[-1]):
@@ -491,7 +491,7 @@ def _in_partition(event: EventT[Any]) -> Iterator[None]:
         _current_event.reset(token)
 
 
-def _hold_back(events: Sequence[EventT[Any]]) -> None:
+def hold_back(events: Sequence[EventT[Any]]) -> None:
     """Keep Faust from ever committing these messages' offsets (they are read again after a
     restart or rebalance): marked acked without the consumer's bookkeeping, so the ack that
     ``take_events`` gives them is a no-op and the offset stays a gap Faust does not commit past.

@@ -31,3 +31,35 @@ def test_a_message_that_is_not_an_event_is_dead_lettered_with_its_reason() -> No
     assert dead is not None and dead.reason == "invalid_json" and dead.subject is None
     _, dead = outcome(INBOUND, "cspr.events.inbound.panel", 0, 1, json.dumps({"type": "x"}).encode())
     assert dead is not None and dead.reason == "unknown_type"
+
+
+def test_the_partners_are_configured_once_as_la_codes_or_panel() -> None:
+    from infra.settings import load_settings
+    from streams.partners import partner_topics
+
+    conf = load_settings(partners=" E06000001, panel urn:cspr:la:E08000025,E06000001 ")
+    assert conf.partner_codes == ("E06000001", "panel", "E08000025")
+    assert partner_topics(conf) == [f"{INBOUND}.E06000001", f"{INBOUND}.panel", f"{INBOUND}.E08000025"]
+    assert load_settings(partners="").partner_codes == ()
+
+
+def test_a_bad_partner_entry_is_named_on_one_line() -> None:
+    import pytest
+
+    from infra.settings import SettingsError, load_settings
+
+    with pytest.raises(SettingsError) as err:
+        load_settings(partners="E06000001,E0600001x")
+    message = str(err.value)
+    assert "\n" not in message
+    assert message.startswith("invalid setting CSPR_PARTNERS: 'E0600001x' is not the ONS code")
+
+
+def test_with_no_partner_there_is_no_relay_agent_and_nothing_to_relay() -> None:
+    from infra.settings import load_settings
+    from streams import partners
+    from streams.app import app
+
+    partners.enable(load_settings(partners=""))
+    assert partners.AGENT not in app.agents and partners.relay.topics == ()
+    assert partners.relay_lag() == 0

@@ -75,14 +75,14 @@ ANALYST_TOKEN = "analyst-token-for-tests"
 class Up:
     """One ``safeguarding up`` subprocess and what it wrote to DIR/stack.json."""
 
-    def __init__(self, data_dir: Path, *args: str):
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None):
         self.data_dir = data_dir
         self.stderr = (data_dir.parent / f"up-{time.monotonic_ns()}.err")
         self._err = self.stderr.open("wb")
         cmd = [sys.executable, "-m", "infra.cli", "up", "--data-dir", str(data_dir), "--web-port", "0",
                "--briefing-port", "0", *args]
         self.process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self._err,
-                                        env={**os.environ, "CSPR_ANALYST_TOKEN": ANALYST_TOKEN})
+                                        env={**os.environ, "CSPR_ANALYST_TOKEN": ANALYST_TOKEN, **(env or {})})
         self.state = self._wait_ready()
 
     def _wait_ready(self) -> dict[str, Any]:

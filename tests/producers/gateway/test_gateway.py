@@ -139,8 +139,6 @@ class Stack:
 
 @pytest.fixture(scope="module")
 def stack(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    from kafka.admin import KafkaAdminClient, NewTopic
-
     from infra.stack.run import WorkerProcess
     from infra.topics import ensure_topics
 
@@ -150,15 +148,14 @@ def stack(kafka_broker: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     lines = _calibrated()
     notifications = Counter(_source(raw) for raw in lines if b"incident.notified" in raw)
     (a, _), (b, _) = notifications.most_common(2)
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    admin.create_topics([NewTopic(partner_topic(conf.topic_inbound, x), 1, 1) for x in (a, b)])
-    admin.close()
     data_dir = tmp_path_factory.mktemp("gateway-stack")
     credentials = data_dir / "tokens"
     tokens = {}
     for la in [*(f"urn:cspr:la:{x.code}" for x in LOCAL_AUTHORITIES), "urn:cspr:panel"]:
         tokens[la] = add_token(credentials, la)[1]
-    worker = WorkerProcess(bootstrap, data_dir, data_dir / "worker.log", env={"CSPR_ANALYST_TOKEN": ANALYST_TOKEN})
+    # the two partners also publish on their own Kafka topics (which the worker makes when it starts)
+    worker = WorkerProcess(bootstrap, data_dir, data_dir / "worker.log",
+                           env={"CSPR_ANALYST_TOKEN": ANALYST_TOKEN, "CSPR_PARTNERS": f"{a},{b}"})
     gateway = None
     try:
         worker.wait_ready(timeout_s=90)
