@@ -137,8 +137,10 @@ class ExactCommits:
     partition jumped from 908 to 987 and the two workers' case tables missed 115 of 9,383
     accepted events).
 
-    Here: the inbound topic is written without transactions, so its offsets are contiguous and no
-    gap is inferred; the commit runs from the committed offset (from the topic's first offset when
+    Here, for the topics in ``app.exact_topics`` (the inbound topic, which only the platform writes,
+    without transactions, so its offsets are contiguous; an offset missing all the same, a marker or
+    one deleted by retention, is passed over by ``streams.cases.agents.seek_again``), no gap is
+    inferred; the commit runs from the committed offset (from the topic's first offset when
     nothing was committed) through the last offset with every one before it acked, duplicates or
     not. ``next_offsets[tp]`` is the committed offset once the assignment's seek is done (absent
     before: what was fetched before the seek is from the position before the rebalance); the case
@@ -166,9 +168,12 @@ class ExactCommits:
         return offsets
 
     async def _add_gap(self, tp: Any, offset_from: int, offset_to: int) -> None:
-        return None
+        if tp.topic not in self.app.exact_topics:  # a partner's topic: its writer may use transactions
+            await super()._add_gap(tp, offset_from, offset_to)  # type: ignore[misc]
 
     def _new_offset(self, tp: Any) -> int | None:
+        if tp.topic not in self.app.exact_topics:
+            return super()._new_offset(tp)  # type: ignore[misc, no-any-return]
         acked = self._acked[tp]
         if not acked:
             return None
@@ -205,8 +210,7 @@ class ExactCommits:
 
     async def perform_seek(self) -> None:
         await super().perform_seek()  # type: ignore[misc]
-        streams = [tp for tp in self.assignment()  # type: ignore[attr-defined]
-                   if self.app.topics.acks_enabled_for(tp.topic) and not self._is_changelog_tp(tp)]  # type: ignore[attr-defined]
+        streams = [tp for tp in self.assignment() if tp.topic in self.app.exact_topics]  # type: ignore[attr-defined]
         unknown = [tp for tp in streams if self._committed_offset.get(tp) is None]
         if unknown:  # nothing committed yet (or 0, which Faust reads as nothing): from the first offset
             first = await self.earliest_offsets(*unknown)  # type: ignore[attr-defined]
@@ -310,6 +314,7 @@ class StreamApp(faust.App):
     """
 
     in_flight: asyncio.Lock
+    exact_topics: set[str]  # the topics ``ExactCommits`` keeps (the case agent's)
     fenced_generation: int = -1
     revoking: bool = False
 
@@ -426,6 +431,7 @@ def bootstrap_of(conf: Settings, broker: str | None = None) -> str:
 
 app = StreamApp(APP_ID, autodiscover=False, origin="streams")
 app.in_flight = asyncio.Lock()
+app.exact_topics = set()
 app.config_from_object(faust_settings(settings()))
 
 

@@ -159,8 +159,8 @@ async def relay_batch(batch: Sequence[EventT[Any]]) -> None:
     futures, dead = [], []
     for event in batch:
         m = event.message
-        if m.tp not in assigned:  # revoked while buffered: its next owner reads it from the last commit
-            hold_back([event])
+        if m.tp not in assigned or not app.is_current(m):  # fetched before a revocation (streams.app.
+            hold_back([event])  # FencedRevocation): its partition's owner reads it from the last commit
             continue
         raw = m.value or b""
         subject, rejected = outcome(relay.inbound, m.topic, m.partition, m.offset, raw)

@@ -239,6 +239,9 @@ def _check_partitions() -> None:
         cast(Any, table)._verified_source_topics_for_partitions.add(inbound)  # checked above
 
 
+app.exact_topics.add(topics.inbound.get_topic_name())  # its offsets kept exactly (streams.app.ExactCommits)
+
+
 @app.agent(topics.inbound, name="cspr-cases")
 async def fold_cases(stream: Any) -> None:
     """The case stage (see the module's docstring)."""

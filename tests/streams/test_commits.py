@@ -22,6 +22,8 @@ TP = TopicPartition("cspr.events.inbound", 0)
 class Book(ExactCommits):
     """Faust's consumer's bookkeeping of one partition: acked offsets and the committed offset."""
 
+    app = SimpleNamespace(exact_topics={TP.topic})
+
     def __init__(self, committed: int | None) -> None:
         self._acked: Any = defaultdict(list)
         self._acked_index: Any = defaultdict(set)
