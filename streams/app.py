@@ -173,7 +173,7 @@ class ExactCommits:
 
     def _new_offset(self, tp: Any) -> int | None:
         if tp.topic not in self.app.exact_topics:
-            return super()._new_offset(tp)  # type: ignore[misc, no-any-return]
+            return super()._new_offset(tp)  # type: ignore[misc]
         acked = self._acked[tp]
         if not acked:
             return None
